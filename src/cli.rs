@@ -1,0 +1,206 @@
+//! The `score` and `eval` command lines.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Parser;
+use rayon::prelude::*;
+use serde::Deserialize;
+
+use crate::corpus::read_jsonl;
+use crate::domain::{CommentText, Lang};
+use crate::model::Model;
+use crate::train::{evaluate, metrics};
+
+/// Score comments: JSONL `{"id"?, "text", "target"?, "lang"?}` on stdin, one
+/// `{"id", "scores", "stance"}` line per comment on stdout, in input order.
+#[derive(Debug, Parser)]
+#[command(name = "score", version)]
+pub struct ScoreArgs {
+    #[arg(long, env = "VIGIE_MODEL", default_value = "models/default.vigie")]
+    pub model: PathBuf,
+    /// Comments scored per parallel chunk.
+    #[arg(long, default_value_t = 4096)]
+    pub chunk: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Line {
+    #[serde(default)]
+    id: Option<serde_json::Value>,
+    text: String,
+    #[serde(default)]
+    target: Option<String>,
+    #[serde(default)]
+    lang: Option<String>,
+    // Canonical training records can be scored as they are.
+    #[serde(default)]
+    #[allow(dead_code)]
+    labels: Option<serde_json::Value>,
+}
+
+fn score_line(model: &Model, n: usize, line: &str) -> serde_json::Value {
+    let fail = |id: Option<serde_json::Value>, code: &str, message: String| {
+        serde_json::json!({"id": id, "line": n, "error": {"code": code, "message": message}})
+    };
+    let l: Line = match serde_json::from_str(line) {
+        Ok(l) => l,
+        Err(e) => return fail(None, "invalid_json", e.to_string()),
+    };
+    if let Err(e) = CommentText::parse(l.text.as_str(), usize::MAX - 1) {
+        return fail(l.id, "empty_text", e.to_string());
+    }
+    let lang = match l.lang.as_deref().map(|c| Lang::parse(c).ok_or(c)) {
+        Some(Err(c)) => return fail(l.id, "invalid_lang", format!("unsupported language {c:?}")),
+        Some(Ok(x)) => Some(x),
+        None => None,
+    };
+    let target = match l.target.as_deref() {
+        Some(t) => match model.target_index(t) {
+            Some(i) => Some(i),
+            None => return fail(l.id, "unknown_target", format!("unknown target {t:?}")),
+        },
+        None => model.card.default_target.as_ref().and_then(|t| model.target_index(t.as_str())),
+    };
+    let a = model.analyze(&l.text, lang);
+    let probs = model.head_probabilities(&a);
+    let scores: serde_json::Map<String, serde_json::Value> = model
+        .card
+        .heads
+        .iter()
+        .zip(&probs)
+        .map(|(h, p)| (h.name.to_string(), serde_json::json!(p)))
+        .collect();
+    let stance = target.map(|t| {
+        let s = model.stance(&a, t);
+        serde_json::json!({
+            "target": model.card.stance[t].target.as_str(),
+            "label": s.label(),
+            "probabilities": {"favor": s.probabilities[0], "against": s.probabilities[1], "none": s.probabilities[2]},
+        })
+    });
+    serde_json::json!({"id": l.id, "lang": a.lang, "scores": scores, "stance": stance})
+}
+
+pub fn run_score(args: ScoreArgs) -> anyhow::Result<()> {
+    let model = Model::load(&args.model)?;
+    let stdin = std::io::stdin().lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let started = Instant::now();
+    let (mut total, mut errors) = (0usize, 0usize);
+    let mut lines = stdin.lines().enumerate();
+    loop {
+        let mut chunk: Vec<(usize, String)> = Vec::with_capacity(args.chunk);
+        for (i, line) in lines.by_ref() {
+            let line = line?;
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            chunk.push((i + 1, line));
+            if chunk.len() == args.chunk {
+                break;
+            }
+        }
+        if chunk.is_empty() {
+            break;
+        }
+        let scored: Vec<serde_json::Value> = chunk.par_iter().map(|(n, l)| score_line(&model, *n, l)).collect();
+        for v in scored {
+            errors += usize::from(v.get("error").is_some());
+            serde_json::to_writer(&mut out, &v)?;
+            out.write_all(b"\n")?;
+        }
+        total += chunk.len();
+    }
+    out.flush()?;
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "scored {total} comments in {secs:.2} s ({:.0} comments/s, {} threads); {errors} errors",
+        total as f64 / secs.max(1e-9),
+        rayon::current_num_threads()
+    );
+    if errors > 0 {
+        anyhow::bail!("{errors} lines could not be scored (see their \"error\" objects)");
+    }
+    Ok(())
+}
+
+/// Measure a model on labeled canonical JSONL.
+#[derive(Debug, Parser)]
+#[command(name = "eval", version)]
+pub struct EvalArgs {
+    #[arg(long, env = "VIGIE_MODEL", default_value = "models/default.vigie")]
+    pub model: PathBuf,
+    /// Labeled test file(s), canonical JSONL.
+    #[arg(long = "data", required = true)]
+    pub data: Vec<PathBuf>,
+    /// Also print precision/recall per threshold for every head.
+    #[arg(long)]
+    pub thresholds: bool,
+    /// Print the results as JSON instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run_eval(args: EvalArgs) -> anyhow::Result<()> {
+    let model = Model::load(&args.model)?;
+    let mut records = Vec::new();
+    for f in &args.data {
+        records.extend(read_jsonl(f)?);
+    }
+    let ev = evaluate(&model, &records);
+    if args.json {
+        let heads: serde_json::Map<_, _> = model
+            .card
+            .heads
+            .iter()
+            .zip(&ev.heads)
+            .map(|(h, m)| (h.name.to_string(), serde_json::json!(m)))
+            .collect();
+        let stance: serde_json::Map<_, _> = model
+            .card
+            .stance
+            .iter()
+            .zip(&ev.stance)
+            .map(|(s, m)| (s.target.to_string(), serde_json::json!(m)))
+            .collect();
+        println!("{}", serde_json::json!({"model_id": model.card.model_id, "items": records.len(), "heads": heads, "stance": stance}));
+        return Ok(());
+    }
+    println!("model {} on {} items", model.card.model_id, records.len());
+    println!("{:<16} {:>5} {:>5} {:>8} {:>8} {:>6} {:>6} {:>8} {:>7}", "head", "n", "pos", "roc_auc", "avg_prec", "thresh", "f1", "macro_f1", "brier");
+    for (h, m) in model.card.heads.iter().zip(&ev.heads) {
+        match m {
+            Some(m) => println!(
+                "{:<16} {:>5} {:>5} {:>8.3} {:>8.3} {:>6.2} {:>6.3} {:>8.3} {:>7.3}",
+                h.name.as_str(), m.n, m.positives, m.roc_auc, m.average_precision, m.threshold, m.f1, m.macro_f1, m.brier
+            ),
+            None => println!("{:<16} (not labeled with both classes in these files)", h.name.as_str()),
+        }
+    }
+    for (s, m) in model.card.stance.iter().zip(&ev.stance) {
+        match m {
+            Some(m) => println!(
+                "stance:{:<9} n={:<5} accuracy={:.3} macro_f1={:.3} F_avg={:.3} (F1 favor {:.3}, against {:.3}, none {:.3})",
+                s.target.as_str(), m.n, m.accuracy, m.macro_f1, m.f_avg,
+                m.f1.values().next().unwrap_or(&0.0), m.f1.values().nth(1).unwrap_or(&0.0), m.f1.values().nth(2).unwrap_or(&0.0)
+            ),
+            None => println!("stance:{:<9} (no labeled items)", s.target.as_str()),
+        }
+    }
+    if args.thresholds {
+        for (h, (s, l)) in model.card.heads.iter().zip(&ev.scored) {
+            if l.is_empty() {
+                continue;
+            }
+            println!("\n{} — precision / recall / F1 by threshold", h.name.as_str());
+            for t in (1..20).map(|i| i as f64 * 0.05) {
+                let (p, r, f) = metrics::precision_recall_f1(s, l, t);
+                println!("  {t:.2}  P={p:.3}  R={r:.3}  F1={f:.3}");
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,165 @@
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Why a comment text was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TextError {
+    #[error("text is empty")]
+    Empty,
+    #[error("text is {len} characters long; the limit is {max}")]
+    TooLong { len: usize, max: usize },
+}
+
+/// The text of a comment: not blank, at most `max_chars` Unicode scalar values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommentText(String);
+
+impl CommentText {
+    pub fn parse(text: impl Into<String>, max_chars: usize) -> Result<Self, TextError> {
+        let text = text.into();
+        if text.trim().is_empty() {
+            return Err(TextError::Empty);
+        }
+        // Count only as far as needed: a 1 MiB body must not be walked twice.
+        let len = text.chars().take(max_chars + 1).count();
+        if len > max_chars {
+            return Err(TextError::TooLong {
+                len: text.chars().count(),
+                max: max_chars,
+            });
+        }
+        Ok(Self(text))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for CommentText {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Languages the models are trained for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    Fr,
+    En,
+}
+
+impl Lang {
+    /// Accepts ISO 639-1 codes, with or without a region (`fr`, `fr-FR`, `en_GB`), any case.
+    pub fn parse(code: &str) -> Option<Lang> {
+        let base = code
+            .split(['-', '_'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        match base.as_str() {
+            "fr" => Some(Lang::Fr),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Fr => "fr",
+            Lang::En => "en",
+        }
+    }
+}
+
+impl fmt::Display for Lang {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// The subject a stance is taken toward, e.g. `gouvernement`: lowercase ASCII letters,
+/// digits, `_` and `-`, 1 to 64 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Target(String);
+
+impl Target {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let ok = !s.is_empty()
+            && s.len() <= 64
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(format!(
+                "invalid target {s:?}: use 1 to 64 lowercase letters, digits, '_' or '-'"
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Target {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Target::parse(&s)
+    }
+}
+
+impl From<Target> for String {
+    fn from(t: Target) -> String {
+        t.0
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blank_text_is_refused() {
+        assert_eq!(CommentText::parse("", 10), Err(TextError::Empty));
+        assert_eq!(CommentText::parse(" \n\t", 10), Err(TextError::Empty));
+    }
+
+    #[test]
+    fn length_is_counted_in_characters_not_bytes() {
+        // 10 characters, 20 bytes.
+        assert!(CommentText::parse("éééééééééé", 10).is_ok());
+        assert_eq!(
+            CommentText::parse("ééééééééééé", 10),
+            Err(TextError::TooLong { len: 11, max: 10 })
+        );
+    }
+
+    #[test]
+    fn lang_codes() {
+        assert_eq!(Lang::parse("fr-FR"), Some(Lang::Fr));
+        assert_eq!(Lang::parse("EN"), Some(Lang::En));
+        assert_eq!(Lang::parse("de"), None);
+        assert_eq!(Lang::parse(""), None);
+    }
+
+    #[test]
+    fn target_names() {
+        assert!(Target::parse("gouvernement").is_ok());
+        assert!(Target::parse("nucleaire-2").is_ok());
+        assert!(Target::parse("").is_err());
+        assert!(Target::parse("Gouvernement").is_err());
+        assert!(Target::parse("a b").is_err());
+        assert!(Target::parse(&"x".repeat(65)).is_err());
+    }
+}

@@ -1,0 +1,8 @@
+//! The moderation vocabulary: what a comment is, what a score says, what a decision is.
+//! Nothing here knows about HTTP or SQL; every newtype validates in `parse()`.
+
+mod comment;
+mod scores;
+
+pub use comment::{CommentText, Lang, Target, TextError};
+pub use scores::{Decision, HeadName, Stance};

@@ -1,0 +1,120 @@
+/// Which vocabulary an n-gram belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NgramKind {
+    Word,
+    Char,
+}
+
+/// Calls `f(kind, ngram, (start, end))` for every word n-gram with `n` in `words` and every
+/// padded character n-gram with `n` in `chars`, over a normalised text. `(start, end)` is
+/// the n-gram's range of characters in `text` (padding excluded). Word bigrams are joined
+/// with one space. Reuses internal buffers: `f` must copy what it keeps.
+pub fn for_each_ngram(
+    text: &str,
+    words: (usize, usize),
+    chars: (usize, usize),
+    mut f: impl FnMut(NgramKind, &str, (usize, usize)),
+) {
+    let mut bigram = String::new();
+    let mut padded = String::new();
+    let mut bounds: Vec<usize> = Vec::new();
+    // (byte start, byte end, char start, char end) of the previous word.
+    let mut prev: Option<(usize, usize, usize)> = None;
+    let mut char_pos = 0usize;
+    let mut byte_pos = 0usize;
+    for (bs, be) in super::super::text::words(text) {
+        char_pos += text[byte_pos..bs].chars().count();
+        let cs = char_pos;
+        let wlen = text[bs..be].chars().count();
+        let ce = cs + wlen;
+        char_pos = ce;
+        byte_pos = be;
+        let word = &text[bs..be];
+
+        if words.0 <= 1 && 1 <= words.1 {
+            f(NgramKind::Word, word, (cs, ce));
+        }
+        if words.0 <= 2 && 2 <= words.1 {
+            if let Some((pbs, pbe, pcs)) = prev {
+                bigram.clear();
+                bigram.push_str(&text[pbs..pbe]);
+                bigram.push(' ');
+                bigram.push_str(word);
+                f(NgramKind::Word, &bigram, (pcs, ce));
+            }
+        }
+        prev = Some((bs, be, cs));
+
+        if chars.1 >= chars.0 && chars.1 > 0 {
+            padded.clear();
+            padded.push(' ');
+            padded.push_str(word);
+            padded.push(' ');
+            bounds.clear();
+            bounds.extend(padded.char_indices().map(|(i, _)| i));
+            bounds.push(padded.len());
+            let plen = bounds.len() - 1; // chars in padded = wlen + 2
+            for n in chars.0.max(1)..=chars.1 {
+                if n > plen {
+                    break;
+                }
+                for k in 0..=plen - n {
+                    // Padded char k is word char k - 1; clip the padding off the span.
+                    let s = cs + k.saturating_sub(1);
+                    let e = cs + (k + n - 1).min(wlen);
+                    f(NgramKind::Char, &padded[bounds[k]..bounds[k + n]], (s, e.max(s + 1)));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect(text: &str, w: (usize, usize), c: (usize, usize)) -> Vec<(NgramKind, String, (usize, usize))> {
+        let mut out = Vec::new();
+        for_each_ngram(text, w, c, |k, g, s| out.push((k, g.to_owned(), s)));
+        out
+    }
+
+    #[test]
+    fn word_unigrams_and_bigrams_with_spans() {
+        let g = collect("il n'est pas", (1, 2), (0, 0));
+        let words: Vec<_> = g.iter().map(|(_, s, sp)| (s.as_str(), *sp)).collect();
+        assert_eq!(
+            words,
+            [
+                ("il", (0, 2)),
+                ("n", (3, 4)),
+                ("il n", (0, 4)),
+                ("est", (5, 8)),
+                ("n est", (3, 8)),
+                ("pas", (9, 12)),
+                ("est pas", (5, 12)),
+            ]
+        );
+    }
+
+    #[test]
+    fn padded_char_ngrams() {
+        let g = collect("ab", (0, 0), (2, 3));
+        let grams: Vec<_> = g.iter().map(|(_, s, sp)| (s.as_str(), *sp)).collect();
+        assert_eq!(
+            grams,
+            [(" a", (0, 1)), ("ab", (0, 2)), ("b ", (1, 2)), (" ab", (0, 2)), ("ab ", (0, 2))]
+        );
+        // A one-letter word still yields its padded forms, and n-grams never overrun.
+        let g = collect("é", (0, 0), (2, 5));
+        let grams: Vec<_> = g.iter().map(|(_, s, _)| s.as_str()).collect();
+        assert_eq!(grams, [" é", "é ", " é "]);
+    }
+
+    #[test]
+    fn spans_count_characters_not_bytes() {
+        let g = collect("ça va", (1, 1), (0, 0));
+        assert_eq!(g[1].2, (3, 5));
+    }
+}

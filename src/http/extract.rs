@@ -1,0 +1,59 @@
+//! A JSON extractor whose rejections speak the API's error format.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::error::ApiError;
+
+/// Like `axum::Json`, but a bad body becomes an [`ApiError`].
+pub struct Json<T>(pub T);
+
+impl<S, T> FromRequest<S> for Json<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let limit = req.extensions().get::<BodyLimit>().map(|l| l.0);
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Json(v)),
+            Err(rejection) => Err(match rejection {
+                JsonRejection::JsonDataError(e) => {
+                    let msg = e.body_text();
+                    // body_text() reads "Failed to deserialize the JSON body into the target type: <path>: <serde message>".
+                    let detail = msg.split_once(": ").map_or(msg.as_str(), |(_, d)| d).to_owned();
+                    if detail.contains("unknown field") {
+                        ApiError::UnknownField(detail)
+                    } else {
+                        ApiError::InvalidRequest(detail)
+                    }
+                }
+                JsonRejection::JsonSyntaxError(e) => {
+                    let msg = e.body_text();
+                    ApiError::InvalidJson(msg.split_once(": ").map_or(msg.as_str(), |(_, d)| d).to_owned())
+                }
+                JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType,
+                other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    ApiError::PayloadTooLarge(limit.unwrap_or(0))
+                }
+                other => ApiError::InvalidRequest(other.body_text()),
+            }),
+        }
+    }
+}
+
+impl<T: Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// The body limit in force, put in request extensions so rejections can name it.
+#[derive(Clone, Copy)]
+pub struct BodyLimit(pub usize);

@@ -1,0 +1,51 @@
+//! Service metadata: health, the model card, the OpenAPI document.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::Router;
+use serde::Serialize;
+
+use super::extract::Json;
+use super::AppState;
+use crate::model::{ModelCard, Thresholds};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/v1/model", get(model_card))
+        .route("/openapi.json", get(|| async { axum::Json(super::openapi()) }))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Health {
+    pub status: &'static str,
+    pub model_id: String,
+}
+
+/// Liveness: the process answers and has a model.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health)))]
+pub async fn healthz(State(app): State<AppState>) -> Json<Health> {
+    Json(Health {
+        status: "ok",
+        model_id: app.model.load().card.model_id.clone(),
+    })
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ModelInfo {
+    /// Everything the model file says about itself: heads, stance targets, training
+    /// summary, cross-validated and held-out metrics.
+    pub card: ModelCard,
+    /// Thresholds in force (config file over the model's own), per head.
+    pub thresholds: std::collections::BTreeMap<String, Thresholds>,
+}
+
+/// The model card of the model serving now.
+#[utoipa::path(get, path = "/v1/model", responses((status = 200, body = ModelInfo)))]
+pub async fn model_card(State(app): State<AppState>) -> Json<ModelInfo> {
+    let model = app.model.load();
+    let thresholds = (0..model.card.heads.len())
+        .map(|i| (model.card.heads[i].name.to_string(), app.policy.thresholds(&model.card, i)))
+        .collect();
+    Json(ModelInfo { card: model.card.clone(), thresholds })
+}

@@ -1,0 +1,87 @@
+//! The `serve` command line: configuration from flags and environment, then the server.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Parser;
+
+use super::{app, App, Limits};
+use crate::model::Model;
+use crate::policy::Policy;
+
+/// Serve the scoring API.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "serve", version)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "VIGIE_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Model file.
+    #[arg(long, env = "VIGIE_MODEL", default_value = "models/default.vigie")]
+    pub model: PathBuf,
+    /// Per-head thresholds (TOML); heads it does not name use the model's own.
+    #[arg(long, env = "VIGIE_THRESHOLDS", default_value = "models/thresholds.toml")]
+    pub thresholds: PathBuf,
+    /// Longest accepted comment, in characters.
+    #[arg(long, env = "VIGIE_MAX_TEXT_CHARS", default_value_t = 10_000)]
+    pub max_text_chars: usize,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "VIGIE_MAX_BODY_BYTES", default_value_t = 1 << 20)]
+    pub max_body_bytes: usize,
+    /// Most comments in one batch request.
+    #[arg(long, env = "VIGIE_MAX_BATCH", default_value_t = 1_000)]
+    pub max_batch: usize,
+}
+
+impl ServeArgs {
+    /// Loads the model and the thresholds: everything that can fail before listening.
+    pub fn build(&self) -> anyhow::Result<App> {
+        let model = Model::load(&self.model)?;
+        let policy = Policy::load(&self.thresholds).map_err(anyhow::Error::msg)?;
+        for h in policy.unknown_heads(&model.card) {
+            tracing::warn!(head = %h, "thresholds file names a head the model does not have");
+        }
+        let limits = Limits {
+            max_text_chars: self.max_text_chars,
+            max_body_bytes: self.max_body_bytes,
+            max_batch: self.max_batch,
+        };
+        let mut app = App::new(model, policy, limits);
+        app.model_path = Some(self.model.clone());
+        Ok(app)
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let state = Arc::new(args.build()?);
+    let model_id = state.model.load().card.model_id.clone();
+    let listener = tokio::net::TcpListener::bind(args.addr).await?;
+    tracing::info!(addr = %listener.local_addr()?, model = %model_id, "listening");
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}

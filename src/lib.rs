@@ -1,0 +1,34 @@
+//! Vigie: self-hosted comment moderation.
+//!
+//! Data flows one way: [`corpus`] reads seeds and labeled files, [`text`] normalises,
+//! [`features`] turns text into TF-IDF rows, [`model`] holds the fitted heads, [`train`]
+//! fits and reports them, [`policy`] turns scores into a decision, and [`http`] serves it all.
+//! See `DESIGN.md` for the map.
+
+/// Comments, scores, stance, decisions: the vocabulary of moderation, free of HTTP and SQL.
+pub mod domain;
+
+/// Reading the seed documents (articles and their reader comments) and canonical JSONL corpora.
+pub mod corpus;
+
+/// Text normalisation (NFKC, case and accent folding, de-obfuscation) with an offset map,
+/// tokenisation and language detection.
+pub mod text;
+
+/// Word 1–2-gram and character 2–5-gram TF-IDF vectoriser with a fixed vocabulary.
+pub mod features;
+
+/// The fitted model: logistic heads over sparse features, scoring, explanations, file format.
+pub mod model;
+
+/// Training: cross-validated regularisation, thresholds, held-out metrics and the report.
+pub mod train;
+
+/// Per-head thresholds (from a config file) that turn scores into allow / flag / reject.
+pub mod policy;
+
+/// The `score` and `eval` command lines (batch scoring, metrics on labeled files).
+pub mod cli;
+
+/// The HTTP service: router, extractors, errors, OpenAPI.
+pub mod http;

@@ -1,0 +1,58 @@
+use crate::domain::Lang;
+
+// Frequent function words, ASCII after normalisation. Short lists on purpose: they decide
+// between two languages, not among a hundred.
+const FR: &[&str] = &[
+    "le", "la", "les", "de", "des", "du", "un", "une", "et", "est", "que", "qui", "pas", "ne",
+    "pour", "dans", "sur", "au", "aux", "ce", "cette", "il", "elle", "ils", "on", "nous",
+    "vous", "je", "tu", "mais", "ou", "avec", "sont", "plus", "son", "sa", "ses", "leur", "c",
+    "l", "d", "j", "qu", "n", "s", "y", "a", "ete", "etre", "fait", "tout", "tous", "comme",
+    "bien", "tres", "meme", "rien", "quoi", "moi", "toi", "lui", "aussi",
+];
+const EN: &[&str] = &[
+    "the", "of", "and", "to", "in", "is", "that", "it", "for", "was", "on", "are", "with",
+    "as", "he", "she", "they", "be", "at", "this", "have", "from", "or", "by", "not", "but",
+    "what", "all", "were", "we", "you", "your", "his", "her", "their", "an", "i", "my", "me",
+    "do", "does", "did", "will", "would", "can", "so", "if", "no", "just", "about", "who",
+    "has", "had", "been", "there", "than", "them", "because", "should",
+];
+
+/// French or English, from function-word counts over a normalised text. French wins ties,
+/// since the service is French first.
+pub fn detect_lang(normalized: &str) -> Lang {
+    let (mut fr, mut en) = (0u32, 0u32);
+    for (a, b) in super::words(normalized) {
+        let w = &normalized[a..b];
+        fr += u32::from(FR.contains(&w));
+        en += u32::from(EN.contains(&w));
+    }
+    if en > fr {
+        Lang::En
+    } else {
+        Lang::Fr
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::normalize;
+
+    fn detect(s: &str) -> Lang {
+        detect_lang(&normalize(s).text)
+    }
+
+    #[test]
+    fn tells_french_from_english() {
+        assert_eq!(
+            detect("Le président a changé de téléphone après l'affaire"),
+            Lang::Fr
+        );
+        assert_eq!(
+            detect("The president changed his phone after the affair"),
+            Lang::En
+        );
+        assert_eq!(detect("Macron Pegasus NSO"), Lang::Fr);
+        assert_eq!(detect("I think that this is not what they said"), Lang::En);
+    }
+}

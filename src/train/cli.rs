@@ -1,0 +1,162 @@
+//! The `train` command line: flags, progress bar, summary table.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::{ClassWeight, Progress, TrainParams, TrainingData};
+use crate::corpus::{read_jsonl, read_seed_dir};
+use crate::domain::Target;
+use crate::features::VectorizerParams;
+
+/// Train the TF-IDF + logistic models and write `<out>/<name>.vigie` with its report.
+#[derive(Debug, Parser)]
+#[command(name = "train", version)]
+pub struct TrainArgs {
+    /// Canonical JSONL training file (repeatable). Default: training/corpus.jsonl.
+    #[arg(long = "data", env = "VIGIE_TRAIN_DATA", value_delimiter = ',')]
+    pub data: Vec<PathBuf>,
+    /// Seed documents (articles and reader comments).
+    #[arg(long, env = "VIGIE_SEEDS", default_value = "seeds")]
+    pub seeds: PathBuf,
+    /// Labels of the seed items, keyed by id.
+    #[arg(long, env = "VIGIE_SEED_LABELS", default_value = "training/seeds.labels.jsonl")]
+    pub seed_labels: PathBuf,
+    /// Train without the seeds.
+    #[arg(long)]
+    pub no_seeds: bool,
+    /// Held-out file, scored for the report and never trained on.
+    #[arg(long, env = "VIGIE_HELDOUT", default_value = "training/heldout.jsonl")]
+    pub heldout: PathBuf,
+    /// No held-out evaluation.
+    #[arg(long)]
+    pub no_heldout: bool,
+    /// Output directory.
+    #[arg(long, env = "VIGIE_MODELS_DIR", default_value = "models")]
+    pub out: PathBuf,
+    /// Model name: the files are <name>.vigie, <name>.report.json, <name>.report.md.
+    #[arg(long, default_value = "default")]
+    pub name: String,
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+    /// L2 penalties tried by cross-validation.
+    #[arg(long, value_delimiter = ',', default_value = "0.01,0.03,0.1,0.3,1,3,10")]
+    pub alphas: Vec<f64>,
+    #[arg(long, value_enum, default_value_t = ClassWeight::None)]
+    pub class_weight: ClassWeight,
+    /// Keep n-grams seen in at least this many documents.
+    #[arg(long, default_value_t = 2)]
+    pub min_df: u32,
+    #[arg(long, default_value_t = 500_000)]
+    pub max_features: usize,
+    /// Seeds the fold assignment.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Stance target used when a request names none.
+    #[arg(long)]
+    pub default_target: Option<String>,
+    #[arg(long, default_value_t = 200)]
+    pub max_iterations: u64,
+    /// Print the seed items (id, lang, text) as JSONL and exit: the ids to label.
+    #[arg(long)]
+    pub print_seeds: bool,
+}
+
+struct Bar(ProgressBar);
+
+impl Progress for Bar {
+    fn start(&self, total: u64) {
+        self.0.set_length(total);
+    }
+    fn fit_done(&self) {
+        self.0.inc(1);
+    }
+    fn message(&self, msg: &str) {
+        self.0.set_message(msg.to_owned());
+    }
+}
+
+pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+    if args.print_seeds {
+        for doc in read_seed_dir(&args.seeds).map_err(anyhow::Error::msg)? {
+            for item in doc.items() {
+                println!("{}", serde_json::json!({"id": item.id, "lang": item.lang.code(), "text": item.text}));
+            }
+        }
+        return Ok(());
+    }
+    let started = Instant::now();
+    let params = TrainParams {
+        name: args.name.clone(),
+        vectorizer: VectorizerParams { min_df: args.min_df, max_features: args.max_features, ..Default::default() },
+        folds: args.folds,
+        alphas: args.alphas.clone(),
+        class_weight: args.class_weight,
+        max_iterations: args.max_iterations,
+        seed: args.seed,
+        default_target: args.default_target.as_deref().map(Target::parse).transpose().map_err(anyhow::Error::msg)?,
+        ..Default::default()
+    }
+    .check()?;
+
+    let mut data = TrainingData::default();
+    if !args.no_seeds {
+        data.add_seeds(&args.seeds, &args.seed_labels).map_err(anyhow::Error::msg)?;
+    }
+    let files = if args.data.is_empty() { vec![PathBuf::from("training/corpus.jsonl")] } else { args.data.clone() };
+    for f in &files {
+        data.add_jsonl(f)?;
+    }
+    let heldout = if args.no_heldout {
+        None
+    } else {
+        let records = read_jsonl(&args.heldout)?;
+        let bytes = std::fs::read(&args.heldout)?;
+        let card = crate::model::SourceCard {
+            name: args.heldout.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            items: records.len(),
+            sha256: super::sha256_hex(&bytes),
+        };
+        Some((card, records))
+    };
+    eprintln!(
+        "training on {} labeled items from {} sources{}",
+        data.records.len(),
+        data.sources.len(),
+        heldout.as_ref().map_or(String::new(), |(c, _)| format!("; {} held out", c.items))
+    );
+    let bar = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} fits  {msg}")
+            .expect("valid template"),
+    );
+    let trained = params.fit(&data, heldout.as_ref().map(|(c, r)| (c, r.as_slice())), &Bar(bar.clone()))?;
+    bar.finish_and_clear();
+
+    std::fs::create_dir_all(&args.out)?;
+    let model_path = args.out.join(format!("{}.vigie", args.name));
+    trained.model.save(&model_path)?;
+    std::fs::write(args.out.join(format!("{}.report.json", args.name)), trained.report.to_json())?;
+    std::fs::write(args.out.join(format!("{}.report.md", args.name)), trained.report.to_markdown())?;
+
+    let card = &trained.model.card;
+    println!("model {} → {}", card.model_id, model_path.display());
+    println!("{:<16} {:>5} {:>5} {:>6} {:>5} {:>6} {:>8} {:>6} {:>9} {:>7}", "head", "pos", "neg", "alpha", "flag", "reject", "cv_auc", "cv_f1", "held_auc", "held_f1");
+    for h in &card.heads {
+        let (ha, hf) = h.heldout.as_ref().map_or(("-".into(), "-".into()), |m| (format!("{:.3}", m.roc_auc), format!("{:.3}", m.f1)));
+        println!(
+            "{:<16} {:>5} {:>5} {:>6} {:>5.2} {:>6.2} {:>8.3} {:>6.3} {:>9} {:>7}",
+            h.name.as_str(), h.positives, h.negatives, h.alpha, h.thresholds.flag, h.thresholds.reject, h.cv.roc_auc, h.cv.f1, ha, hf
+        );
+    }
+    for s in &card.stance {
+        let held = s.heldout.as_ref().map_or("-".into(), |m| format!("{:.3}", m.f_avg));
+        println!(
+            "stance:{:<9} n={:<4} alpha={:<5} cv_macro_f1={:.3} cv_f_avg={:.3} held_f_avg={}",
+            s.target.as_str(), s.counts.values().sum::<usize>(), s.alpha, s.cv.macro_f1, s.cv.f_avg, held
+        );
+    }
+    println!("{} features; trained in {:.1} s", card.n_features, started.elapsed().as_secs_f64());
+    Ok(())
+}

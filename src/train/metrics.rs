@@ -1,0 +1,246 @@
+//! Classification metrics for cross-validation, the report and `eval`.
+
+use std::collections::BTreeMap;
+
+use crate::domain::Stance;
+use crate::model::{BinaryMetrics, StanceMetrics};
+
+/// Area under the ROC curve (ties count one half). `None` when a class is missing.
+pub fn roc_auc(scores: &[f64], labels: &[bool]) -> Option<f64> {
+    let pos = labels.iter().filter(|&&l| l).count();
+    let neg = labels.len() - pos;
+    if pos == 0 || neg == 0 {
+        return None;
+    }
+    // Mann-Whitney U from average ranks.
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    let mut rank_sum_pos = 0.0;
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i + 1;
+        while j < order.len() && scores[order[j]] == scores[order[i]] {
+            j += 1;
+        }
+        let avg_rank = (i + j + 1) as f64 / 2.0; // ranks are 1-based
+        for &o in &order[i..j] {
+            if labels[o] {
+                rank_sum_pos += avg_rank;
+            }
+        }
+        i = j;
+    }
+    let u = rank_sum_pos - (pos * (pos + 1)) as f64 / 2.0;
+    Some(u / (pos * neg) as f64)
+}
+
+/// Average precision (area under the precision-recall curve, step-wise, as scikit-learn).
+pub fn average_precision(scores: &[f64], labels: &[bool]) -> Option<f64> {
+    let pos = labels.iter().filter(|&&l| l).count();
+    if pos == 0 {
+        return None;
+    }
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let (mut tp, mut fp, mut ap, mut prev_recall) = (0usize, 0usize, 0.0, 0.0);
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        while j < order.len() && scores[order[j]] == scores[order[i]] {
+            if labels[order[j]] {
+                tp += 1;
+            } else {
+                fp += 1;
+            }
+            j += 1;
+        }
+        let recall = tp as f64 / pos as f64;
+        let precision = tp as f64 / (tp + fp) as f64;
+        ap += (recall - prev_recall) * precision;
+        prev_recall = recall;
+        i = j;
+    }
+    Some(ap)
+}
+
+/// Precision, recall and F1 of the positive class when predicting `score >= threshold`.
+pub fn precision_recall_f1(scores: &[f64], labels: &[bool], threshold: f64) -> (f64, f64, f64) {
+    let (mut tp, mut fp, mut fn_) = (0usize, 0usize, 0usize);
+    for (&s, &l) in scores.iter().zip(labels) {
+        match (s >= threshold, l) {
+            (true, true) => tp += 1,
+            (true, false) => fp += 1,
+            (false, true) => fn_ += 1,
+            _ => {}
+        }
+    }
+    let p = if tp + fp == 0 { 0.0 } else { tp as f64 / (tp + fp) as f64 };
+    let r = if tp + fn_ == 0 { 0.0 } else { tp as f64 / (tp + fn_) as f64 };
+    (p, r, f1(p, r))
+}
+
+fn f1(p: f64, r: f64) -> f64 {
+    if p + r == 0.0 {
+        0.0
+    } else {
+        2.0 * p * r / (p + r)
+    }
+}
+
+/// Thresholds tried when choosing one: 0.05, 0.06, …, 0.95.
+pub fn threshold_grid() -> impl Iterator<Item = f64> {
+    (5..=95).map(|i| i as f64 / 100.0)
+}
+
+/// The grid threshold with the best F1 (ties: the higher threshold).
+pub fn best_f1_threshold(scores: &[f64], labels: &[bool]) -> f64 {
+    let mut best = (f64::NEG_INFINITY, 0.5);
+    for t in threshold_grid() {
+        let f = precision_recall_f1(scores, labels, t).2;
+        if f >= best.0 {
+            best = (f, t);
+        }
+    }
+    best.1
+}
+
+/// The lowest grid threshold at or above `from` whose precision reaches `precision` with
+/// at least three predicted positives; 0.99 when there is none.
+pub fn precision_threshold(scores: &[f64], labels: &[bool], from: f64, precision: f64) -> f64 {
+    for t in threshold_grid().filter(|&t| t >= from) {
+        let predicted = scores.iter().filter(|&&s| s >= t).count();
+        if predicted >= 3 && precision_recall_f1(scores, labels, t).0 >= precision {
+            return t;
+        }
+    }
+    0.99
+}
+
+pub fn brier(scores: &[f64], labels: &[bool]) -> f64 {
+    if scores.is_empty() {
+        return 0.0;
+    }
+    scores
+        .iter()
+        .zip(labels)
+        .map(|(&s, &l)| (s - f64::from(u8::from(l))).powi(2))
+        .sum::<f64>()
+        / scores.len() as f64
+}
+
+/// All binary metrics at `threshold`; AUC and AP are 0 when a class is missing.
+pub fn binary_metrics(scores: &[f64], labels: &[bool], threshold: f64) -> BinaryMetrics {
+    let (precision, recall, f1_pos) = precision_recall_f1(scores, labels, threshold);
+    // F1 of the negative class: flip labels and predictions.
+    let neg_scores: Vec<f64> = scores.iter().map(|s| if *s >= threshold { 0.0 } else { 1.0 }).collect();
+    let neg_labels: Vec<bool> = labels.iter().map(|l| !l).collect();
+    let f1_neg = precision_recall_f1(&neg_scores, &neg_labels, 0.5).2;
+    BinaryMetrics {
+        n: labels.len(),
+        positives: labels.iter().filter(|&&l| l).count(),
+        roc_auc: roc_auc(scores, labels).unwrap_or(0.0),
+        average_precision: average_precision(scores, labels).unwrap_or(0.0),
+        threshold,
+        precision,
+        recall,
+        f1: f1_pos,
+        macro_f1: (f1_pos + f1_neg) / 2.0,
+        brier: brier(scores, labels),
+    }
+}
+
+/// Per-class F1, macro-F1 over the three classes, and F_avg over favor and against.
+pub fn stance_metrics(predicted: &[Stance], gold: &[Stance]) -> StanceMetrics {
+    let mut f1s = BTreeMap::new();
+    for c in Stance::ALL {
+        let (mut tp, mut fp, mut fn_) = (0usize, 0usize, 0usize);
+        for (&p, &g) in predicted.iter().zip(gold) {
+            match (p == c, g == c) {
+                (true, true) => tp += 1,
+                (true, false) => fp += 1,
+                (false, true) => fn_ += 1,
+                _ => {}
+            }
+        }
+        let p = if tp + fp == 0 { 0.0 } else { tp as f64 / (tp + fp) as f64 };
+        let r = if tp + fn_ == 0 { 0.0 } else { tp as f64 / (tp + fn_) as f64 };
+        f1s.insert(c, f1(p, r));
+    }
+    let correct = predicted.iter().zip(gold).filter(|(p, g)| p == g).count();
+    StanceMetrics {
+        n: gold.len(),
+        accuracy: if gold.is_empty() { 0.0 } else { correct as f64 / gold.len() as f64 },
+        macro_f1: f1s.values().sum::<f64>() / 3.0,
+        f_avg: (f1s[&Stance::Favor] + f1s[&Stance::Against]) / 2.0,
+        f1: f1s,
+    }
+}
+
+/// Reliability table: for ten equal-width score bins, (mean score, observed positive rate, count).
+pub fn reliability(scores: &[f64], labels: &[bool]) -> Vec<(f64, f64, usize)> {
+    let mut bins = vec![(0.0, 0.0, 0usize); 10];
+    for (&s, &l) in scores.iter().zip(labels) {
+        let b = ((s * 10.0) as usize).min(9);
+        bins[b].0 += s;
+        bins[b].1 += f64::from(u8::from(l));
+        bins[b].2 += 1;
+    }
+    bins.into_iter()
+        .map(|(s, p, n)| if n == 0 { (0.0, 0.0, 0) } else { (s / n as f64, p / n as f64, n) })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auc_of_known_rankings() {
+        let l = [true, true, false, false];
+        assert_eq!(roc_auc(&[0.9, 0.8, 0.2, 0.1], &l), Some(1.0));
+        assert_eq!(roc_auc(&[0.1, 0.2, 0.8, 0.9], &l), Some(0.0));
+        assert_eq!(roc_auc(&[0.5, 0.5, 0.5, 0.5], &l), Some(0.5));
+        // One positive above one negative, below the other: 3 of 4 pairs right.
+        assert_eq!(roc_auc(&[0.9, 0.4, 0.5, 0.1], &l), Some(0.75));
+        assert_eq!(roc_auc(&[0.1, 0.2], &[true, true]), None);
+    }
+
+    #[test]
+    fn average_precision_matches_scikit_learn() {
+        // sklearn.metrics.average_precision_score([1,0,1,0], [0.9,0.8,0.7,0.1]) = 0.8333…
+        let ap = average_precision(&[0.9, 0.8, 0.7, 0.1], &[true, false, true, false]).unwrap();
+        assert!((ap - 5.0 / 6.0).abs() < 1e-12, "{ap}");
+    }
+
+    #[test]
+    fn thresholds_and_f1() {
+        let s = [0.9, 0.8, 0.3, 0.2];
+        let l = [true, true, false, true];
+        assert_eq!(precision_recall_f1(&s, &l, 0.5), (1.0, 2.0 / 3.0, 0.8));
+        assert_eq!(best_f1_threshold(&s, &l), 0.2);
+        let m = binary_metrics(&s, &l, 0.5);
+        assert_eq!(m.positives, 3);
+        // Negative class: one true negative predicted, one false negative → P 0.5, R 1.
+        assert!((m.macro_f1 - (0.8 + 2.0 / 3.0) / 2.0).abs() < 1e-12);
+        assert!((m.brier - (0.01 + 0.04 + 0.09 + 0.64) / 4.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn stance_f_avg_ignores_none() {
+        use Stance::*;
+        let gold = [Favor, Against, None, None];
+        let pred = [Favor, None, None, Against];
+        let m = stance_metrics(&pred, &gold);
+        assert_eq!(m.f1[&Favor], 1.0);
+        assert_eq!(m.f1[&Against], 0.0);
+        assert_eq!(m.f_avg, 0.5);
+        assert_eq!(m.accuracy, 0.5);
+    }
+
+    #[test]
+    fn reliability_bins() {
+        let r = reliability(&[0.05, 0.15, 0.95, 0.99], &[false, true, true, true]);
+        assert_eq!(r[0], (0.05, 0.0, 1));
+        assert_eq!(r[9].2, 2);
+    }
+}

@@ -1,0 +1,518 @@
+//! Training: params → checked params → fitted model, as linfa does.
+//!
+//! For every binary head and every stance target: k-fold cross-validation (stratified,
+//! folds assigned by a seeded hash of the item id, fits run in parallel) over a grid of L2
+//! penalties; the penalty with the best out-of-fold ROC-AUC (stance: macro-F1) is kept,
+//! thresholds are read off the out-of-fold scores, and the head is refitted on all its
+//! labeled items. Everything is deterministic: same data and settings, same bytes.
+
+pub mod cli;
+mod data;
+pub mod metrics;
+mod report;
+
+pub use data::{data_hash, sha256_hex, TrainingData};
+pub use report::{NgramWeight, Report};
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::corpus::Record;
+use crate::domain::{HeadName, Stance, Target};
+use crate::features::{SparseRow, Vectorizer, VectorizerParams};
+use crate::model::logistic::{self, csr_from_rows, select_rows, Csr, LogisticParams};
+use crate::model::{
+    HeadCard, Model, ModelCard, SourceCard, StanceCard, Thresholds, TrainingSummary, FORMAT_VERSION,
+};
+
+/// How to weigh classes in the loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum ClassWeight {
+    /// Every item counts once: probabilities stay calibrated.
+    None,
+    /// Each class weighs as much as the other in total (n / (classes × n_class)).
+    Balanced,
+}
+
+/// Training settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainParams {
+    pub name: String,
+    pub vectorizer: VectorizerParams,
+    pub folds: usize,
+    pub alphas: Vec<f64>,
+    pub class_weight: ClassWeight,
+    pub max_iterations: u64,
+    pub gradient_tolerance: f64,
+    /// Seeds the fold assignment.
+    pub seed: u64,
+    /// Heads and stance classes with fewer examples than this are skipped.
+    pub min_examples: usize,
+    pub default_target: Option<Target>,
+    /// Precision the reject threshold must reach on out-of-fold scores.
+    pub reject_precision: f64,
+}
+
+impl Default for TrainParams {
+    fn default() -> Self {
+        Self {
+            name: "default".into(),
+            vectorizer: VectorizerParams::default(),
+            folds: 5,
+            alphas: vec![0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0],
+            class_weight: ClassWeight::None,
+            max_iterations: 200,
+            gradient_tolerance: 1e-5,
+            seed: 42,
+            min_examples: 5,
+            default_target: None,
+            reject_precision: 0.9,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error("invalid training settings: {0}")]
+    Params(String),
+    #[error("no training data: {0}")]
+    NoData(String),
+    #[error(transparent)]
+    Fit(#[from] logistic::FitError),
+}
+
+/// Checked settings: the only way to call [`ValidTrainParams::fit`].
+#[derive(Debug, Clone)]
+pub struct ValidTrainParams(TrainParams);
+
+impl TrainParams {
+    pub fn check(self) -> Result<ValidTrainParams, TrainError> {
+        let bad = |m: &str| Err(TrainError::Params(m.into()));
+        if self.folds < 2 {
+            return bad("folds must be at least 2");
+        }
+        if self.alphas.is_empty() || self.alphas.iter().any(|a| !a.is_finite() || *a <= 0.0) {
+            return bad("alphas must be a non-empty list of positive numbers");
+        }
+        let (w, c) = (self.vectorizer.word_ngrams, self.vectorizer.char_ngrams);
+        if w.0 > w.1 || w.0 == 0 && w.1 > 0 || c.0 > c.1 || w.1 == 0 && c.1 == 0 {
+            return bad("n-gram ranges must be ordered, start at 1 or more, and not both be empty");
+        }
+        if self.name.is_empty() || !self.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return bad("name must be ASCII letters, digits, '-' or '_'");
+        }
+        LogisticParams::default()
+            .max_iterations(self.max_iterations)
+            .gradient_tolerance(self.gradient_tolerance)
+            .check()
+            .map_err(|e| TrainError::Params(e.to_string()))?;
+        Ok(ValidTrainParams(self))
+    }
+}
+
+/// Called once per finished fit, for progress bars.
+pub trait Progress: Sync {
+    fn start(&self, _total_fits: u64) {}
+    fn fit_done(&self) {}
+    fn message(&self, _msg: &str) {}
+}
+
+impl Progress for () {}
+
+/// A fitted model and its report.
+pub struct Trained {
+    pub model: Model,
+    pub report: Report,
+}
+
+/// Stable pseudo-random key of an id (fold assignment).
+fn id_key(seed: u64, id: &str) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(seed.to_le_bytes());
+    h.update(id.as_bytes());
+    h.finalize().into()
+}
+
+/// Stratified folds: per class, items ordered by their seeded key, dealt round-robin.
+fn assign_folds(seed: u64, ids: &[&str], classes: &[usize], folds: usize) -> Vec<usize> {
+    let mut fold = vec![0; ids.len()];
+    let n_classes = classes.iter().max().map_or(0, |m| m + 1);
+    for c in 0..n_classes {
+        let mut members: Vec<usize> = (0..ids.len()).filter(|&i| classes[i] == c).collect();
+        members.sort_by_key(|&i| id_key(seed, ids[i]));
+        for (j, &i) in members.iter().enumerate() {
+            fold[i] = j % folds;
+        }
+    }
+    fold
+}
+
+fn class_weights(classes: &[usize], k: usize, how: ClassWeight) -> Option<Vec<f64>> {
+    match how {
+        ClassWeight::None => None,
+        ClassWeight::Balanced => {
+            let mut counts = vec![0usize; k];
+            classes.iter().for_each(|&c| counts[c] += 1);
+            let n = classes.len() as f64;
+            Some(classes.iter().map(|&c| n / (k as f64 * counts[c] as f64)).collect())
+        }
+    }
+}
+
+/// One labeled problem: rows of the feature matrix and their classes.
+struct Task<'a> {
+    rows: Vec<usize>,
+    ids: Vec<&'a str>,
+    classes: Vec<usize>,
+    /// 1 for binary, 3 for stance.
+    k: usize,
+}
+
+/// Out-of-fold scores of each alpha: `scores[a][i]` for task row `i`.
+fn cross_validate(
+    p: &TrainParams,
+    x: &Csr,
+    task: &Task,
+    progress: &dyn Progress,
+) -> Result<Vec<Vec<Vec<f64>>>, TrainError> {
+    let n_classes = if task.k == 1 { 2 } else { task.k };
+    let fold = assign_folds(p.seed, &task.ids, &task.classes, p.folds);
+    let jobs: Vec<(usize, usize)> = (0..p.alphas.len())
+        .flat_map(|a| (0..p.folds).map(move |f| (a, f)))
+        .collect();
+    let results: Vec<Result<(usize, Vec<(usize, Vec<f64>)>), TrainError>> = jobs
+        .par_iter()
+        .map(|&(a, f)| {
+            let train: Vec<usize> = (0..task.rows.len()).filter(|&i| fold[i] != f).collect();
+            let test: Vec<usize> = (0..task.rows.len()).filter(|&i| fold[i] == f).collect();
+            let xs = select_rows(x, &train.iter().map(|&i| task.rows[i]).collect::<Vec<_>>());
+            let ys: Vec<usize> = train.iter().map(|&i| task.classes[i]).collect();
+            let sw = class_weights(&ys, n_classes, p.class_weight);
+            let params = LogisticParams::default()
+                .alpha(p.alphas[a])
+                .max_iterations(p.max_iterations)
+                .gradient_tolerance(p.gradient_tolerance)
+                .check()?;
+            let fitted = logistic::fit(&params, &xs, &ys, task.k, sw.as_deref())?;
+            let xt = select_rows(x, &test.iter().map(|&i| task.rows[i]).collect::<Vec<_>>());
+            let pred = fitted.predict(&xt);
+            progress.fit_done();
+            Ok((a, test.into_iter().zip(pred).collect()))
+        })
+        .collect();
+    let mut scores = vec![vec![Vec::new(); task.rows.len()]; p.alphas.len()];
+    for r in results {
+        let (a, preds) = r?;
+        for (i, s) in preds {
+            scores[a][i] = s;
+        }
+    }
+    Ok(scores)
+}
+
+fn argmax(v: &[f64]) -> usize {
+    let mut best = 0;
+    for i in 1..v.len() {
+        if v[i] > v[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// Index of the best score; ties go to the larger alpha (the simpler model).
+fn pick_alpha(alphas: &[f64], quality: &[f64]) -> usize {
+    let mut best = 0;
+    for i in 1..alphas.len() {
+        let better = quality[i] > quality[best] + 1e-12
+            || ((quality[i] - quality[best]).abs() <= 1e-12 && alphas[i] > alphas[best]);
+        if better {
+            best = i;
+        }
+    }
+    best
+}
+
+struct FittedHead {
+    weights: Vec<f64>,
+    intercepts: Vec<f64>,
+}
+
+impl ValidTrainParams {
+    pub fn params(&self) -> &TrainParams {
+        &self.0
+    }
+
+    /// Fits every head with enough labels. `heldout` records are scored for the report only.
+    pub fn fit(
+        &self,
+        data: &TrainingData,
+        heldout: Option<(&SourceCard, &[Record])>,
+        progress: &dyn Progress,
+    ) -> Result<Trained, TrainError> {
+        let p = &self.0;
+        let records = &data.records;
+        if records.is_empty() {
+            return Err(TrainError::NoData("no labeled records".into()));
+        }
+        progress.message("building the vocabulary");
+        let mut docs: Vec<&str> = records.iter().map(|r| r.text.as_str()).collect();
+        let labeled: std::collections::HashSet<&str> = docs.iter().copied().collect();
+        docs.extend(data.unlabeled.iter().map(String::as_str).filter(|t| !labeled.contains(t)));
+        let vectorizer = Vectorizer::fit(p.vectorizer.clone(), &docs);
+        let rows: Vec<SparseRow> = records.par_iter().map(|r| vectorizer.transform(&r.text)).collect();
+        let x = csr_from_rows(vectorizer.n_features(), &rows);
+
+        // Binary heads with enough of both classes.
+        let mut head_names: BTreeMap<&HeadName, (usize, usize)> = BTreeMap::new();
+        for r in records {
+            for (h, &v) in &r.labels.binary {
+                let e = head_names.entry(h).or_default();
+                if v == 1 { e.0 += 1 } else { e.1 += 1 }
+            }
+        }
+        let mut tasks: Vec<(HeadName, Task)> = Vec::new();
+        for (h, (pos, neg)) in head_names {
+            if pos < p.min_examples || neg < p.min_examples {
+                progress.message(&format!("skipping head {h}: {pos} positives, {neg} negatives"));
+                continue;
+            }
+            let mut t = Task { rows: vec![], ids: vec![], classes: vec![], k: 1 };
+            for (i, r) in records.iter().enumerate() {
+                if let Some(&v) = r.labels.binary.get(h) {
+                    t.rows.push(i);
+                    t.ids.push(&r.id);
+                    t.classes.push(v as usize);
+                }
+            }
+            tasks.push((h.clone(), t));
+        }
+        // Stance targets with enough of every class.
+        let mut targets: BTreeMap<&Target, [usize; 3]> = BTreeMap::new();
+        for r in records {
+            if let (Some(t), Some(s)) = (&r.target, r.labels.stance) {
+                targets.entry(t).or_default()[s.index()] += 1;
+            }
+        }
+        let mut stance_tasks: Vec<(Target, Task)> = Vec::new();
+        for (t, counts) in targets {
+            if counts.iter().any(|&c| c < p.min_examples) {
+                progress.message(&format!("skipping stance target {t}: class counts {counts:?}"));
+                continue;
+            }
+            let mut task = Task { rows: vec![], ids: vec![], classes: vec![], k: 3 };
+            for (i, r) in records.iter().enumerate() {
+                if let (Some(rt), Some(s)) = (&r.target, r.labels.stance) {
+                    if rt == t {
+                        task.rows.push(i);
+                        task.ids.push(&r.id);
+                        task.classes.push(s.index());
+                    }
+                }
+            }
+            stance_tasks.push((t.clone(), task));
+        }
+        if tasks.is_empty() && stance_tasks.is_empty() {
+            return Err(TrainError::NoData(format!(
+                "no head has {} or more examples of each class",
+                p.min_examples
+            )));
+        }
+        let fits_per_task = (p.alphas.len() * p.folds + 1) as u64;
+        progress.start(fits_per_task * (tasks.len() + stance_tasks.len()) as u64);
+
+        let final_fit = |task: &Task, alpha: f64| -> Result<FittedHead, TrainError> {
+            let n_classes = if task.k == 1 { 2 } else { task.k };
+            let xs = select_rows(&x, &task.rows);
+            let sw = class_weights(&task.classes, n_classes, p.class_weight);
+            let params = LogisticParams::default()
+                .alpha(alpha)
+                .max_iterations(p.max_iterations)
+                .gradient_tolerance(p.gradient_tolerance)
+                .check()?;
+            let f = logistic::fit(&params, &xs, &task.classes, task.k, sw.as_deref())?;
+            progress.fit_done();
+            Ok(FittedHead { weights: f.weights, intercepts: f.intercepts })
+        };
+
+        let mut head_cards = Vec::new();
+        let mut head_fits = Vec::new();
+        for (name, task) in &tasks {
+            progress.message(&format!("head {name}"));
+            let cv = cross_validate(p, &x, task, progress)?;
+            let labels: Vec<bool> = task.classes.iter().map(|&c| c == 1).collect();
+            let flat: Vec<Vec<f64>> = cv.iter().map(|a| a.iter().map(|s| s[0]).collect()).collect();
+            let aucs: Vec<f64> = flat.iter().map(|s| metrics::roc_auc(s, &labels).unwrap_or(0.0)).collect();
+            let best = pick_alpha(&p.alphas, &aucs);
+            let oof = &flat[best];
+            let flag = metrics::best_f1_threshold(oof, &labels);
+            let reject = metrics::precision_threshold(oof, &labels, flag.max(0.5), p.reject_precision);
+            let thresholds = Thresholds { flag: flag as f32, reject: reject.max(flag) as f32 };
+            let fitted = final_fit(task, p.alphas[best])?;
+            head_cards.push(HeadCard {
+                name: name.clone(),
+                alpha: p.alphas[best],
+                thresholds,
+                positives: labels.iter().filter(|&&l| l).count(),
+                negatives: labels.iter().filter(|&&l| !l).count(),
+                cv: metrics::binary_metrics(oof, &labels, flag),
+                heldout: None,
+            });
+            head_fits.push(fitted);
+        }
+        let mut stance_cards = Vec::new();
+        let mut stance_fits = Vec::new();
+        for (target, task) in &stance_tasks {
+            progress.message(&format!("stance toward {target}"));
+            let cv = cross_validate(p, &x, task, progress)?;
+            let gold: Vec<Stance> = task.classes.iter().map(|&c| Stance::ALL[c]).collect();
+            let per_alpha: Vec<_> = cv
+                .iter()
+                .map(|a| {
+                    let pred: Vec<Stance> = a.iter().map(|s| Stance::ALL[argmax(s)]).collect();
+                    metrics::stance_metrics(&pred, &gold)
+                })
+                .collect();
+            let quality: Vec<f64> = per_alpha.iter().map(|m| m.macro_f1).collect();
+            let best = pick_alpha(&p.alphas, &quality);
+            let fitted = final_fit(task, p.alphas[best])?;
+            let mut counts = BTreeMap::new();
+            for s in &gold {
+                *counts.entry(*s).or_insert(0) += 1;
+            }
+            stance_cards.push(StanceCard {
+                target: target.clone(),
+                alpha: p.alphas[best],
+                counts,
+                cv: per_alpha[best].clone(),
+                heldout: None,
+            });
+            stance_fits.push(fitted);
+        }
+
+        // Assemble the feature-major weight matrix.
+        let d = vectorizer.n_features();
+        let outputs = head_fits.len() + 3 * stance_fits.len();
+        let mut weights = vec![0f32; d * outputs];
+        let mut intercepts = Vec::with_capacity(outputs);
+        let mut col = 0;
+        for fit in head_fits.iter().chain(&stance_fits) {
+            let k = fit.intercepts.len();
+            for f in 0..d {
+                for j in 0..k {
+                    weights[f * outputs + col + j] = fit.weights[f * k + j] as f32;
+                }
+            }
+            intercepts.extend(fit.intercepts.iter().map(|&b| b as f32));
+            col += k;
+        }
+
+        let default_target = match &p.default_target {
+            Some(t) if stance_cards.iter().any(|s| &s.target == t) => Some(t.clone()),
+            Some(t) => return Err(TrainError::Params(format!("default target {t} has no stance model"))),
+            None => stance_cards
+                .iter()
+                .max_by_key(|s| (s.counts.values().sum::<usize>(), std::cmp::Reverse(s.target.clone())))
+                .map(|s| s.target.clone()),
+        };
+        let data_hash = data_hash(records);
+        let settings = serde_json::to_string(p).expect("settings serialise");
+        let model_id = format!(
+            "{}-{}",
+            p.name,
+            &sha256_hex(format!("{FORMAT_VERSION}\n{}\n{data_hash}\n{settings}", env!("CARGO_PKG_VERSION")).as_bytes())[..12]
+        );
+        let mut by_lang = BTreeMap::new();
+        for r in records {
+            let l = r.lang.map_or("unknown", |l| l.code());
+            *by_lang.entry(l.to_owned()).or_insert(0) += 1;
+        }
+        let card = ModelCard {
+            format_version: FORMAT_VERSION,
+            model_id,
+            data_hash,
+            name: p.name.clone(),
+            heads: head_cards,
+            stance: stance_cards,
+            default_target,
+            vectorizer: p.vectorizer.clone(),
+            n_features: d,
+            training: TrainingSummary {
+                items: records.len(),
+                by_lang,
+                sources: data.sources.clone(),
+                heldout: heldout.map(|(s, _)| s.clone()),
+                folds: p.folds,
+                alphas: p.alphas.clone(),
+                class_weight: format!("{:?}", p.class_weight).to_lowercase(),
+                seed: p.seed,
+            },
+        };
+        let mut model = Model::new(card, vectorizer, weights, intercepts)
+            .map_err(|e| TrainError::Params(e.to_string()))?;
+        if let Some((_, held)) = heldout {
+            let ev = evaluate(&model, held);
+            for (h, m) in model.card.heads.iter_mut().zip(ev.heads) {
+                h.heldout = m;
+            }
+            for (s, m) in model.card.stance.iter_mut().zip(ev.stance) {
+                s.heldout = m;
+            }
+        }
+        let report = Report::new(&model);
+        Ok(Trained { model, report })
+    }
+}
+
+/// Metrics of a model on labeled records, per head (`None` where a class is missing).
+pub struct Evaluation {
+    pub heads: Vec<Option<crate::model::BinaryMetrics>>,
+    pub stance: Vec<Option<crate::model::StanceMetrics>>,
+    /// Per head: (scores, labels) of the labeled records, for threshold tables.
+    pub scored: Vec<(Vec<f64>, Vec<bool>)>,
+}
+
+/// Scores `records` with `model` and measures every head at the model's flag thresholds.
+pub fn evaluate(model: &Model, records: &[Record]) -> Evaluation {
+    let analyses: Vec<_> = records
+        .par_iter()
+        .map(|r| {
+            let a = model.analyze(&r.text, r.lang);
+            let probs = model.head_probabilities(&a);
+            let stance: Vec<Stance> = (0..model.card.stance.len()).map(|t| model.stance(&a, t).label()).collect();
+            (probs, stance)
+        })
+        .collect();
+    let mut heads = Vec::new();
+    let mut scored = Vec::new();
+    for (i, h) in model.card.heads.iter().enumerate() {
+        let (mut s, mut l) = (Vec::new(), Vec::new());
+        for (r, (probs, _)) in records.iter().zip(&analyses) {
+            if let Some(&v) = r.labels.binary.get(&h.name) {
+                s.push(probs[i] as f64);
+                l.push(v == 1);
+            }
+        }
+        let has_both = l.iter().any(|&x| x) && l.iter().any(|&x| !x);
+        heads.push(has_both.then(|| metrics::binary_metrics(&s, &l, h.thresholds.flag as f64)));
+        scored.push((s, l));
+    }
+    let mut stance = Vec::new();
+    for (t, card) in model.card.stance.iter().enumerate() {
+        let (mut pred, mut gold) = (Vec::new(), Vec::new());
+        for (r, (_, st)) in records.iter().zip(&analyses) {
+            if let (Some(rt), Some(g)) = (&r.target, r.labels.stance) {
+                if *rt == card.target {
+                    pred.push(st[t]);
+                    gold.push(g);
+                }
+            }
+        }
+        stance.push((!gold.is_empty()).then(|| metrics::stance_metrics(&pred, &gold)));
+    }
+    Evaluation { heads, stance, scored }
+}

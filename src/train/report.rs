@@ -1,0 +1,136 @@
+//! The training report: the model card's metrics plus the n-grams that weigh most for
+//! each class, as JSON (`<name>.report.json`) and Markdown (`<name>.report.md`).
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use crate::domain::Stance;
+use crate::model::{BinaryMetrics, Model, ModelCard, StanceMetrics};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NgramWeight {
+    pub ngram: String,
+    pub kind: crate::features::NgramKind,
+    pub weight: f32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub card: ModelCard,
+    /// `head → {"positive": [...], "negative": [...]}`; `stance:<target> → {class: [...]}`.
+    pub top_ngrams: BTreeMap<String, BTreeMap<String, Vec<NgramWeight>>>,
+}
+
+const TOP: usize = 15;
+
+fn top(model: &Model, output: usize, sign: f32) -> Vec<NgramWeight> {
+    let mut w: Vec<(usize, f32)> = (0..model.vectorizer.n_features())
+        .map(|f| (f, model.weight(f, output)))
+        .filter(|(_, w)| w * sign > 0.0)
+        .collect();
+    w.sort_by(|a, b| (b.1 * sign).total_cmp(&(a.1 * sign)).then(a.0.cmp(&b.0)));
+    w.into_iter()
+        .take(TOP)
+        .map(|(f, weight)| {
+            let (kind, ngram) = model.vectorizer.feature_name(f);
+            NgramWeight { ngram: ngram.to_owned(), kind, weight }
+        })
+        .collect()
+}
+
+fn r3(x: f64) -> String {
+    format!("{x:.3}")
+}
+
+impl Report {
+    pub fn new(model: &Model) -> Self {
+        let mut top_ngrams = BTreeMap::new();
+        for (i, h) in model.card.heads.iter().enumerate() {
+            let mut m = BTreeMap::new();
+            m.insert("positive".to_owned(), top(model, i, 1.0));
+            m.insert("negative".to_owned(), top(model, i, -1.0));
+            top_ngrams.insert(h.name.to_string(), m);
+        }
+        let nh = model.card.heads.len();
+        for (t, s) in model.card.stance.iter().enumerate() {
+            let mut m = BTreeMap::new();
+            for c in Stance::ALL {
+                m.insert(c.as_str().to_owned(), top(model, nh + 3 * t + c.index(), 1.0));
+            }
+            top_ngrams.insert(format!("stance:{}", s.target), m);
+        }
+        Report { card: model.card.clone(), top_ngrams }
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("report serialises");
+        s.push('\n');
+        s
+    }
+
+    pub fn to_markdown(&self) -> String {
+        let c = &self.card;
+        let mut md = String::new();
+        let _ = writeln!(md, "# Model report: `{}`\n", c.model_id);
+        let _ = writeln!(
+            md,
+            "Data hash `{}`; {} training items ({}); {} features; {}-fold cross-validation over alpha ∈ {:?}; class weight {}.\n",
+            c.data_hash,
+            c.training.items,
+            c.training.by_lang.iter().map(|(l, n)| format!("{l}: {n}")).collect::<Vec<_>>().join(", "),
+            c.n_features,
+            c.training.folds,
+            c.training.alphas,
+            c.training.class_weight,
+        );
+        let _ = writeln!(md, "Sources:\n");
+        for s in &c.training.sources {
+            let _ = writeln!(md, "- `{}`: {} items, sha256 `{}`", s.name, s.items, &s.sha256[..16]);
+        }
+        if let Some(h) = &c.training.heldout {
+            let _ = writeln!(md, "- held out (not trained on): `{}`: {} items, sha256 `{}`", h.name, h.items, &h.sha256[..16]);
+        }
+        let _ = writeln!(md, "\n## Binary heads\n");
+        let _ = writeln!(md, "| head | pos | neg | alpha | flag | reject | CV ROC-AUC | CV AP | CV F1 | CV macro-F1 | CV Brier | held-out ROC-AUC | held-out F1 | held-out macro-F1 |");
+        let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        let ho = |m: &Option<BinaryMetrics>, f: fn(&BinaryMetrics) -> f64| m.as_ref().map_or("–".into(), |m| r3(f(m)));
+        for h in &c.heads {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {:.2} | {:.2} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                h.name, h.positives, h.negatives, h.alpha, h.thresholds.flag, h.thresholds.reject,
+                r3(h.cv.roc_auc), r3(h.cv.average_precision), r3(h.cv.f1), r3(h.cv.macro_f1), r3(h.cv.brier),
+                ho(&h.heldout, |m| m.roc_auc), ho(&h.heldout, |m| m.f1), ho(&h.heldout, |m| m.macro_f1),
+            );
+        }
+        let _ = writeln!(md, "\n## Stance\n");
+        let _ = writeln!(md, "| target | favor | against | none | alpha | CV macro-F1 | CV F_avg | held-out macro-F1 | held-out F_avg |");
+        let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|");
+        let hs = |m: &Option<StanceMetrics>, f: fn(&StanceMetrics) -> f64| m.as_ref().map_or("–".into(), |m| r3(f(m)));
+        for s in &c.stance {
+            let n = |st: Stance| s.counts.get(&st).copied().unwrap_or(0);
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                s.target, n(Stance::Favor), n(Stance::Against), n(Stance::None), s.alpha,
+                r3(s.cv.macro_f1), r3(s.cv.f_avg), hs(&s.heldout, |m| m.macro_f1), hs(&s.heldout, |m| m.f_avg),
+            );
+        }
+        let _ = writeln!(md, "\n## Top weighted n-grams\n\nCharacter n-grams are shown between `⟨⟩`, with `␣` for the word-boundary padding.\n");
+        for (head, classes) in &self.top_ngrams {
+            for (class, grams) in classes {
+                let list: Vec<String> = grams
+                    .iter()
+                    .map(|g| match g.kind {
+                        crate::features::NgramKind::Word => format!("{} ({:+.2})", g.ngram, g.weight),
+                        crate::features::NgramKind::Char => format!("⟨{}⟩ ({:+.2})", g.ngram.replace(' ', "␣"), g.weight),
+                    })
+                    .collect();
+                let _ = writeln!(md, "- **{head} / {class}**: {}", list.join(", "));
+            }
+        }
+        md
+    }
+}
