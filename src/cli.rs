@@ -42,9 +42,7 @@ struct Line {
 }
 
 fn score_line(model: &Model, n: usize, line: &str) -> serde_json::Value {
-    let fail = |id: Option<serde_json::Value>, code: &str, message: String| {
-        serde_json::json!({"id": id, "line": n, "error": {"code": code, "message": message}})
-    };
+    let fail = |id: Option<serde_json::Value>, code: &str, message: String| serde_json::json!({"id": id, "line": n, "error": {"code": code, "message": message}});
     let l: Line = match serde_json::from_str(line) {
         Ok(l) => l,
         Err(e) => return fail(None, "invalid_json", e.to_string()),
@@ -62,7 +60,11 @@ fn score_line(model: &Model, n: usize, line: &str) -> serde_json::Value {
             Some(i) => Some(i),
             None => return fail(l.id, "unknown_target", format!("unknown target {t:?}")),
         },
-        None => model.card.default_target.as_ref().and_then(|t| model.target_index(t.as_str())),
+        None => model
+            .card
+            .default_target
+            .as_ref()
+            .and_then(|t| model.target_index(t.as_str())),
     };
     let a = model.analyze(&l.text, lang);
     let probs = model.head_probabilities(&a);
@@ -106,7 +108,10 @@ pub fn run_score(args: ScoreArgs) -> anyhow::Result<()> {
         if chunk.is_empty() {
             break;
         }
-        let scored: Vec<serde_json::Value> = chunk.par_iter().map(|(n, l)| score_line(&model, *n, l)).collect();
+        let scored: Vec<serde_json::Value> = chunk
+            .par_iter()
+            .map(|(n, l)| score_line(&model, *n, l))
+            .collect();
         for v in scored {
             errors += usize::from(v.get("error").is_some());
             serde_json::to_writer(&mut out, &v)?;
@@ -166,18 +171,35 @@ pub fn run_eval(args: EvalArgs) -> anyhow::Result<()> {
             .zip(&ev.stance)
             .map(|(s, m)| (s.target.to_string(), serde_json::json!(m)))
             .collect();
-        println!("{}", serde_json::json!({"model_id": model.card.model_id, "items": records.len(), "heads": heads, "stance": stance}));
+        println!(
+            "{}",
+            serde_json::json!({"model_id": model.card.model_id, "items": records.len(), "heads": heads, "stance": stance})
+        );
         return Ok(());
     }
     println!("model {} on {} items", model.card.model_id, records.len());
-    println!("{:<16} {:>5} {:>5} {:>8} {:>8} {:>6} {:>6} {:>8} {:>7}", "head", "n", "pos", "roc_auc", "avg_prec", "thresh", "f1", "macro_f1", "brier");
+    println!(
+        "{:<16} {:>5} {:>5} {:>8} {:>8} {:>6} {:>6} {:>8} {:>7}",
+        "head", "n", "pos", "roc_auc", "avg_prec", "thresh", "f1", "macro_f1", "brier"
+    );
     for (h, m) in model.card.heads.iter().zip(&ev.heads) {
         match m {
             Some(m) => println!(
                 "{:<16} {:>5} {:>5} {:>8.3} {:>8.3} {:>6.2} {:>6.3} {:>8.3} {:>7.3}",
-                h.name.as_str(), m.n, m.positives, m.roc_auc, m.average_precision, m.threshold, m.f1, m.macro_f1, m.brier
+                h.name.as_str(),
+                m.n,
+                m.positives,
+                m.roc_auc,
+                m.average_precision,
+                m.threshold,
+                m.f1,
+                m.macro_f1,
+                m.brier
             ),
-            None => println!("{:<16} (not labeled with both classes in these files)", h.name.as_str()),
+            None => println!(
+                "{:<16} (not labeled with both classes in these files)",
+                h.name.as_str()
+            ),
         }
     }
     for (s, m) in model.card.stance.iter().zip(&ev.stance) {
@@ -195,7 +217,10 @@ pub fn run_eval(args: EvalArgs) -> anyhow::Result<()> {
             if l.is_empty() {
                 continue;
             }
-            println!("\n{} — precision / recall / F1 by threshold", h.name.as_str());
+            println!(
+                "\n{} — precision / recall / F1 by threshold",
+                h.name.as_str()
+            );
             for t in (1..20).map(|i| i as f64 * 0.05) {
                 let (p, r, f) = metrics::precision_recall_f1(s, l, t);
                 println!("  {t:.2}  P={p:.3}  R={r:.3}  F1={f:.3}");

@@ -139,19 +139,30 @@ fn parse_comment(id: String, lines: &[&str]) -> Result<SeedComment, String> {
         Some(s) => (s, true),
         None => (stamp_line, false),
     };
-    let timestamp = parse_timestamp(stamp).ok_or_else(|| format!("{id}: bad timestamp {stamp:?}"))?;
+    let timestamp =
+        parse_timestamp(stamp).ok_or_else(|| format!("{id}: bad timestamp {stamp:?}"))?;
 
     let mut rest = &lines[2..];
     let mut quote = None;
-    if let Some(quoted_author) = rest.first().and_then(|l| l.trim_end().strip_suffix(QUOTE_SUFFIX)) {
+    if let Some(quoted_author) = rest
+        .first()
+        .and_then(|l| l.trim_end().strip_suffix(QUOTE_SUFFIX))
+    {
         // The quote is the first paragraph after "X a écrit :"; the reply follows it.
         rest = &rest[1..];
-        let start = rest.iter().position(|l| !l.trim().is_empty()).unwrap_or(rest.len());
+        let start = rest
+            .iter()
+            .position(|l| !l.trim().is_empty())
+            .unwrap_or(rest.len());
         let end = rest[start..]
             .iter()
             .position(|l| l.trim().is_empty())
             .map_or(rest.len(), |p| start + p);
-        let text = rest[start..end].iter().map(|l| l.trim()).collect::<Vec<_>>().join("\n");
+        let text = rest[start..end]
+            .iter()
+            .map(|l| l.trim())
+            .collect::<Vec<_>>()
+            .join("\n");
         quote = Some((quoted_author.trim().to_owned(), text));
         rest = &rest[end..];
     }
@@ -190,8 +201,18 @@ fn paragraphs(lines: &[&str]) -> String {
 }
 
 const MONTHS: [&str; 12] = [
-    "janvier", "fevrier", "mars", "avril", "mai", "juin", "juillet", "aout", "septembre",
-    "octobre", "novembre", "decembre",
+    "janvier",
+    "fevrier",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "aout",
+    "septembre",
+    "octobre",
+    "novembre",
+    "decembre",
 ];
 
 /// "22/juillet/2021 - 23h10" → "2021-07-22T23:10:00+02:00" (Europe/Paris).
@@ -210,7 +231,11 @@ pub fn parse_timestamp(s: &str) -> Option<String> {
     if !(1..=days_in_month(year, month)).contains(&day) || hour > 23 || minute > 59 {
         return None;
     }
-    let offset = if paris_is_summer_time(year, month, day, hour) { 2 } else { 1 };
+    let offset = if paris_is_summer_time(year, month, day, hour) {
+        2
+    } else {
+        1
+    };
     Some(format!(
         "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:00+{offset:02}:00"
     ))
@@ -292,11 +317,32 @@ mod tests {
             Some("2022-02-03T08:05:00+01:00")
         );
         // 2021: summer time began on 28 March and ended on 31 October.
-        assert_eq!(parse_timestamp("28/mars/2021 - 01h59").unwrap().get(19..), Some("+01:00"));
-        assert_eq!(parse_timestamp("28/mars/2021 - 03h00").unwrap().get(19..), Some("+02:00"));
-        assert_eq!(parse_timestamp("31/octobre/2021 - 03h00").unwrap().get(19..), Some("+01:00"));
-        assert_eq!(parse_timestamp("30/octobre/2021 - 23h00").unwrap().get(19..), Some("+02:00"));
-        for bad in ["32/juillet/2021 - 10h00", "22/jule/2021 - 10h00", "22/juillet/2021 - 25h00", "22/07/2021"] {
+        assert_eq!(
+            parse_timestamp("28/mars/2021 - 01h59").unwrap().get(19..),
+            Some("+01:00")
+        );
+        assert_eq!(
+            parse_timestamp("28/mars/2021 - 03h00").unwrap().get(19..),
+            Some("+02:00")
+        );
+        assert_eq!(
+            parse_timestamp("31/octobre/2021 - 03h00")
+                .unwrap()
+                .get(19..),
+            Some("+01:00")
+        );
+        assert_eq!(
+            parse_timestamp("30/octobre/2021 - 23h00")
+                .unwrap()
+                .get(19..),
+            Some("+02:00")
+        );
+        for bad in [
+            "32/juillet/2021 - 10h00",
+            "22/jule/2021 - 10h00",
+            "22/juillet/2021 - 25h00",
+            "22/07/2021",
+        ] {
             assert_eq!(parse_timestamp(bad), None, "{bad}");
         }
     }

@@ -1,5 +1,7 @@
 /// Which vocabulary an n-gram belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum NgramKind {
     Word,
@@ -63,7 +65,11 @@ pub fn for_each_ngram(
                     // Padded char k is word char k - 1; clip the padding off the span.
                     let s = cs + k.saturating_sub(1);
                     let e = cs + (k + n - 1).min(wlen);
-                    f(NgramKind::Char, &padded[bounds[k]..bounds[k + n]], (s, e.max(s + 1)));
+                    f(
+                        NgramKind::Char,
+                        &padded[bounds[k]..bounds[k + n]],
+                        (s, e.max(s + 1)),
+                    );
                 }
             }
         }
@@ -74,7 +80,11 @@ pub fn for_each_ngram(
 mod tests {
     use super::*;
 
-    fn collect(text: &str, w: (usize, usize), c: (usize, usize)) -> Vec<(NgramKind, String, (usize, usize))> {
+    fn collect(
+        text: &str,
+        w: (usize, usize),
+        c: (usize, usize),
+    ) -> Vec<(NgramKind, String, (usize, usize))> {
         let mut out = Vec::new();
         for_each_ngram(text, w, c, |k, g, s| out.push((k, g.to_owned(), s)));
         out
@@ -104,7 +114,13 @@ mod tests {
         let grams: Vec<_> = g.iter().map(|(_, s, sp)| (s.as_str(), *sp)).collect();
         assert_eq!(
             grams,
-            [(" a", (0, 1)), ("ab", (0, 2)), ("b ", (1, 2)), (" ab", (0, 2)), ("ab ", (0, 2))]
+            [
+                (" a", (0, 1)),
+                ("ab", (0, 2)),
+                ("b ", (1, 2)),
+                (" ab", (0, 2)),
+                ("ab ", (0, 2))
+            ]
         );
         // A one-letter word still yields its padded forms, and n-grams never overrun.
         let g = collect("é", (0, 0), (2, 5));

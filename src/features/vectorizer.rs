@@ -103,9 +103,12 @@ impl Vectorizer {
             .fold(Df::default, |mut df, doc| {
                 let norm = normalize(doc.as_ref());
                 let mut grams: Vec<(NgramKind, String)> = Vec::new();
-                for_each_ngram(&norm.text, params.word_ngrams, params.char_ngrams, |k, g, _| {
-                    grams.push((k, g.to_owned()))
-                });
+                for_each_ngram(
+                    &norm.text,
+                    params.word_ngrams,
+                    params.char_ngrams,
+                    |k, g, _| grams.push((k, g.to_owned())),
+                );
                 grams.sort_unstable();
                 grams.dedup();
                 for g in grams {
@@ -119,8 +122,10 @@ impl Vectorizer {
                 }
                 a
             });
-        let mut kept: Vec<((NgramKind, String), u32)> =
-            df.into_iter().filter(|(_, d)| *d >= params.min_df).collect();
+        let mut kept: Vec<((NgramKind, String), u32)> = df
+            .into_iter()
+            .filter(|(_, d)| *d >= params.min_df)
+            .collect();
         if params.max_features > 0 && kept.len() > params.max_features {
             // Most frequent first; ties broken by the n-gram itself, so the cut is stable.
             kept.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
@@ -255,7 +260,10 @@ mod tests {
             min_df: 1,
             ..Default::default()
         };
-        Vectorizer::fit(params, &["quel connard", "quel beau match", "beau match hier"])
+        Vectorizer::fit(
+            params,
+            &["quel connard", "quel beau match", "beau match hier"],
+        )
     }
 
     #[test]
@@ -287,7 +295,12 @@ mod tests {
         assert!((v.data.idf[idx("connard")] - idf_connard).abs() < 1e-6);
         // Only word unigrams, to check tf: "quel quel connard" → quel: 1 + ln 2.
         let w = Vectorizer::fit(
-            VectorizerParams { word_ngrams: (1, 1), char_ngrams: (0, 0), min_df: 1, max_features: 0 },
+            VectorizerParams {
+                word_ngrams: (1, 1),
+                char_ngrams: (0, 0),
+                min_df: 1,
+                max_features: 0,
+            },
             &["quel connard", "quel"],
         );
         let row = w.transform("quel quel connard");
@@ -304,10 +317,21 @@ mod tests {
     #[test]
     fn min_df_and_max_features_prune_deterministically() {
         let docs = ["aa bb", "aa cc", "aa bb dd"];
-        let p = VectorizerParams { word_ngrams: (1, 1), char_ngrams: (0, 0), min_df: 2, max_features: 0 };
+        let p = VectorizerParams {
+            word_ngrams: (1, 1),
+            char_ngrams: (0, 0),
+            min_df: 2,
+            max_features: 0,
+        };
         let v = Vectorizer::fit(p.clone(), &docs);
         assert_eq!(v.data.words, ["aa", "bb"]);
-        let v1 = Vectorizer::fit(VectorizerParams { max_features: 1, ..p }, &docs);
+        let v1 = Vectorizer::fit(
+            VectorizerParams {
+                max_features: 1,
+                ..p
+            },
+            &docs,
+        );
         assert_eq!(v1.data.words, ["aa"]);
     }
 

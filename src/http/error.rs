@@ -75,8 +75,14 @@ impl ApiError {
             InvalidJson(_) => StatusCode::BAD_REQUEST,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            InvalidRequest(_) | UnknownField(_) | EmptyText | TextTooLong { .. }
-            | UnknownTarget { .. } | NoStanceModel | InvalidLang(_) | BatchTooLarge { .. }
+            InvalidRequest(_)
+            | UnknownField(_)
+            | EmptyText
+            | TextTooLong { .. }
+            | UnknownTarget { .. }
+            | NoStanceModel
+            | InvalidLang(_)
+            | BatchTooLarge { .. }
             | EmptyBatch => StatusCode::UNPROCESSABLE_ENTITY,
             Item { source, .. } => source.status_code(),
             NotFound => StatusCode::NOT_FOUND,
@@ -108,7 +114,10 @@ impl ApiError {
 
     /// The same error, located at item `index` of a batch.
     pub fn at(self, index: usize) -> ApiError {
-        ApiError::Item { index, source: Box::new(self) }
+        ApiError::Item {
+            index,
+            source: Box::new(self),
+        }
     }
 }
 

@@ -27,7 +27,10 @@ where
                 JsonRejection::JsonDataError(e) => {
                     let msg = e.body_text();
                     // body_text() reads "Failed to deserialize the JSON body into the target type: <path>: <serde message>".
-                    let detail = msg.split_once(": ").map_or(msg.as_str(), |(_, d)| d).to_owned();
+                    let detail = msg
+                        .split_once(": ")
+                        .map_or(msg.as_str(), |(_, d)| d)
+                        .to_owned();
                     if detail.contains("unknown field") {
                         ApiError::UnknownField(detail)
                     } else {
@@ -36,7 +39,11 @@ where
                 }
                 JsonRejection::JsonSyntaxError(e) => {
                     let msg = e.body_text();
-                    ApiError::InvalidJson(msg.split_once(": ").map_or(msg.as_str(), |(_, d)| d).to_owned())
+                    ApiError::InvalidJson(
+                        msg.split_once(": ")
+                            .map_or(msg.as_str(), |(_, d)| d)
+                            .to_owned(),
+                    )
                 }
                 JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType,
                 other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {

@@ -13,7 +13,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/v1/model", get(model_card))
-        .route("/openapi.json", get(|| async { axum::Json(super::openapi()) }))
+        .route(
+            "/openapi.json",
+            get(|| async { axum::Json(super::openapi()) }),
+        )
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -45,7 +48,15 @@ pub struct ModelInfo {
 pub async fn model_card(State(app): State<AppState>) -> Json<ModelInfo> {
     let model = app.model.load();
     let thresholds = (0..model.card.heads.len())
-        .map(|i| (model.card.heads[i].name.to_string(), app.policy.thresholds(&model.card, i)))
+        .map(|i| {
+            (
+                model.card.heads[i].name.to_string(),
+                app.policy.thresholds(&model.card, i),
+            )
+        })
         .collect();
-    Json(ModelInfo { card: model.card.clone(), thresholds })
+    Json(ModelInfo {
+        card: model.card.clone(),
+        thresholds,
+    })
 }

@@ -4,8 +4,16 @@ use utoipa::OpenApi;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Vigie", description = "Self-hosted comment moderation: toxicity and stance scoring."),
-    paths(super::score::score, super::score::score_batch, super::meta::healthz, super::meta::model_card),
+    info(
+        title = "Vigie",
+        description = "Self-hosted comment moderation: toxicity and stance scoring."
+    ),
+    paths(
+        super::score::score,
+        super::score::score_batch,
+        super::meta::healthz,
+        super::meta::model_card
+    ),
     components(schemas(super::error::ErrorBody, super::error::ErrorDetail))
 )]
 struct ApiDoc;

@@ -142,14 +142,26 @@ pub fn validate(
         .map(|l| Lang::parse(l).ok_or_else(|| ApiError::InvalidLang(l.to_owned())))
         .transpose()?;
     let target = match target {
-        None => model.card.default_target.as_ref().and_then(|t| model.target_index(t.as_str())),
+        None => model
+            .card
+            .default_target
+            .as_ref()
+            .and_then(|t| model.target_index(t.as_str())),
         Some(t) => {
             if model.card.stance.is_empty() {
                 return Err(ApiError::NoStanceModel);
             }
-            Some(model.target_index(t).ok_or_else(|| ApiError::UnknownTarget {
-                target: t.to_owned(),
-                known: model.card.stance.iter().map(|s| s.target.to_string()).collect::<Vec<_>>().join(", "),
+            Some(model.target_index(t).ok_or_else(|| {
+                ApiError::UnknownTarget {
+                    target: t.to_owned(),
+                    known: model
+                        .card
+                        .stance
+                        .iter()
+                        .map(|s| s.target.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                }
             })?)
         }
     };
@@ -162,11 +174,20 @@ pub fn score_input(model: &Model, policy: &Policy, input: &ScoreInput) -> ScoreR
     let probs = model.head_probabilities(&a);
     let (decision, flagged) = policy.decide(&model.card, &probs);
     let name = |i: usize| model.card.heads[i].name.to_string();
+    let attribution = (!flagged.is_empty()).then(|| model.attribution(&a));
     let explanation = flagged
         .iter()
         .map(|&i| {
             let items = model
-                .explain(input.text.as_str(), &a, i, EXPLAIN_TOP)
+                .explain(
+                    input.text.as_str(),
+                    &a,
+                    attribution
+                        .as_ref()
+                        .expect("computed when a head is flagged"),
+                    i,
+                    EXPLAIN_TOP,
+                )
                 .into_iter()
                 .map(|c| ExplanationItem {
                     text: c.text,
@@ -176,7 +197,11 @@ pub fn score_input(model: &Model, policy: &Policy, input: &ScoreInput) -> ScoreR
                     ngrams: c
                         .ngrams
                         .into_iter()
-                        .map(|n| NgramWeight { ngram: n.ngram, kind: n.kind, weight: n.weight })
+                        .map(|n| NgramWeight {
+                            ngram: n.ngram,
+                            kind: n.kind,
+                            weight: n.weight,
+                        })
                         .collect(),
                 })
                 .collect();
@@ -198,7 +223,11 @@ pub fn score_input(model: &Model, policy: &Policy, input: &ScoreInput) -> ScoreR
         model_id: model.card.model_id.clone(),
         lang: a.lang,
         lang_detected: input.lang.is_none(),
-        scores: probs.iter().enumerate().map(|(i, &p)| (name(i), p)).collect(),
+        scores: probs
+            .iter()
+            .enumerate()
+            .map(|(i, &p)| (name(i), p))
+            .collect(),
         stance,
         decision,
         flagged: flagged.into_iter().map(name).collect(),
@@ -219,9 +248,18 @@ pub fn score_input(model: &Model, policy: &Policy, input: &ScoreInput) -> ScoreR
         (status = 422, description = "Empty or too long text, unknown target or language, unknown field, wrong type", body = ErrorBody),
     )
 )]
-pub async fn score(State(app): State<AppState>, Json(req): Json<ScoreRequest>) -> Result<Json<ScoreResponse>, ApiError> {
+pub async fn score(
+    State(app): State<AppState>,
+    Json(req): Json<ScoreRequest>,
+) -> Result<Json<ScoreResponse>, ApiError> {
     let model = app.model.load_full();
-    let input = validate(&model, &app.limits, req.text, req.target.as_deref(), req.lang.as_deref())?;
+    let input = validate(
+        &model,
+        &app.limits,
+        req.text,
+        req.target.as_deref(),
+        req.lang.as_deref(),
+    )?;
     Ok(Json(score_input(&model, &app.policy, &input)))
 }
 
@@ -238,18 +276,31 @@ pub async fn score(State(app): State<AppState>, Json(req): Json<ScoreRequest>) -
         (status = 422, description = "Empty or oversized batch, or a bad comment (message names its index)", body = ErrorBody),
     )
 )]
-pub async fn score_batch(State(app): State<AppState>, Json(req): Json<BatchRequest>) -> Result<Json<BatchResponse>, ApiError> {
+pub async fn score_batch(
+    State(app): State<AppState>,
+    Json(req): Json<BatchRequest>,
+) -> Result<Json<BatchResponse>, ApiError> {
     let n = req.comments.len();
     if n == 0 {
         return Err(ApiError::EmptyBatch);
     }
     if n > app.limits.max_batch {
-        return Err(ApiError::BatchTooLarge { len: n, max: app.limits.max_batch });
+        return Err(ApiError::BatchTooLarge {
+            len: n,
+            max: app.limits.max_batch,
+        });
     }
     let model = app.model.load_full();
     let mut inputs = Vec::with_capacity(n);
     for (i, c) in req.comments.into_iter().enumerate() {
-        let input = validate(&model, &app.limits, c.text, c.target.as_deref(), c.lang.as_deref()).map_err(|e| e.at(i))?;
+        let input = validate(
+            &model,
+            &app.limits,
+            c.text,
+            c.target.as_deref(),
+            c.lang.as_deref(),
+        )
+        .map_err(|e| e.at(i))?;
         inputs.push((c.id, input));
     }
     let state = app.clone();
@@ -257,7 +308,10 @@ pub async fn score_batch(State(app): State<AppState>, Json(req): Json<BatchReque
         use rayon::prelude::*;
         inputs
             .par_iter()
-            .map(|(id, input)| BatchResult { id: id.clone(), result: score_input(&model, &state.policy, input) })
+            .map(|(id, input)| BatchResult {
+                id: id.clone(),
+                result: score_input(&model, &state.policy, input),
+            })
             .collect::<Vec<_>>()
     })
     .await

@@ -21,7 +21,11 @@ pub struct ServeArgs {
     #[arg(long, env = "VIGIE_MODEL", default_value = "models/default.vigie")]
     pub model: PathBuf,
     /// Per-head thresholds (TOML); heads it does not name use the model's own.
-    #[arg(long, env = "VIGIE_THRESHOLDS", default_value = "models/thresholds.toml")]
+    #[arg(
+        long,
+        env = "VIGIE_THRESHOLDS",
+        default_value = "models/thresholds.toml"
+    )]
     pub thresholds: PathBuf,
     /// Longest accepted comment, in characters.
     #[arg(long, env = "VIGIE_MAX_TEXT_CHARS", default_value_t = 10_000)]

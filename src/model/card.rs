@@ -25,7 +25,10 @@ impl Thresholds {
             return Err(format!("thresholds must lie in [0, 1], got {self:?}"));
         }
         if self.reject < self.flag {
-            return Err(format!("reject ({}) is below flag ({})", self.reject, self.flag));
+            return Err(format!(
+                "reject ({}) is below flag ({})",
+                self.reject, self.flag
+            ));
         }
         Ok(())
     }

@@ -21,7 +21,9 @@ pub enum ModelError {
     },
     #[error("not a Vigie model file (bad magic bytes)")]
     NotAModel,
-    #[error("model file format version {found} is not supported (this build reads version {supported})")]
+    #[error(
+        "model file format version {found} is not supported (this build reads version {supported})"
+    )]
     UnsupportedVersion { found: u32, supported: u32 },
     #[error("corrupt model file: {0}")]
     Corrupt(String),
@@ -56,7 +58,9 @@ impl Model {
             });
         }
         let len = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
-        let expected = (HEADER as u64).checked_add(len).and_then(|n| n.checked_add(32));
+        let expected = (HEADER as u64)
+            .checked_add(len)
+            .and_then(|n| n.checked_add(32));
         if expected != Some(bytes.len() as u64) {
             return Err(ModelError::Corrupt(format!(
                 "length mismatch: header announces a {len}-byte payload, file is {} bytes",
@@ -70,7 +74,9 @@ impl Model {
         let model: Model =
             postcard::from_bytes(payload).map_err(|e| ModelError::Corrupt(e.to_string()))?;
         if model.card.format_version != FORMAT_VERSION {
-            return Err(ModelError::Corrupt("card and header versions differ".into()));
+            return Err(ModelError::Corrupt(
+                "card and header versions differ".into(),
+            ));
         }
         model.validate()?;
         Ok(model)

@@ -180,6 +180,9 @@ fn softplus(x: f64) -> f64 {
     }
 }
 
+/// The last point evaluated: parameters, cost, gradient.
+type Evaluated = (Vec<f64>, f64, Vec<f64>);
+
 /// The objective for argmin. `k == 1`: binary with `y ∈ {0, 1}` (class index);
 /// `k > 1`: softmax over `k` classes. Parameters: `weights` (`n_features × k`, row-major)
 /// then `k` intercepts, the layout of linfa-logistic.
@@ -190,7 +193,7 @@ struct Problem<'a> {
     k: usize,
     alpha: f64,
     // L-BFGS asks for the cost and the gradient at the same points; one pass gives both.
-    cache: Mutex<Option<(Vec<f64>, f64, Vec<f64>)>>,
+    cache: Mutex<Option<Evaluated>>,
 }
 
 impl Problem<'_> {
@@ -357,10 +360,22 @@ mod tests {
 
     #[test]
     fn gradient_matches_finite_differences() {
-        let x = rows(&[&[1.0, 0.0, 2.0], &[0.0, 1.5, 0.0], &[0.5, 0.5, 0.5], &[0.0, 0.0, 1.0]]);
+        let x = rows(&[
+            &[1.0, 0.0, 2.0],
+            &[0.0, 1.5, 0.0],
+            &[0.5, 0.5, 0.5],
+            &[0.0, 0.0, 1.0],
+        ]);
         for (k, y) in [(1usize, vec![1usize, 0, 1, 0]), (3, vec![0, 1, 2, 1])] {
             let sw = [1.0, 2.0, 0.5, 1.0];
-            let pb = Problem { x: &x, y: &y, sw: Some(&sw), k, alpha: 0.7, cache: Mutex::new(None) };
+            let pb = Problem {
+                x: &x,
+                y: &y,
+                sw: Some(&sw),
+                k,
+                alpha: 0.7,
+                cache: Mutex::new(None),
+            };
             let p: Vec<f64> = (0..(3 + 1) * k).map(|i| 0.1 * i as f64 - 0.3).collect();
             let (_, g) = pb.compute(&p);
             for i in 0..p.len() {
@@ -380,18 +395,33 @@ mod tests {
         let params = LogisticParams::default().alpha(0.1).check().unwrap();
         let f = fit(&params, &x, &[1, 1, 0, 0], 1, None).unwrap();
         let p = f.predict(&x);
-        assert!(p[0][0] > 0.8 && p[1][0] > 0.8 && p[2][0] < 0.2 && p[3][0] < 0.2, "{p:?}");
+        assert!(
+            p[0][0] > 0.8 && p[1][0] > 0.8 && p[2][0] < 0.2 && p[3][0] < 0.2,
+            "{p:?}"
+        );
     }
 
     #[test]
     fn refuses_bad_params_and_one_class_data() {
-        assert_eq!(LogisticParams::default().alpha(-1.0).check(), Err(FitError::InvalidAlpha(-1.0)));
+        assert_eq!(
+            LogisticParams::default().alpha(-1.0).check(),
+            Err(FitError::InvalidAlpha(-1.0))
+        );
         assert!(LogisticParams::default().alpha(f64::NAN).check().is_err());
-        assert!(LogisticParams::default().gradient_tolerance(0.0).check().is_err());
+        assert!(LogisticParams::default()
+            .gradient_tolerance(0.0)
+            .check()
+            .is_err());
         let x = rows(&[&[1.0], &[2.0]]);
         let params = LogisticParams::default().check().unwrap();
-        assert!(matches!(fit(&params, &x, &[1, 1], 1, None), Err(FitError::OneClass(_))));
-        assert!(matches!(fit(&params, &x, &[1], 1, None), Err(FitError::Shape(2, 1))));
+        assert!(matches!(
+            fit(&params, &x, &[1, 1], 1, None),
+            Err(FitError::OneClass(_))
+        ));
+        assert!(matches!(
+            fit(&params, &x, &[1], 1, None),
+            Err(FitError::Shape(2, 1))
+        ));
     }
 
     #[test]

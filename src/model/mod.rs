@@ -61,6 +61,16 @@ impl StanceScore {
     }
 }
 
+/// How an analysed comment's feature values split over its words; see
+/// [`Model::attribution`].
+#[derive(Debug, Clone)]
+pub struct Attribution {
+    /// Words of the normalised text, as character ranges.
+    words: Vec<(usize, usize)>,
+    /// Per word: (position in the feature row, share of that feature's value).
+    parts: Vec<Vec<(usize, f32)>>,
+}
+
 /// A word of the comment that pushed a head's score up: the n-grams inside it (its
 /// character n-grams, itself, its share of the word bigrams around it) summed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -116,7 +126,12 @@ impl Model {
         if self.weights.len() != self.vectorizer.n_features() * self.outputs {
             return bad("weight matrix does not match the vocabulary".into());
         }
-        if self.weights.iter().chain(&self.intercepts).any(|w| !w.is_finite()) {
+        if self
+            .weights
+            .iter()
+            .chain(&self.intercepts)
+            .any(|w| !w.is_finite())
+        {
             return bad("non-finite weight".into());
         }
         if let Some(t) = &self.card.default_target {
@@ -132,7 +147,10 @@ impl Model {
     }
 
     pub fn target_index(&self, target: &str) -> Option<usize> {
-        self.card.stance.iter().position(|s| s.target.as_str() == target)
+        self.card
+            .stance
+            .iter()
+            .position(|s| s.target.as_str() == target)
     }
 
     /// Normalises, vectorises and computes every output. `lang` overrides detection.
@@ -175,28 +193,22 @@ impl Model {
         }
     }
 
-    /// The words with the largest positive contributions to output `head`'s logit, at most
-    /// `top`. Each n-gram occurrence's contribution (feature value × weight, split evenly
-    /// over the feature's occurrences) goes to the words it covers, so overlapping
-    /// character n-grams add up to one highlighted word. `original` is the analysed text.
-    pub fn explain(&self, original: &str, a: &Analysis, head: usize, top: usize) -> Vec<Contribution> {
-        let k = self.outputs;
+    /// Splits every n-gram occurrence of an analysed comment over the words it covers:
+    /// a feature's value is shared evenly among its occurrences, and an occurrence evenly
+    /// among its words (a bigram covers two). Computed once, used by every head's
+    /// [`Model::explain`].
+    pub fn attribution(&self, a: &Analysis) -> Attribution {
         let row = &a.row;
-        let contrib: Vec<f32> = row
-            .indices
-            .iter()
-            .zip(&row.values)
-            .map(|(&f, &v)| v * self.weights[f as usize * k + head])
-            .collect();
         let mut occurrences: Vec<(usize, (usize, usize))> = Vec::new();
         let mut counts = vec![0u32; row.indices.len()];
-        self.vectorizer.for_each_feature(&a.normalized.text, |f, span| {
-            if let Ok(pos) = row.indices.binary_search(&f) {
-                counts[pos] += 1;
-                occurrences.push((pos, span));
-            }
-        });
-        // Words of the normalised text, as character ranges, and which word each char is in.
+        self.vectorizer
+            .for_each_feature(&a.normalized.text, |f, span| {
+                if let Ok(pos) = row.indices.binary_search(&f) {
+                    counts[pos] += 1;
+                    occurrences.push((pos, span));
+                }
+            });
+        // Words of the normalised text as character ranges, and the word of each char.
         let text = &a.normalized.text;
         let mut words: Vec<(usize, usize)> = Vec::new();
         let mut word_of = vec![usize::MAX; a.normalized.origin.len()];
@@ -204,50 +216,81 @@ impl Model {
         for (bs, be) in crate::text::words(text) {
             chars_before += text[byte_pos..bs].chars().count();
             let len = text[bs..be].chars().count();
-            for c in chars_before..chars_before + len {
-                word_of[c] = words.len();
-            }
+            word_of[chars_before..chars_before + len].fill(words.len());
             words.push((chars_before, chars_before + len));
             chars_before += len;
             byte_pos = be;
         }
-        let mut weight = vec![0f32; words.len()];
         let mut parts: Vec<Vec<(usize, f32)>> = vec![Vec::new(); words.len()];
+        let mut covered: Vec<usize> = Vec::with_capacity(2);
         for (pos, (s, e)) in occurrences {
-            let mut covered: Vec<usize> = word_of[s..e].iter().copied().filter(|&w| w != usize::MAX).collect();
-            covered.dedup();
+            covered.clear();
+            for &w in &word_of[s..e] {
+                if w != usize::MAX && covered.last() != Some(&w) {
+                    covered.push(w);
+                }
+            }
             if covered.is_empty() {
                 continue;
             }
-            let share = contrib[pos] / counts[pos] as f32 / covered.len() as f32;
-            for w in covered {
-                weight[w] += share;
-                parts[w].push((pos, share));
+            let share = row.values[pos] / counts[pos] as f32 / covered.len() as f32;
+            for &w in &covered {
+                match parts[w].iter_mut().find(|(p, _)| *p == pos) {
+                    Some((_, v)) => *v += share,
+                    None => parts[w].push((pos, share)),
+                }
             }
         }
-        let mut order: Vec<usize> = (0..words.len()).filter(|&w| weight[w] > 0.0).collect();
+        Attribution { words, parts }
+    }
+
+    /// The words with the largest positive contributions to output `head`'s logit (their
+    /// n-grams' values × weights, shared out by [`Model::attribution`]), at most `top`, so
+    /// overlapping character n-grams add up to one highlighted word. `original` is the
+    /// analysed text.
+    pub fn explain(
+        &self,
+        original: &str,
+        a: &Analysis,
+        at: &Attribution,
+        head: usize,
+        top: usize,
+    ) -> Vec<Contribution> {
+        let k = self.outputs;
+        let w_of = |pos: usize| self.weights[a.row.indices[pos] as usize * k + head];
+        let weight: Vec<f32> = at
+            .parts
+            .iter()
+            .map(|p| p.iter().map(|&(pos, share)| share * w_of(pos)).sum())
+            .collect();
+        let mut order: Vec<usize> = (0..weight.len()).filter(|&w| weight[w] > 0.0).collect();
         order.sort_by(|&x, &y| weight[y].total_cmp(&weight[x]).then(x.cmp(&y)));
         order.truncate(top);
+        if order.is_empty() {
+            return Vec::new();
+        }
         let original: Vec<char> = original.chars().collect();
         order
             .into_iter()
             .map(|w| {
-                let (start, end) = a.normalized.original_span(words[w].0, words[w].1);
-                let mut by_feature: Vec<(usize, f32)> = Vec::new();
-                for &(pos, share) in &parts[w] {
-                    match by_feature.iter_mut().find(|(p, _)| *p == pos) {
-                        Some((_, v)) => *v += share,
-                        None => by_feature.push((pos, share)),
-                    }
-                }
-                by_feature.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
-                let ngrams = by_feature
+                let (start, end) = a.normalized.original_span(at.words[w].0, at.words[w].1);
+                let mut grams: Vec<(usize, f32)> = at.parts[w]
+                    .iter()
+                    .map(|&(pos, share)| (pos, share * w_of(pos)))
+                    .collect();
+                grams.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+                let ngrams = grams
                     .into_iter()
                     .filter(|(_, v)| *v > 0.0)
                     .take(3)
                     .map(|(pos, v)| {
-                        let (kind, ngram) = self.vectorizer.feature_name(row.indices[pos] as usize);
-                        NgramShare { ngram: ngram.to_owned(), kind, weight: v }
+                        let (kind, ngram) =
+                            self.vectorizer.feature_name(a.row.indices[pos] as usize);
+                        NgramShare {
+                            ngram: ngram.to_owned(),
+                            kind,
+                            weight: v,
+                        }
                     })
                     .collect();
                 Contribution {

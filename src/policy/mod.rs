@@ -82,7 +82,13 @@ mod tests {
     #[test]
     fn parses_and_validates() {
         let p = Policy::from_toml("[heads.toxicity]\nflag = 0.4\nreject = 0.9\n").unwrap();
-        assert_eq!(p.heads["toxicity"], Thresholds { flag: 0.4, reject: 0.9 });
+        assert_eq!(
+            p.heads["toxicity"],
+            Thresholds {
+                flag: 0.4,
+                reject: 0.9
+            }
+        );
         assert!(Policy::from_toml("[heads.toxicity]\nflag = 0.9\nreject = 0.4\n").is_err());
         assert!(Policy::from_toml("[heads.toxicity]\nflag = 1.5\nreject = 2\n").is_err());
         assert!(Policy::from_toml("[heads.toxicity]\nflag = 0.5\n").is_err());

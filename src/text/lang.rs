@@ -4,17 +4,17 @@ use crate::domain::Lang;
 // between two languages, not among a hundred.
 const FR: &[&str] = &[
     "le", "la", "les", "de", "des", "du", "un", "une", "et", "est", "que", "qui", "pas", "ne",
-    "pour", "dans", "sur", "au", "aux", "ce", "cette", "il", "elle", "ils", "on", "nous",
-    "vous", "je", "tu", "mais", "ou", "avec", "sont", "plus", "son", "sa", "ses", "leur", "c",
-    "l", "d", "j", "qu", "n", "s", "y", "a", "ete", "etre", "fait", "tout", "tous", "comme",
-    "bien", "tres", "meme", "rien", "quoi", "moi", "toi", "lui", "aussi",
+    "pour", "dans", "sur", "au", "aux", "ce", "cette", "il", "elle", "ils", "on", "nous", "vous",
+    "je", "tu", "mais", "ou", "avec", "sont", "plus", "son", "sa", "ses", "leur", "c", "l", "d",
+    "j", "qu", "n", "s", "y", "a", "ete", "etre", "fait", "tout", "tous", "comme", "bien", "tres",
+    "meme", "rien", "quoi", "moi", "toi", "lui", "aussi",
 ];
 const EN: &[&str] = &[
-    "the", "of", "and", "to", "in", "is", "that", "it", "for", "was", "on", "are", "with",
-    "as", "he", "she", "they", "be", "at", "this", "have", "from", "or", "by", "not", "but",
-    "what", "all", "were", "we", "you", "your", "his", "her", "their", "an", "i", "my", "me",
-    "do", "does", "did", "will", "would", "can", "so", "if", "no", "just", "about", "who",
-    "has", "had", "been", "there", "than", "them", "because", "should",
+    "the", "of", "and", "to", "in", "is", "that", "it", "for", "was", "on", "are", "with", "as",
+    "he", "she", "they", "be", "at", "this", "have", "from", "or", "by", "not", "but", "what",
+    "all", "were", "we", "you", "your", "his", "her", "their", "an", "i", "my", "me", "do", "does",
+    "did", "will", "would", "can", "so", "if", "no", "just", "about", "who", "has", "had", "been",
+    "there", "than", "them", "because", "should",
 ];
 
 /// French or English, from function-word counts over a normalised text. French wins ties,

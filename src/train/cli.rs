@@ -22,7 +22,11 @@ pub struct TrainArgs {
     #[arg(long, env = "VIGIE_SEEDS", default_value = "seeds")]
     pub seeds: PathBuf,
     /// Labels of the seed items, keyed by id.
-    #[arg(long, env = "VIGIE_SEED_LABELS", default_value = "training/seeds.labels.jsonl")]
+    #[arg(
+        long,
+        env = "VIGIE_SEED_LABELS",
+        default_value = "training/seeds.labels.jsonl"
+    )]
     pub seed_labels: PathBuf,
     /// Train without the seeds.
     #[arg(long)]
@@ -42,7 +46,11 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 5)]
     pub folds: usize,
     /// L2 penalties tried by cross-validation.
-    #[arg(long, value_delimiter = ',', default_value = "0.01,0.03,0.1,0.3,1,3,10")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "0.01,0.03,0.1,0.3,1,3,10"
+    )]
     pub alphas: Vec<f64>,
     #[arg(long, value_enum, default_value_t = ClassWeight::None)]
     pub class_weight: ClassWeight,
@@ -82,7 +90,10 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     if args.print_seeds {
         for doc in read_seed_dir(&args.seeds).map_err(anyhow::Error::msg)? {
             for item in doc.items() {
-                println!("{}", serde_json::json!({"id": item.id, "lang": item.lang.code(), "text": item.text}));
+                println!(
+                    "{}",
+                    serde_json::json!({"id": item.id, "lang": item.lang.code(), "text": item.text})
+                );
             }
         }
         return Ok(());
@@ -90,22 +101,36 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let params = TrainParams {
         name: args.name.clone(),
-        vectorizer: VectorizerParams { min_df: args.min_df, max_features: args.max_features, ..Default::default() },
+        vectorizer: VectorizerParams {
+            min_df: args.min_df,
+            max_features: args.max_features,
+            ..Default::default()
+        },
         folds: args.folds,
         alphas: args.alphas.clone(),
         class_weight: args.class_weight,
         max_iterations: args.max_iterations,
         seed: args.seed,
-        default_target: args.default_target.as_deref().map(Target::parse).transpose().map_err(anyhow::Error::msg)?,
+        default_target: args
+            .default_target
+            .as_deref()
+            .map(Target::parse)
+            .transpose()
+            .map_err(anyhow::Error::msg)?,
         ..Default::default()
     }
     .check()?;
 
     let mut data = TrainingData::default();
     if !args.no_seeds {
-        data.add_seeds(&args.seeds, &args.seed_labels).map_err(anyhow::Error::msg)?;
+        data.add_seeds(&args.seeds, &args.seed_labels)
+            .map_err(anyhow::Error::msg)?;
     }
-    let files = if args.data.is_empty() { vec![PathBuf::from("training/corpus.jsonl")] } else { args.data.clone() };
+    let files = if args.data.is_empty() {
+        vec![PathBuf::from("training/corpus.jsonl")]
+    } else {
+        args.data.clone()
+    };
     for f in &files {
         data.add_jsonl(f)?;
     }
@@ -115,7 +140,11 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         let records = read_jsonl(&args.heldout)?;
         let bytes = std::fs::read(&args.heldout)?;
         let card = crate::model::SourceCard {
-            name: args.heldout.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            name: args
+                .heldout
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
             items: records.len(),
             sha256: super::sha256_hex(&bytes),
         };
@@ -125,38 +154,78 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         "training on {} labeled items from {} sources{}",
         data.records.len(),
         data.sources.len(),
-        heldout.as_ref().map_or(String::new(), |(c, _)| format!("; {} held out", c.items))
+        heldout
+            .as_ref()
+            .map_or(String::new(), |(c, _)| format!("; {} held out", c.items))
     );
     let bar = ProgressBar::new(0).with_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} fits  {msg}")
-            .expect("valid template"),
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} fits  {msg}",
+        )
+        .expect("valid template"),
     );
-    let trained = params.fit(&data, heldout.as_ref().map(|(c, r)| (c, r.as_slice())), &Bar(bar.clone()))?;
+    let trained = params.fit(
+        &data,
+        heldout.as_ref().map(|(c, r)| (c, r.as_slice())),
+        &Bar(bar.clone()),
+    )?;
     bar.finish_and_clear();
 
     std::fs::create_dir_all(&args.out)?;
     let model_path = args.out.join(format!("{}.vigie", args.name));
     trained.model.save(&model_path)?;
-    std::fs::write(args.out.join(format!("{}.report.json", args.name)), trained.report.to_json())?;
-    std::fs::write(args.out.join(format!("{}.report.md", args.name)), trained.report.to_markdown())?;
+    std::fs::write(
+        args.out.join(format!("{}.report.json", args.name)),
+        trained.report.to_json(),
+    )?;
+    std::fs::write(
+        args.out.join(format!("{}.report.md", args.name)),
+        trained.report.to_markdown(),
+    )?;
 
     let card = &trained.model.card;
     println!("model {} → {}", card.model_id, model_path.display());
-    println!("{:<16} {:>5} {:>5} {:>6} {:>5} {:>6} {:>8} {:>6} {:>9} {:>7}", "head", "pos", "neg", "alpha", "flag", "reject", "cv_auc", "cv_f1", "held_auc", "held_f1");
+    println!(
+        "{:<16} {:>5} {:>5} {:>6} {:>5} {:>6} {:>8} {:>6} {:>9} {:>7}",
+        "head", "pos", "neg", "alpha", "flag", "reject", "cv_auc", "cv_f1", "held_auc", "held_f1"
+    );
     for h in &card.heads {
-        let (ha, hf) = h.heldout.as_ref().map_or(("-".into(), "-".into()), |m| (format!("{:.3}", m.roc_auc), format!("{:.3}", m.f1)));
+        let (ha, hf) = h.heldout.as_ref().map_or(("-".into(), "-".into()), |m| {
+            (format!("{:.3}", m.roc_auc), format!("{:.3}", m.f1))
+        });
         println!(
             "{:<16} {:>5} {:>5} {:>6} {:>5.2} {:>6.2} {:>8.3} {:>6.3} {:>9} {:>7}",
-            h.name.as_str(), h.positives, h.negatives, h.alpha, h.thresholds.flag, h.thresholds.reject, h.cv.roc_auc, h.cv.f1, ha, hf
+            h.name.as_str(),
+            h.positives,
+            h.negatives,
+            h.alpha,
+            h.thresholds.flag,
+            h.thresholds.reject,
+            h.cv.roc_auc,
+            h.cv.f1,
+            ha,
+            hf
         );
     }
     for s in &card.stance {
-        let held = s.heldout.as_ref().map_or("-".into(), |m| format!("{:.3}", m.f_avg));
+        let held = s
+            .heldout
+            .as_ref()
+            .map_or("-".into(), |m| format!("{:.3}", m.f_avg));
         println!(
             "stance:{:<9} n={:<4} alpha={:<5} cv_macro_f1={:.3} cv_f_avg={:.3} held_f_avg={}",
-            s.target.as_str(), s.counts.values().sum::<usize>(), s.alpha, s.cv.macro_f1, s.cv.f_avg, held
+            s.target.as_str(),
+            s.counts.values().sum::<usize>(),
+            s.alpha,
+            s.cv.macro_f1,
+            s.cv.f_avg,
+            held
         );
     }
-    println!("{} features; trained in {:.1} s", card.n_features, started.elapsed().as_secs_f64());
+    println!(
+        "{} features; trained in {:.1} s",
+        card.n_features,
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

@@ -76,7 +76,8 @@ impl TrainingData {
             }
         }
         let raw = std::fs::read(labels).map_err(|e| format!("{}: {e}", labels.display()))?;
-        let content = String::from_utf8(raw.clone()).map_err(|e| format!("{}: {e}", labels.display()))?;
+        let content =
+            String::from_utf8(raw.clone()).map_err(|e| format!("{}: {e}", labels.display()))?;
         // Put each seed's text into its label line, then read it as canonical JSONL.
         let mut joined = String::new();
         for (i, line) in content.lines().enumerate() {
@@ -86,17 +87,21 @@ impl TrainingData {
             let mut v: serde_json::Value = serde_json::from_str(line)
                 .map_err(|e| format!("{}:{}: {e}", labels.display(), i + 1))?;
             let id = v["id"].as_str().unwrap_or_default().to_owned();
-            let text = texts
-                .get(&id)
-                .ok_or_else(|| format!("{}:{}: no seed item has id {id:?}", labels.display(), i + 1))?;
+            let text = texts.get(&id).ok_or_else(|| {
+                format!("{}:{}: no seed item has id {id:?}", labels.display(), i + 1)
+            })?;
             v["text"] = text.clone().into();
             joined.push_str(&v.to_string());
             joined.push('\n');
         }
         let records = read_jsonl_str(labels, &joined).map_err(|e| e.to_string())?;
-        let labeled: std::collections::BTreeSet<&str> = records.iter().map(|r| r.id.as_str()).collect();
+        let labeled: std::collections::BTreeSet<&str> =
+            records.iter().map(|r| r.id.as_str()).collect();
         if let Some(missing) = texts.keys().find(|id| !labeled.contains(id.as_str())) {
-            return Err(format!("{}: seed item {missing:?} has no label line", labels.display()));
+            return Err(format!(
+                "{}: seed item {missing:?} has no label line",
+                labels.display()
+            ));
         }
         let mut digest = Sha256::new();
         for d in &docs {
@@ -108,7 +113,8 @@ impl TrainingData {
     }
 
     fn push(&mut self, name: String, sha256: String, records: Vec<Record>) -> Result<(), String> {
-        let existing: std::collections::HashSet<&str> = self.records.iter().map(|r| r.id.as_str()).collect();
+        let existing: std::collections::HashSet<&str> =
+            self.records.iter().map(|r| r.id.as_str()).collect();
         if let Some(dup) = records.iter().find(|r| existing.contains(r.id.as_str())) {
             return Err(format!("id {:?} appears in two training sources", dup.id));
         }

@@ -74,8 +74,16 @@ pub fn precision_recall_f1(scores: &[f64], labels: &[bool], threshold: f64) -> (
             _ => {}
         }
     }
-    let p = if tp + fp == 0 { 0.0 } else { tp as f64 / (tp + fp) as f64 };
-    let r = if tp + fn_ == 0 { 0.0 } else { tp as f64 / (tp + fn_) as f64 };
+    let p = if tp + fp == 0 {
+        0.0
+    } else {
+        tp as f64 / (tp + fp) as f64
+    };
+    let r = if tp + fn_ == 0 {
+        0.0
+    } else {
+        tp as f64 / (tp + fn_) as f64
+    };
     (p, r, f1(p, r))
 }
 
@@ -132,7 +140,10 @@ pub fn brier(scores: &[f64], labels: &[bool]) -> f64 {
 pub fn binary_metrics(scores: &[f64], labels: &[bool], threshold: f64) -> BinaryMetrics {
     let (precision, recall, f1_pos) = precision_recall_f1(scores, labels, threshold);
     // F1 of the negative class: flip labels and predictions.
-    let neg_scores: Vec<f64> = scores.iter().map(|s| if *s >= threshold { 0.0 } else { 1.0 }).collect();
+    let neg_scores: Vec<f64> = scores
+        .iter()
+        .map(|s| if *s >= threshold { 0.0 } else { 1.0 })
+        .collect();
     let neg_labels: Vec<bool> = labels.iter().map(|l| !l).collect();
     let f1_neg = precision_recall_f1(&neg_scores, &neg_labels, 0.5).2;
     BinaryMetrics {
@@ -162,14 +173,26 @@ pub fn stance_metrics(predicted: &[Stance], gold: &[Stance]) -> StanceMetrics {
                 _ => {}
             }
         }
-        let p = if tp + fp == 0 { 0.0 } else { tp as f64 / (tp + fp) as f64 };
-        let r = if tp + fn_ == 0 { 0.0 } else { tp as f64 / (tp + fn_) as f64 };
+        let p = if tp + fp == 0 {
+            0.0
+        } else {
+            tp as f64 / (tp + fp) as f64
+        };
+        let r = if tp + fn_ == 0 {
+            0.0
+        } else {
+            tp as f64 / (tp + fn_) as f64
+        };
         f1s.insert(c, f1(p, r));
     }
     let correct = predicted.iter().zip(gold).filter(|(p, g)| p == g).count();
     StanceMetrics {
         n: gold.len(),
-        accuracy: if gold.is_empty() { 0.0 } else { correct as f64 / gold.len() as f64 },
+        accuracy: if gold.is_empty() {
+            0.0
+        } else {
+            correct as f64 / gold.len() as f64
+        },
         macro_f1: f1s.values().sum::<f64>() / 3.0,
         f_avg: (f1s[&Stance::Favor] + f1s[&Stance::Against]) / 2.0,
         f1: f1s,
@@ -186,7 +209,13 @@ pub fn reliability(scores: &[f64], labels: &[bool]) -> Vec<(f64, f64, usize)> {
         bins[b].2 += 1;
     }
     bins.into_iter()
-        .map(|(s, p, n)| if n == 0 { (0.0, 0.0, 0) } else { (s / n as f64, p / n as f64, n) })
+        .map(|(s, p, n)| {
+            if n == 0 {
+                (0.0, 0.0, 0)
+            } else {
+                (s / n as f64, p / n as f64, n)
+            }
+        })
         .collect()
 }
 

@@ -102,7 +102,12 @@ impl TrainParams {
         if w.0 > w.1 || w.0 == 0 && w.1 > 0 || c.0 > c.1 || w.1 == 0 && c.1 == 0 {
             return bad("n-gram ranges must be ordered, start at 1 or more, and not both be empty");
         }
-        if self.name.is_empty() || !self.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        if self.name.is_empty()
+            || !self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
             return bad("name must be ASCII letters, digits, '-' or '_'");
         }
         LogisticParams::default()
@@ -158,7 +163,12 @@ fn class_weights(classes: &[usize], k: usize, how: ClassWeight) -> Option<Vec<f6
             let mut counts = vec![0usize; k];
             classes.iter().for_each(|&c| counts[c] += 1);
             let n = classes.len() as f64;
-            Some(classes.iter().map(|&c| n / (k as f64 * counts[c] as f64)).collect())
+            Some(
+                classes
+                    .iter()
+                    .map(|&c| n / (k as f64 * counts[c] as f64))
+                    .collect(),
+            )
         }
     }
 }
@@ -172,6 +182,9 @@ struct Task<'a> {
     k: usize,
 }
 
+/// One cross-validation fit's out-of-fold predictions: alpha index, (task row, scores).
+type FoldScores = (usize, Vec<(usize, Vec<f64>)>);
+
 /// Out-of-fold scores of each alpha: `scores[a][i]` for task row `i`.
 fn cross_validate(
     p: &TrainParams,
@@ -184,7 +197,7 @@ fn cross_validate(
     let jobs: Vec<(usize, usize)> = (0..p.alphas.len())
         .flat_map(|a| (0..p.folds).map(move |f| (a, f)))
         .collect();
-    let results: Vec<Result<(usize, Vec<(usize, Vec<f64>)>), TrainError>> = jobs
+    let results: Vec<Result<FoldScores, TrainError>> = jobs
         .par_iter()
         .map(|&(a, f)| {
             let train: Vec<usize> = (0..task.rows.len()).filter(|&i| fold[i] != f).collect();
@@ -262,9 +275,17 @@ impl ValidTrainParams {
         progress.message("building the vocabulary");
         let mut docs: Vec<&str> = records.iter().map(|r| r.text.as_str()).collect();
         let labeled: std::collections::HashSet<&str> = docs.iter().copied().collect();
-        docs.extend(data.unlabeled.iter().map(String::as_str).filter(|t| !labeled.contains(t)));
+        docs.extend(
+            data.unlabeled
+                .iter()
+                .map(String::as_str)
+                .filter(|t| !labeled.contains(t)),
+        );
         let vectorizer = Vectorizer::fit(p.vectorizer.clone(), &docs);
-        let rows: Vec<SparseRow> = records.par_iter().map(|r| vectorizer.transform(&r.text)).collect();
+        let rows: Vec<SparseRow> = records
+            .par_iter()
+            .map(|r| vectorizer.transform(&r.text))
+            .collect();
         let x = csr_from_rows(vectorizer.n_features(), &rows);
 
         // Binary heads with enough of both classes.
@@ -272,16 +293,27 @@ impl ValidTrainParams {
         for r in records {
             for (h, &v) in &r.labels.binary {
                 let e = head_names.entry(h).or_default();
-                if v == 1 { e.0 += 1 } else { e.1 += 1 }
+                if v == 1 {
+                    e.0 += 1
+                } else {
+                    e.1 += 1
+                }
             }
         }
         let mut tasks: Vec<(HeadName, Task)> = Vec::new();
         for (h, (pos, neg)) in head_names {
             if pos < p.min_examples || neg < p.min_examples {
-                progress.message(&format!("skipping head {h}: {pos} positives, {neg} negatives"));
+                progress.message(&format!(
+                    "skipping head {h}: {pos} positives, {neg} negatives"
+                ));
                 continue;
             }
-            let mut t = Task { rows: vec![], ids: vec![], classes: vec![], k: 1 };
+            let mut t = Task {
+                rows: vec![],
+                ids: vec![],
+                classes: vec![],
+                k: 1,
+            };
             for (i, r) in records.iter().enumerate() {
                 if let Some(&v) = r.labels.binary.get(h) {
                     t.rows.push(i);
@@ -301,10 +333,17 @@ impl ValidTrainParams {
         let mut stance_tasks: Vec<(Target, Task)> = Vec::new();
         for (t, counts) in targets {
             if counts.iter().any(|&c| c < p.min_examples) {
-                progress.message(&format!("skipping stance target {t}: class counts {counts:?}"));
+                progress.message(&format!(
+                    "skipping stance target {t}: class counts {counts:?}"
+                ));
                 continue;
             }
-            let mut task = Task { rows: vec![], ids: vec![], classes: vec![], k: 3 };
+            let mut task = Task {
+                rows: vec![],
+                ids: vec![],
+                classes: vec![],
+                k: 3,
+            };
             for (i, r) in records.iter().enumerate() {
                 if let (Some(rt), Some(s)) = (&r.target, r.labels.stance) {
                     if rt == t {
@@ -336,7 +375,10 @@ impl ValidTrainParams {
                 .check()?;
             let f = logistic::fit(&params, &xs, &task.classes, task.k, sw.as_deref())?;
             progress.fit_done();
-            Ok(FittedHead { weights: f.weights, intercepts: f.intercepts })
+            Ok(FittedHead {
+                weights: f.weights,
+                intercepts: f.intercepts,
+            })
         };
 
         let mut head_cards = Vec::new();
@@ -345,13 +387,23 @@ impl ValidTrainParams {
             progress.message(&format!("head {name}"));
             let cv = cross_validate(p, &x, task, progress)?;
             let labels: Vec<bool> = task.classes.iter().map(|&c| c == 1).collect();
-            let flat: Vec<Vec<f64>> = cv.iter().map(|a| a.iter().map(|s| s[0]).collect()).collect();
-            let aucs: Vec<f64> = flat.iter().map(|s| metrics::roc_auc(s, &labels).unwrap_or(0.0)).collect();
+            let flat: Vec<Vec<f64>> = cv
+                .iter()
+                .map(|a| a.iter().map(|s| s[0]).collect())
+                .collect();
+            let aucs: Vec<f64> = flat
+                .iter()
+                .map(|s| metrics::roc_auc(s, &labels).unwrap_or(0.0))
+                .collect();
             let best = pick_alpha(&p.alphas, &aucs);
             let oof = &flat[best];
             let flag = metrics::best_f1_threshold(oof, &labels);
-            let reject = metrics::precision_threshold(oof, &labels, flag.max(0.5), p.reject_precision);
-            let thresholds = Thresholds { flag: flag as f32, reject: reject.max(flag) as f32 };
+            let reject =
+                metrics::precision_threshold(oof, &labels, flag.max(0.5), p.reject_precision);
+            let thresholds = Thresholds {
+                flag: flag as f32,
+                reject: reject.max(flag) as f32,
+            };
             let fitted = final_fit(task, p.alphas[best])?;
             head_cards.push(HeadCard {
                 name: name.clone(),
@@ -413,10 +465,19 @@ impl ValidTrainParams {
 
         let default_target = match &p.default_target {
             Some(t) if stance_cards.iter().any(|s| &s.target == t) => Some(t.clone()),
-            Some(t) => return Err(TrainError::Params(format!("default target {t} has no stance model"))),
+            Some(t) => {
+                return Err(TrainError::Params(format!(
+                    "default target {t} has no stance model"
+                )))
+            }
             None => stance_cards
                 .iter()
-                .max_by_key(|s| (s.counts.values().sum::<usize>(), std::cmp::Reverse(s.target.clone())))
+                .max_by_key(|s| {
+                    (
+                        s.counts.values().sum::<usize>(),
+                        std::cmp::Reverse(s.target.clone()),
+                    )
+                })
                 .map(|s| s.target.clone()),
         };
         let data_hash = data_hash(records);
@@ -424,7 +485,13 @@ impl ValidTrainParams {
         let model_id = format!(
             "{}-{}",
             p.name,
-            &sha256_hex(format!("{FORMAT_VERSION}\n{}\n{data_hash}\n{settings}", env!("CARGO_PKG_VERSION")).as_bytes())[..12]
+            &sha256_hex(
+                format!(
+                    "{FORMAT_VERSION}\n{}\n{data_hash}\n{settings}",
+                    env!("CARGO_PKG_VERSION")
+                )
+                .as_bytes()
+            )[..12]
         );
         let mut by_lang = BTreeMap::new();
         for r in records {
@@ -483,7 +550,9 @@ pub fn evaluate(model: &Model, records: &[Record]) -> Evaluation {
         .map(|r| {
             let a = model.analyze(&r.text, r.lang);
             let probs = model.head_probabilities(&a);
-            let stance: Vec<Stance> = (0..model.card.stance.len()).map(|t| model.stance(&a, t).label()).collect();
+            let stance: Vec<Stance> = (0..model.card.stance.len())
+                .map(|t| model.stance(&a, t).label())
+                .collect();
             (probs, stance)
         })
         .collect();
@@ -514,5 +583,9 @@ pub fn evaluate(model: &Model, records: &[Record]) -> Evaluation {
         }
         stance.push((!gold.is_empty()).then(|| metrics::stance_metrics(&pred, &gold)));
     }
-    Evaluation { heads, stance, scored }
+    Evaluation {
+        heads,
+        stance,
+        scored,
+    }
 }

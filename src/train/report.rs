@@ -35,7 +35,11 @@ fn top(model: &Model, output: usize, sign: f32) -> Vec<NgramWeight> {
         .take(TOP)
         .map(|(f, weight)| {
             let (kind, ngram) = model.vectorizer.feature_name(f);
-            NgramWeight { ngram: ngram.to_owned(), kind, weight }
+            NgramWeight {
+                ngram: ngram.to_owned(),
+                kind,
+                weight,
+            }
         })
         .collect()
 }
@@ -57,11 +61,17 @@ impl Report {
         for (t, s) in model.card.stance.iter().enumerate() {
             let mut m = BTreeMap::new();
             for c in Stance::ALL {
-                m.insert(c.as_str().to_owned(), top(model, nh + 3 * t + c.index(), 1.0));
+                m.insert(
+                    c.as_str().to_owned(),
+                    top(model, nh + 3 * t + c.index(), 1.0),
+                );
             }
             top_ngrams.insert(format!("stance:{}", s.target), m);
         }
-        Report { card: model.card.clone(), top_ngrams }
+        Report {
+            card: model.card.clone(),
+            top_ngrams,
+        }
     }
 
     pub fn to_json(&self) -> String {
@@ -87,35 +97,72 @@ impl Report {
         );
         let _ = writeln!(md, "Sources:\n");
         for s in &c.training.sources {
-            let _ = writeln!(md, "- `{}`: {} items, sha256 `{}`", s.name, s.items, &s.sha256[..16]);
+            let _ = writeln!(
+                md,
+                "- `{}`: {} items, sha256 `{}`",
+                s.name,
+                s.items,
+                &s.sha256[..16]
+            );
         }
         if let Some(h) = &c.training.heldout {
-            let _ = writeln!(md, "- held out (not trained on): `{}`: {} items, sha256 `{}`", h.name, h.items, &h.sha256[..16]);
+            let _ = writeln!(
+                md,
+                "- held out (not trained on): `{}`: {} items, sha256 `{}`",
+                h.name,
+                h.items,
+                &h.sha256[..16]
+            );
         }
         let _ = writeln!(md, "\n## Binary heads\n");
         let _ = writeln!(md, "| head | pos | neg | alpha | flag | reject | CV ROC-AUC | CV AP | CV F1 | CV macro-F1 | CV Brier | held-out ROC-AUC | held-out F1 | held-out macro-F1 |");
-        let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
-        let ho = |m: &Option<BinaryMetrics>, f: fn(&BinaryMetrics) -> f64| m.as_ref().map_or("–".into(), |m| r3(f(m)));
+        let _ = writeln!(
+            md,
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+        );
+        let ho = |m: &Option<BinaryMetrics>, f: fn(&BinaryMetrics) -> f64| {
+            m.as_ref().map_or("–".into(), |m| r3(f(m)))
+        };
         for h in &c.heads {
             let _ = writeln!(
                 md,
                 "| {} | {} | {} | {} | {:.2} | {:.2} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                h.name, h.positives, h.negatives, h.alpha, h.thresholds.flag, h.thresholds.reject,
-                r3(h.cv.roc_auc), r3(h.cv.average_precision), r3(h.cv.f1), r3(h.cv.macro_f1), r3(h.cv.brier),
-                ho(&h.heldout, |m| m.roc_auc), ho(&h.heldout, |m| m.f1), ho(&h.heldout, |m| m.macro_f1),
+                h.name,
+                h.positives,
+                h.negatives,
+                h.alpha,
+                h.thresholds.flag,
+                h.thresholds.reject,
+                r3(h.cv.roc_auc),
+                r3(h.cv.average_precision),
+                r3(h.cv.f1),
+                r3(h.cv.macro_f1),
+                r3(h.cv.brier),
+                ho(&h.heldout, |m| m.roc_auc),
+                ho(&h.heldout, |m| m.f1),
+                ho(&h.heldout, |m| m.macro_f1),
             );
         }
         let _ = writeln!(md, "\n## Stance\n");
         let _ = writeln!(md, "| target | favor | against | none | alpha | CV macro-F1 | CV F_avg | held-out macro-F1 | held-out F_avg |");
         let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|");
-        let hs = |m: &Option<StanceMetrics>, f: fn(&StanceMetrics) -> f64| m.as_ref().map_or("–".into(), |m| r3(f(m)));
+        let hs = |m: &Option<StanceMetrics>, f: fn(&StanceMetrics) -> f64| {
+            m.as_ref().map_or("–".into(), |m| r3(f(m)))
+        };
         for s in &c.stance {
             let n = |st: Stance| s.counts.get(&st).copied().unwrap_or(0);
             let _ = writeln!(
                 md,
                 "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                s.target, n(Stance::Favor), n(Stance::Against), n(Stance::None), s.alpha,
-                r3(s.cv.macro_f1), r3(s.cv.f_avg), hs(&s.heldout, |m| m.macro_f1), hs(&s.heldout, |m| m.f_avg),
+                s.target,
+                n(Stance::Favor),
+                n(Stance::Against),
+                n(Stance::None),
+                s.alpha,
+                r3(s.cv.macro_f1),
+                r3(s.cv.f_avg),
+                hs(&s.heldout, |m| m.macro_f1),
+                hs(&s.heldout, |m| m.f_avg),
             );
         }
         let _ = writeln!(md, "\n## Top weighted n-grams\n\nCharacter n-grams are shown between `⟨⟩`, with `␣` for the word-boundary padding.\n");
@@ -124,8 +171,12 @@ impl Report {
                 let list: Vec<String> = grams
                     .iter()
                     .map(|g| match g.kind {
-                        crate::features::NgramKind::Word => format!("{} ({:+.2})", g.ngram, g.weight),
-                        crate::features::NgramKind::Char => format!("⟨{}⟩ ({:+.2})", g.ngram.replace(' ', "␣"), g.weight),
+                        crate::features::NgramKind::Word => {
+                            format!("{} ({:+.2})", g.ngram, g.weight)
+                        }
+                        crate::features::NgramKind::Char => {
+                            format!("⟨{}⟩ ({:+.2})", g.ngram.replace(' ', "␣"), g.weight)
+                        }
                     })
                     .collect();
                 let _ = writeln!(md, "- **{head} / {class}**: {}", list.join(", "));

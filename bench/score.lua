@@ -1,0 +1,18 @@
+-- wrk script: POST /v1/score, alternating a civil and a toxic 300-character French comment.
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local bodies = {
+  '{"text": "Le conseil de défense s\'est réuni jeudi matin à l\'Élysée pour faire le point sur l\'affaire Pegasus. Le porte-parole a expliqué que les protocoles de sécurité avaient été renforcés et que le président avait changé de téléphone. Une enquête est en cours pour savoir si les appareils ont été infectés."}',
+  '{"text": "Ce gouvernement nous prend vraiment pour des idiots : un conseil de défense pour changer de téléphone, bravo ! Pendant ce temps les hôpitaux manquent de tout et personne n\'est responsable de rien. Franchement, ces guignols de ministres devraient démissionner, tous autant qu\'ils sont, avant 2022 !!!"}',
+}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format(nil, "/v1/score", nil, bodies[(i % 2) + 1])
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT requests=%d duration_s=%.2f rps=%.0f p50_ms=%.2f p99_ms=%.2f non2xx=%d socket_errors=%d\n",
+    summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end

@@ -1,0 +1,162 @@
+//! The command-line tools, run as a user would: `train`, `score`, `eval`.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn run(bin: &str, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+    let mut child = Command::new(bin)
+        .args(args)
+        .current_dir(common::root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(s) = stdin {
+        input.write_all(s.as_bytes()).unwrap();
+    }
+    drop(input);
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn score_writes_one_line_per_comment_in_order() {
+    let input = "{\"id\": \"a\", \"text\": \"Quel connard\"}\n\n{\"id\": 7, \"text\": \"Merci pour l'article\", \"target\": \"nucleaire\"}\n{\"id\": \"b\", \"text\": \"\"}\nnot json\n";
+    let (ok, out, err) = run(env!("CARGO_BIN_EXE_score"), &[], Some(input));
+    assert!(!ok, "bad lines make the exit status non-zero");
+    assert!(
+        err.contains("scored 4 comments") && err.contains("comments/s") && err.contains("2 errors"),
+        "{err}"
+    );
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines[0]["id"], "a");
+    let flag = common::default_model()
+        .card
+        .head("insult")
+        .unwrap()
+        .thresholds
+        .flag;
+    assert!(
+        lines[0]["scores"]["insult"].as_f64().unwrap() >= flag as f64,
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines[0]["stance"]["target"], "gouvernement");
+    assert_eq!(lines[1]["id"], 7);
+    assert_eq!(lines[1]["stance"]["target"], "nucleaire");
+    assert_eq!(lines[2]["error"]["code"], "empty_text");
+    assert_eq!(lines[3]["error"]["code"], "invalid_json");
+    assert_eq!(lines[3]["line"], 5);
+
+    let (ok, out, _) = run(
+        env!("CARGO_BIN_EXE_score"),
+        &[],
+        Some("{\"text\": \"bonjour\"}\n"),
+    );
+    assert!(ok);
+    assert_eq!(out.lines().count(), 1);
+}
+
+#[test]
+fn eval_reports_every_head_and_stance() {
+    let (ok, out, err) = run(
+        env!("CARGO_BIN_EXE_eval"),
+        &["--data", "training/heldout.jsonl", "--thresholds"],
+        None,
+    );
+    assert!(ok, "{err}");
+    for head in [
+        "toxicity",
+        "insult",
+        "threat",
+        "identity_attack",
+        "profanity",
+    ] {
+        assert!(out.lines().any(|l| l.starts_with(head)), "{head}: {out}");
+    }
+    assert!(
+        out.contains("stance:gouvernement") && out.contains("F_avg="),
+        "{out}"
+    );
+    assert!(out.contains("precision / recall / F1 by threshold"));
+
+    let (ok, out, _) = run(
+        env!("CARGO_BIN_EXE_eval"),
+        &["--data", "training/heldout.jsonl", "--json"],
+        None,
+    );
+    assert!(ok);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // The held-out metrics in the model card are these very numbers.
+    let card = &common::default_model().card;
+    let tox = card.head("toxicity").unwrap().heldout.as_ref().unwrap();
+    assert_eq!(
+        v["heads"]["toxicity"]["roc_auc"].as_f64().unwrap(),
+        tox.roc_auc
+    );
+
+    let (ok, _, err) = run(
+        env!("CARGO_BIN_EXE_eval"),
+        &["--data", "/nonexistent.jsonl"],
+        None,
+    );
+    assert!(!ok && err.contains("/nonexistent.jsonl"), "{err}");
+}
+
+#[test]
+fn train_lists_seed_ids_and_trains_on_any_canonical_file() {
+    let (ok, out, _) = run(env!("CARGO_BIN_EXE_train"), &["--print-seeds"], None);
+    assert!(ok);
+    assert_eq!(out.lines().filter(|l| l.contains(":c")).count(), 12);
+
+    let dir = std::env::temp_dir().join(format!("vigie-cli-train-{}", std::process::id()));
+    let out_dir = dir.to_str().unwrap();
+    let (ok, out, err) = run(
+        env!("CARGO_BIN_EXE_train"),
+        &[
+            "--data",
+            "training/heldout.jsonl",
+            "--no-seeds",
+            "--no-heldout",
+            "--folds",
+            "3",
+            "--alphas",
+            "1",
+            "--out",
+            out_dir,
+            "--name",
+            "small",
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("toxicity") && out.contains("trained in"),
+        "{out}"
+    );
+    for f in ["small.vigie", "small.report.json", "small.report.md"] {
+        assert!(dir.join(f).exists(), "{f}");
+    }
+    let m = vigie::model::Model::load(&dir.join("small.vigie")).unwrap();
+    assert_eq!(m.card.training.items, 175);
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let (ok, _, err) = run(
+        env!("CARGO_BIN_EXE_train"),
+        &["--data", "/nonexistent.jsonl", "--out", "/tmp/x"],
+        None,
+    );
+    assert!(!ok && err.contains("/nonexistent.jsonl"), "{err}");
+}

@@ -1,0 +1,117 @@
+//! The project's own labeled corpus meets what the default model needs.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use vigie::corpus::{read_jsonl, Record};
+use vigie::domain::Stance;
+
+fn corpus() -> Vec<Record> {
+    let mut r = read_jsonl(&common::path("training/corpus.jsonl")).unwrap();
+    r.extend(read_jsonl(&common::path("training/heldout.jsonl")).unwrap());
+    r
+}
+
+#[test]
+fn corpus_is_big_and_balanced_enough() {
+    let records = corpus();
+    assert!(records.len() >= 800, "{} items", records.len());
+    let mut positives: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut stance: BTreeMap<Stance, usize> = BTreeMap::new();
+    for r in &records {
+        for (h, &v) in &r.labels.binary {
+            *positives.entry(h.as_str()).or_default() += v as usize;
+        }
+        if let Some(s) = r.labels.stance {
+            *stance.entry(s).or_default() += 1;
+        }
+        // Consistency rule of the guidelines.
+        let any = ["insult", "threat", "identity_attack"].iter().any(|h| {
+            r.labels
+                .binary
+                .iter()
+                .any(|(k, &v)| k.as_str() == *h && v == 1)
+        });
+        if any {
+            assert!(
+                r.labels
+                    .binary
+                    .iter()
+                    .any(|(k, &v)| k.as_str() == "toxicity" && v == 1),
+                "{}",
+                r.id
+            );
+        }
+    }
+    for head in [
+        "toxicity",
+        "insult",
+        "threat",
+        "identity_attack",
+        "profanity",
+    ] {
+        assert!(
+            positives.get(head).copied().unwrap_or(0) >= 60,
+            "{head}: {positives:?}"
+        );
+    }
+    for s in Stance::ALL {
+        assert!(
+            stance.get(&s).copied().unwrap_or(0) >= 150,
+            "{s}: {stance:?}"
+        );
+    }
+    let langs: std::collections::BTreeSet<_> = records.iter().filter_map(|r| r.lang).collect();
+    assert_eq!(langs.len(), 2, "French and English");
+}
+
+#[test]
+fn corpus_files_say_they_are_written_by_the_project() {
+    for f in ["training/corpus.jsonl", "training/heldout.jsonl"] {
+        let head = std::fs::read_to_string(common::path(f)).unwrap();
+        let first = head.lines().next().unwrap();
+        assert!(
+            first.starts_with('#')
+                && first.contains("Written by the Vigie project team, not collected"),
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn texts_are_all_different() {
+    let records = corpus();
+    let texts: std::collections::HashSet<String> =
+        records.iter().map(|r| r.text.to_lowercase()).collect();
+    assert_eq!(texts.len(), records.len());
+}
+
+#[test]
+fn every_seed_item_is_labeled() {
+    let mut data = vigie::train::TrainingData::default();
+    data.add_seeds(
+        &common::path("seeds"),
+        &common::path("training/seeds.labels.jsonl"),
+    )
+    .unwrap();
+    let docs = vigie::corpus::read_seed_dir(&common::path("seeds")).unwrap();
+    let items: usize = docs.iter().map(|d| d.items().count()).sum();
+    assert_eq!(data.records.len(), items);
+    assert!(data
+        .records
+        .iter()
+        .all(|r| r.target.as_ref().map(|t| t.as_str()) == Some("gouvernement")));
+    // A label line for an id no seed has is an error, not silently dropped.
+    let dir = std::env::temp_dir().join(format!("vigie-seedlabels-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("labels.jsonl");
+    let mut content = std::fs::read_to_string(common::path("training/seeds.labels.jsonl")).unwrap();
+    content.push_str("{\"id\": \"nope:c99\", \"labels\": {}}\n");
+    std::fs::write(&bad, content).unwrap();
+    let err = vigie::train::TrainingData::default()
+        .add_seeds(&common::path("seeds"), &bad)
+        .unwrap_err();
+    assert!(err.contains("nope:c99"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

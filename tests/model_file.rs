@@ -1,0 +1,203 @@
+//! The model file: versioned, checksummed, refused with a clear error when it is not right;
+//! training is deterministic; the committed model and report agree.
+
+mod common;
+
+use vigie::corpus::read_jsonl;
+use vigie::model::{Model, ModelError};
+use vigie::train::{TrainParams, TrainingData};
+
+#[test]
+fn committed_model_round_trips_byte_for_byte() {
+    let bytes = std::fs::read(common::path("models/default.vigie")).unwrap();
+    let m = Model::from_bytes(&bytes).unwrap();
+    assert_eq!(m.to_bytes(), bytes);
+    assert_eq!(m.card.format_version, vigie::model::FORMAT_VERSION);
+    assert!(m.card.model_id.starts_with("default-"));
+    let heads: Vec<&str> = m.card.heads.iter().map(|h| h.name.as_str()).collect();
+    assert_eq!(
+        heads,
+        [
+            "identity_attack",
+            "insult",
+            "profanity",
+            "threat",
+            "toxicity"
+        ]
+    );
+    assert_eq!(
+        m.card.default_target.as_ref().map(|t| t.as_str()),
+        Some("gouvernement")
+    );
+    assert!(m.target_index("gouvernement").is_some());
+}
+
+#[test]
+fn committed_report_describes_the_committed_model() {
+    let m = common::default_model();
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(common::path("models/default.report.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(report["card"]["model_id"], m.card.model_id.as_str());
+    assert_eq!(report["card"]["data_hash"], m.card.data_hash.as_str());
+    for h in &m.card.heads {
+        let top = &report["top_ngrams"][h.name.as_str()]["positive"];
+        assert!(top.as_array().is_some_and(|a| !a.is_empty()), "{}", h.name);
+        assert!(h.cv.roc_auc > 0.5 && h.cv.roc_auc <= 1.0);
+        assert!(h.heldout.is_some(), "held-out metrics for {}", h.name);
+    }
+    let md = std::fs::read_to_string(common::path("models/default.report.md")).unwrap();
+    assert!(md.contains(&m.card.model_id));
+}
+
+fn corrupt(mut bytes: Vec<u8>, f: impl FnOnce(&mut Vec<u8>)) -> Result<Model, ModelError> {
+    f(&mut bytes);
+    Model::from_bytes(&bytes)
+}
+
+#[test]
+fn damaged_files_are_refused_with_a_reason() {
+    let bytes = std::fs::read(common::path("models/default.vigie")).unwrap();
+    let err = |r: Result<Model, ModelError>| r.unwrap_err().to_string();
+
+    assert!(err(corrupt(bytes.clone(), |b| b[0] = b'X')).contains("not a Vigie model"));
+    assert!(err(corrupt(b"hello".to_vec(), |_| ())).contains("not a Vigie model"));
+    let e = err(corrupt(bytes.clone(), |b| b[8] = 99));
+    assert!(
+        e.contains("version 99") && e.contains("reads version 1"),
+        "{e}"
+    );
+    assert!(err(corrupt(bytes.clone(), |b| b.truncate(b.len() / 2))).contains("length mismatch"));
+    assert!(err(corrupt(bytes.clone(), |b| b.truncate(15))).contains("truncated header"));
+    let mid = bytes.len() / 2;
+    assert!(err(corrupt(bytes.clone(), |b| b[mid] ^= 0xff)).contains("checksum mismatch"));
+    assert!(err(corrupt(bytes.clone(), |b| b.push(0))).contains("length mismatch"));
+
+    let missing = Model::load(std::path::Path::new("/nonexistent/model.vigie"))
+        .unwrap_err()
+        .to_string();
+    assert!(missing.contains("cannot read model file"), "{missing}");
+}
+
+fn small_training_data() -> TrainingData {
+    let mut data = TrainingData::default();
+    data.add_jsonl(&common::path("training/heldout.jsonl"))
+        .unwrap();
+    data
+}
+
+#[test]
+fn training_is_deterministic_and_ids_follow_the_data() {
+    let params = || {
+        TrainParams {
+            folds: 3,
+            alphas: vec![0.3, 3.0],
+            name: "t".into(),
+            ..Default::default()
+        }
+        .check()
+        .unwrap()
+    };
+    let data = small_training_data();
+    let a = params().fit(&data, None, &()).unwrap();
+    let b = params().fit(&data, None, &()).unwrap();
+    assert_eq!(a.model.to_bytes(), b.model.to_bytes());
+    assert_eq!(a.report.to_json(), b.report.to_json());
+
+    // One label changed: another data hash, another model id.
+    let mut changed = small_training_data();
+    let r = changed
+        .records
+        .iter_mut()
+        .find(|r| r.labels.stance.is_some())
+        .unwrap();
+    r.labels.stance = Some(match r.labels.stance.unwrap() {
+        vigie::domain::Stance::Favor => vigie::domain::Stance::Against,
+        _ => vigie::domain::Stance::Favor,
+    });
+    let c = params().fit(&changed, None, &()).unwrap();
+    assert_ne!(c.model.card.data_hash, a.model.card.data_hash);
+    assert_ne!(c.model.card.model_id, a.model.card.model_id);
+
+    // And the saved file loads back as the same model.
+    let dir = std::env::temp_dir().join(format!("vigie-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("t.vigie");
+    a.model.save(&p).unwrap();
+    assert_eq!(Model::load(&p).unwrap(), a.model);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn invalid_training_settings_are_refused() {
+    assert!(TrainParams {
+        folds: 1,
+        ..Default::default()
+    }
+    .check()
+    .is_err());
+    assert!(TrainParams {
+        alphas: vec![],
+        ..Default::default()
+    }
+    .check()
+    .is_err());
+    assert!(TrainParams {
+        alphas: vec![-1.0],
+        ..Default::default()
+    }
+    .check()
+    .is_err());
+    assert!(TrainParams {
+        name: "a/b".into(),
+        ..Default::default()
+    }
+    .check()
+    .is_err());
+    let mut p = TrainParams::default();
+    p.vectorizer.word_ngrams = (2, 1);
+    assert!(p.check().is_err());
+}
+
+#[test]
+fn heads_without_both_classes_are_skipped_not_faked() {
+    // Every item says toxicity 0: no toxicity head can be fitted, and none is.
+    let mut data = small_training_data();
+    let tox = vigie::domain::HeadName::parse("toxicity").unwrap();
+    for r in &mut data.records {
+        r.labels.binary.insert(tox.clone(), 0);
+    }
+    let t = TrainParams {
+        folds: 3,
+        alphas: vec![1.0],
+        ..Default::default()
+    }
+    .check()
+    .unwrap()
+    .fit(&data, None, &())
+    .unwrap();
+    assert!(t.model.head_index("toxicity").is_none());
+    assert!(t.model.head_index("insult").is_some());
+}
+
+#[test]
+fn held_out_items_are_never_trained_on() {
+    let train = read_jsonl(&common::path("training/corpus.jsonl")).unwrap();
+    let held = read_jsonl(&common::path("training/heldout.jsonl")).unwrap();
+    let ids: std::collections::HashSet<&str> = train.iter().map(|r| r.id.as_str()).collect();
+    let texts: std::collections::HashSet<&str> = train.iter().map(|r| r.text.as_str()).collect();
+    assert!(held
+        .iter()
+        .all(|r| !ids.contains(r.id.as_str()) && !texts.contains(r.text.as_str())));
+    let card = &common::default_model().card;
+    assert_eq!(
+        card.training.heldout.as_ref().map(|h| h.items),
+        Some(held.len())
+    );
+    assert!(card
+        .training
+        .sources
+        .iter()
+        .all(|s| s.name != "heldout.jsonl"));
+}
