@@ -27,6 +27,9 @@ pub mod train;
 /// Per-head thresholds (from a config file) that turn scores into allow / flag / reject.
 pub mod policy;
 
+/// Storage of comments, decisions and API keys: one trait, SQLite and PostgreSQL.
+pub mod store;
+
 /// The `score` and `eval` command lines (batch scoring, metrics on labeled files).
 pub mod cli;
 

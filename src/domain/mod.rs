@@ -2,7 +2,9 @@
 //! Nothing here knows about HTTP or SQL; every newtype validates in `parse()`.
 
 mod comment;
+mod queue;
 mod scores;
 
 pub use comment::{CommentText, Lang, Target, TextError};
+pub use queue::{CommentId, CommentStatus, ModeratorAction, Role};
 pub use scores::{Decision, HeadName, Stance};

@@ -1,0 +1,316 @@
+//! Storage of comments, their history and API keys behind one trait, [`Store`], with two
+//! implementations sharing one SQL body: SQLite (default: one file, WAL) and PostgreSQL
+//! (several replicas sharing one queue; claims use `FOR UPDATE SKIP LOCKED`). Migrations
+//! are versioned per backend and applied at start-up. Only this module touches SQL.
+
+mod imp;
+mod postgres;
+mod sqlite;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::domain::{CommentId, CommentStatus, Decision, ModeratorAction, Role, Stance};
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+/// A scored comment to store.
+#[derive(Debug, Clone)]
+pub struct NewComment {
+    pub id: CommentId,
+    pub text: String,
+    pub article_id: Option<String>,
+    pub author: Option<String>,
+    pub target: Option<String>,
+    pub lang: String,
+    pub scores: BTreeMap<String, f32>,
+    /// `{"target", "label", "probabilities"}` as served.
+    pub stance: Option<serde_json::Value>,
+    pub stance_label: Option<Stance>,
+    pub flagged: Vec<String>,
+    pub model_id: String,
+    pub decision: Decision,
+    /// Who submitted it (API key name, or "anonymous").
+    pub actor: String,
+    pub now_ms: i64,
+}
+
+/// A comment as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredComment {
+    #[serde(skip)]
+    pub seq: i64,
+    pub id: String,
+    pub text: String,
+    pub article_id: Option<String>,
+    pub author: Option<String>,
+    pub target: Option<String>,
+    pub lang: String,
+    pub scores: BTreeMap<String, f32>,
+    pub stance: Option<serde_json::Value>,
+    pub flagged: Vec<String>,
+    /// The highest score over the flagged heads (over all heads when none is flagged).
+    pub max_score: f64,
+    pub model_id: String,
+    pub decision: Decision,
+    pub status: CommentStatus,
+    /// Bumped by every change; a decision must name the version it saw.
+    pub version: i64,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+    pub claimed_by: Option<String>,
+    pub claim_expires_at_ms: Option<i64>,
+}
+
+/// One entry of a comment's append-only history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    pub at_ms: i64,
+    pub actor: String,
+    /// `submitted`, `claimed`, `approve` or `reject`.
+    pub action: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub reason: Option<String>,
+    pub labels: Option<serde_json::Value>,
+    pub model_id: Option<String>,
+    /// The comment's version after this event.
+    pub version: i64,
+}
+
+/// Queue order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueOrder {
+    /// Highest score first (the filtered head's score when `head` is given).
+    #[default]
+    Score,
+    /// Oldest first.
+    Oldest,
+}
+
+/// Where the previous page ended.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cursor {
+    pub score: f64,
+    pub seq: i64,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        format!("{:016x}.{:x}", self.score.to_bits(), self.seq)
+    }
+
+    pub fn decode(s: &str) -> Option<Cursor> {
+        let (a, b) = s.split_once('.')?;
+        let score = f64::from_bits(u64::from_str_radix(a, 16).ok()?);
+        let seq = i64::from_str_radix(b, 16).ok()?;
+        (score.is_finite() && seq >= 0).then_some(Cursor { score, seq })
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct QueueQuery {
+    pub status: Option<CommentStatus>,
+    pub head: Option<String>,
+    pub min_score: Option<f64>,
+    pub article_id: Option<String>,
+    pub author: Option<String>,
+    pub stance: Option<Stance>,
+    pub order: QueueOrder,
+    pub limit: u32,
+    pub cursor: Option<Cursor>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub items: Vec<StoredComment>,
+    pub next: Option<Cursor>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DecisionInput {
+    pub id: String,
+    pub action: ModeratorAction,
+    pub reason: Option<String>,
+    pub labels: Option<serde_json::Value>,
+    pub version: i64,
+    pub moderator: String,
+    pub now_ms: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuthorSummary {
+    pub author: String,
+    pub total: i64,
+    pub by_status: BTreeMap<String, i64>,
+    /// Rejected over all decided comments (rejected + approved + published); 0 with none.
+    pub rejection_rate: f64,
+    /// The most recent comments, newest first (at most 100).
+    pub comments: Vec<StoredComment>,
+}
+
+/// A moderator decision as training material.
+#[derive(Debug, Clone)]
+pub struct ExportRow {
+    pub comment: StoredComment,
+    pub action: ModeratorAction,
+    pub labels: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ApiKeyInfo {
+    pub name: String,
+    pub role: Role,
+    pub created_at_ms: i64,
+    pub revoked_at_ms: Option<i64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no comment with id {0:?}")]
+    NotFound(String),
+    #[error("version conflict: the comment is at version {current}")]
+    VersionConflict { current: i64 },
+    #[error("claimed by {by} until {until_ms}")]
+    Claimed { by: String, until_ms: i64 },
+    #[error("id {0:?} was already used for another text")]
+    IdConflict(String),
+    #[error("a key named {0:?} already exists")]
+    KeyExists(String),
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Other(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                StoreError::Unavailable(e.to_string())
+            }
+            other => StoreError::Other(other.to_string()),
+        }
+    }
+}
+
+/// Everything the service stores.
+#[async_trait::async_trait]
+pub trait Store: Send + Sync {
+    /// Stores a new comment and its `submitted` event in one transaction. When the id is
+    /// already stored with the same text, returns the stored comment and `false`.
+    async fn submit(&self, c: NewComment) -> Result<(StoredComment, bool), StoreError>;
+    async fn get(&self, id: &str) -> Result<Option<(StoredComment, Vec<Event>)>, StoreError>;
+    async fn queue(&self, q: &QueueQuery) -> Result<Page, StoreError>;
+    /// Counts per status.
+    async fn counts(&self) -> Result<BTreeMap<String, i64>, StoreError>;
+    /// Leases the next unclaimed pending comment (oldest first) to `moderator`.
+    async fn claim(
+        &self,
+        moderator: &str,
+        lease_ms: i64,
+        now_ms: i64,
+    ) -> Result<Option<StoredComment>, StoreError>;
+    /// Applies a decision if `version` is current and no one else holds a live claim.
+    async fn decide(&self, d: DecisionInput) -> Result<StoredComment, StoreError>;
+    async fn author(&self, author: &str) -> Result<AuthorSummary, StoreError>;
+    /// The latest moderator decision of every decided comment, oldest decision first.
+    async fn export(&self) -> Result<Vec<ExportRow>, StoreError>;
+    async fn create_key(
+        &self,
+        name: &str,
+        key_hash: &str,
+        role: Role,
+        now_ms: i64,
+    ) -> Result<(), StoreError>;
+    /// The live (not revoked) key with this hash.
+    async fn find_key(&self, key_hash: &str) -> Result<Option<ApiKeyInfo>, StoreError>;
+    async fn list_keys(&self) -> Result<Vec<ApiKeyInfo>, StoreError>;
+    /// Returns whether a live key of that name existed.
+    async fn revoke_key(&self, name: &str, now_ms: i64) -> Result<bool, StoreError>;
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// Opens the store a URL names: `postgres://…` or `sqlite://path`; without a URL, the
+/// SQLite file `<data_dir>/vigie.db`, created on first use. Migrations run here.
+pub async fn open(database_url: Option<&str>, data_dir: &Path) -> anyhow::Result<Arc<dyn Store>> {
+    match database_url {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Ok(Arc::new(PgStore::connect(url).await?))
+        }
+        Some(url) if url.starts_with("sqlite:") => {
+            let path = url
+                .trim_start_matches("sqlite://")
+                .trim_start_matches("sqlite:");
+            Ok(Arc::new(SqliteStore::open(Path::new(path)).await?))
+        }
+        Some(other) => {
+            anyhow::bail!("unsupported DATABASE_URL {other:?}: use postgres://… or sqlite://…")
+        }
+        None => {
+            std::fs::create_dir_all(data_dir)?;
+            Ok(Arc::new(
+                SqliteStore::open(&data_dir.join("vigie.db")).await?,
+            ))
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// SHA-256 of an API key, hex: what is stored instead of the key.
+pub fn hash_key(key: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(key.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A new random API key: `vg_` and 64 hex digits (256 bits from the OS).
+pub fn generate_key() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the OS random source works");
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("vg_{hex}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let c = Cursor {
+            score: 0.8125,
+            seq: 42,
+        };
+        assert_eq!(Cursor::decode(&c.encode()), Some(c));
+        assert_eq!(Cursor::decode("nope"), None);
+        assert_eq!(Cursor::decode("zz.1"), None);
+        assert_eq!(
+            Cursor::decode(&format!("{:016x}.1", f64::NAN.to_bits())),
+            None
+        );
+    }
+
+    #[test]
+    fn keys_are_random_and_hashed() {
+        let (a, b) = (generate_key(), generate_key());
+        assert_ne!(a, b);
+        assert!(a.starts_with("vg_") && a.len() == 67);
+        assert_eq!(hash_key(&a), hash_key(&a));
+        assert_ne!(hash_key(&a), hash_key(&b));
+        assert!(!hash_key(&a).contains(&a[3..]));
+    }
+}

@@ -1,0 +1,596 @@
+//! One test suite, both backends: SQLite always (a temporary file), PostgreSQL against
+//! `VIGIE_TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/test`), each test
+//! in a schema of its own. Without a reachable PostgreSQL the PostgreSQL tests say they were
+//! skipped and why, and pass.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use serde_json::json;
+use vigie::domain::{CommentId, CommentStatus, Decision, ModeratorAction, Role, Stance};
+use vigie::store::{
+    hash_key, Cursor, DecisionInput, NewComment, PgStore, QueueOrder, QueueQuery, SqliteStore,
+    Store, StoreError,
+};
+
+struct Db {
+    store: Arc<dyn Store>,
+    cleanup: Option<(String, String)>,
+    _dir: Option<TempDir>,
+}
+
+struct TempDir(std::path::PathBuf);
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+async fn sqlite(name: &str) -> Option<Db> {
+    let dir = std::env::temp_dir().join(format!("vigie-store-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = SqliteStore::open(&dir.join("t.db")).await.unwrap();
+    Some(Db {
+        store: Arc::new(store),
+        cleanup: None,
+        _dir: Some(TempDir(dir)),
+    })
+}
+
+fn pg_url() -> String {
+    std::env::var("VIGIE_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+async fn postgres(name: &str) -> Option<Db> {
+    let url = pg_url();
+    let schema = format!("vigie_t_{name}_{}", std::process::id());
+    // Start from an empty schema even if an earlier run was killed half-way.
+    if let Ok(pool) = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(std::time::Duration::from_secs(3))
+        .connect(&url)
+        .await
+    {
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE"
+        )))
+        .execute(&pool)
+        .await;
+        pool.close().await;
+    } else {
+        eprintln!("SKIPPED (PostgreSQL): cannot connect to {url}; set VIGIE_TEST_DATABASE_URL to a reachable server");
+        return None;
+    }
+    let store = PgStore::connect_schema(&url, &schema).await.unwrap();
+    Some(Db {
+        store: Arc::new(store),
+        cleanup: Some((url, schema)),
+        _dir: None,
+    })
+}
+
+impl Db {
+    async fn done(self) {
+        drop(self.store);
+        if let Some((url, schema)) = self.cleanup {
+            let pool = sqlx::PgPool::connect(&url).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+fn comment(id: &str, text: &str, tox: f32, decision: Decision) -> NewComment {
+    let mut scores = BTreeMap::new();
+    scores.insert("toxicity".to_owned(), tox);
+    scores.insert("insult".to_owned(), tox / 2.0);
+    NewComment {
+        id: CommentId::parse(id).unwrap(),
+        text: text.to_owned(),
+        article_id: Some("art-1".into()),
+        author: Some("alice".into()),
+        target: Some("gouvernement".into()),
+        lang: "fr".into(),
+        scores,
+        stance: Some(json!({"target": "gouvernement", "label": "against"})),
+        stance_label: Some(Stance::Against),
+        flagged: if decision == Decision::Allow {
+            vec![]
+        } else {
+            vec!["toxicity".into()]
+        },
+        model_id: "m1".into(),
+        decision,
+        actor: "scorer-key".into(),
+        now_ms: 1_000,
+    }
+}
+
+fn decision(id: &str, action: ModeratorAction, version: i64, who: &str) -> DecisionInput {
+    DecisionInput {
+        id: id.into(),
+        action,
+        reason: Some("test".into()),
+        labels: None,
+        version,
+        moderator: who.into(),
+        now_ms: 2_000,
+    }
+}
+
+async fn submit_get_and_idempotency(db: Db) {
+    let s = &db.store;
+    let (c, created) = s
+        .submit(comment("c1", "Quel connard", 0.9, Decision::Flag))
+        .await
+        .unwrap();
+    assert!(created);
+    assert_eq!(
+        (c.status, c.version, c.max_score),
+        (CommentStatus::Pending, 1, 0.9f32 as f64)
+    );
+    let (again, created) = s
+        .submit(comment("c1", "Quel connard", 0.9, Decision::Flag))
+        .await
+        .unwrap();
+    assert!(!created);
+    assert_eq!(again, c);
+    let err = s
+        .submit(comment("c1", "Autre texte", 0.1, Decision::Allow))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::IdConflict(_)), "{err}");
+
+    let (got, events) = s.get("c1").await.unwrap().unwrap();
+    assert_eq!(got, c);
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        (
+            events[0].action.as_str(),
+            events[0].to_status.as_str(),
+            events[0].actor.as_str()
+        ),
+        ("submitted", "pending", "scorer-key")
+    );
+    assert!(s.get("nope").await.unwrap().is_none());
+    let counts = s.counts().await.unwrap();
+    assert_eq!(counts["pending"], 1);
+    assert_eq!(counts["published"], 0);
+    db.done().await;
+}
+
+async fn queue_filters_orders_and_pages(db: Db) {
+    let s = &db.store;
+    let specs = [("a", 0.5), ("b", 0.9), ("c", 0.7), ("d", 0.9), ("e", 0.6)];
+    for (i, (id, tox)) in specs.iter().enumerate() {
+        let mut c = comment(id, &format!("texte {id}"), *tox, Decision::Flag);
+        if i % 2 == 1 {
+            c.author = Some("bob".into());
+            c.article_id = Some("art-2".into());
+            c.stance_label = Some(Stance::Favor);
+        }
+        s.submit(c).await.unwrap();
+    }
+    s.submit(comment("ok", "texte publié", 0.1, Decision::Allow))
+        .await
+        .unwrap();
+    let ids = |items: &[vigie::store::StoredComment]| {
+        items.iter().map(|c| c.id.clone()).collect::<Vec<_>>()
+    };
+    let q = |f: fn(&mut QueueQuery)| {
+        let mut q = QueueQuery {
+            limit: 50,
+            ..Default::default()
+        };
+        f(&mut q);
+        q
+    };
+    // Highest score first, ties by arrival; published comments are not in the queue.
+    let page = s.queue(&q(|_| {})).await.unwrap();
+    assert_eq!(ids(&page.items), ["b", "d", "c", "e", "a"]);
+    assert!(page.next.is_none());
+    let page = s.queue(&q(|q| q.order = QueueOrder::Oldest)).await.unwrap();
+    assert_eq!(ids(&page.items), ["a", "b", "c", "d", "e"]);
+    // Filters.
+    assert_eq!(
+        ids(&s
+            .queue(&q(|q| q.author = Some("bob".into())))
+            .await
+            .unwrap()
+            .items),
+        ["b", "d"]
+    );
+    assert_eq!(
+        ids(&s
+            .queue(&q(|q| q.article_id = Some("art-1".into())))
+            .await
+            .unwrap()
+            .items),
+        ["c", "e", "a"]
+    );
+    assert_eq!(
+        ids(&s
+            .queue(&q(|q| q.stance = Some(Stance::Favor)))
+            .await
+            .unwrap()
+            .items),
+        ["b", "d"]
+    );
+    let hi = s
+        .queue(&q(|q| {
+            q.head = Some("toxicity".into());
+            q.min_score = Some(0.65);
+        }))
+        .await
+        .unwrap();
+    assert_eq!(ids(&hi.items), ["b", "d", "c"]);
+    // The insult head scores half the toxicity here: ordered by it, filtered on it.
+    let ins = s
+        .queue(&q(|q| {
+            q.head = Some("insult".into());
+            q.min_score = Some(0.3);
+        }))
+        .await
+        .unwrap();
+    assert_eq!(ids(&ins.items), ["b", "d", "c", "e"]);
+    assert_eq!(
+        ids(&s
+            .queue(&q(|q| q.status = Some(CommentStatus::Published)))
+            .await
+            .unwrap()
+            .items),
+        ["ok"]
+    );
+    // Pages of two cover everything once, in order, for both orders.
+    for order in [QueueOrder::Score, QueueOrder::Oldest] {
+        let mut seen = Vec::new();
+        let mut cursor: Option<Cursor> = None;
+        loop {
+            let page = s
+                .queue(&QueueQuery {
+                    limit: 2,
+                    order,
+                    cursor,
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            assert!(page.items.len() <= 2);
+            seen.extend(ids(&page.items));
+            match page.next {
+                Some(c) => cursor = Some(Cursor::decode(&c.encode()).unwrap()),
+                None => break,
+            }
+        }
+        let all = ids(&s
+            .queue(&QueueQuery {
+                limit: 50,
+                order,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .items);
+        assert_eq!(seen, all, "{order:?}");
+    }
+    db.done().await;
+}
+
+async fn claims_lease_and_expire(db: Db) {
+    let s = &db.store;
+    for id in ["x", "y"] {
+        s.submit(comment(id, &format!("t {id}"), 0.8, Decision::Flag))
+            .await
+            .unwrap();
+    }
+    let a = s.claim("mod-a", 60_000, 10_000).await.unwrap().unwrap();
+    let b = s.claim("mod-b", 60_000, 10_000).await.unwrap().unwrap();
+    assert_ne!(a.id, b.id);
+    assert_eq!(
+        (
+            a.id.as_str(),
+            a.claimed_by.as_deref(),
+            a.claim_expires_at_ms
+        ),
+        ("x", Some("mod-a"), Some(70_000))
+    );
+    assert!(
+        s.claim("mod-c", 60_000, 10_000).await.unwrap().is_none(),
+        "nothing left to claim"
+    );
+    // After the lease, the item can be claimed again.
+    let c = s.claim("mod-c", 60_000, 70_001).await.unwrap().unwrap();
+    assert_eq!(c.id, "x");
+    // A claimed comment cannot be decided by someone else while the lease runs…
+    let err = s
+        .decide(DecisionInput {
+            now_ms: 70_002,
+            ..decision("x", ModeratorAction::Approve, 1, "mod-a")
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Claimed { ref by, .. } if by == "mod-c"),
+        "{err}"
+    );
+    // …but by its holder, which releases it.
+    let done = s
+        .decide(DecisionInput {
+            now_ms: 70_002,
+            ..decision("x", ModeratorAction::Approve, 1, "mod-c")
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (done.status, done.claimed_by.clone()),
+        (CommentStatus::Approved, None)
+    );
+    let (_, events) = s.get("x").await.unwrap().unwrap();
+    let actions: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| (e.action.as_str(), e.actor.as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("submitted", "scorer-key"),
+            ("claimed", "mod-a"),
+            ("claimed", "mod-c"),
+            ("approve", "mod-c")
+        ]
+    );
+    db.done().await;
+}
+
+async fn decisions_are_versioned_and_recorded(db: Db) {
+    let s = &db.store;
+    s.submit(comment("d1", "Bande d'abrutis", 0.95, Decision::Flag))
+        .await
+        .unwrap();
+    let mut d = decision("d1", ModeratorAction::Reject, 1, "mod");
+    d.labels = Some(json!({"toxicity": 1, "insult": 1}));
+    let c = s.decide(d).await.unwrap();
+    assert_eq!((c.status, c.version), (CommentStatus::Rejected, 2));
+    // A stale version changes nothing.
+    let err = s
+        .decide(decision("d1", ModeratorAction::Approve, 1, "other"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::VersionConflict { current: 2 }),
+        "{err}"
+    );
+    let (c, events) = s.get("d1").await.unwrap().unwrap();
+    assert_eq!(
+        (c.status, c.version, events.len()),
+        (CommentStatus::Rejected, 2, 2)
+    );
+    let e = &events[1];
+    assert_eq!(
+        (
+            e.action.as_str(),
+            e.from_status.as_deref(),
+            e.to_status.as_str(),
+            e.version
+        ),
+        ("reject", Some("pending"), "rejected", 2)
+    );
+    assert_eq!(e.reason.as_deref(), Some("test"));
+    assert_eq!(e.labels, Some(json!({"toxicity": 1, "insult": 1})));
+    // A moderator can reverse it with the current version; history keeps both.
+    s.decide(decision("d1", ModeratorAction::Approve, 2, "senior"))
+        .await
+        .unwrap();
+    let (c, events) = s.get("d1").await.unwrap().unwrap();
+    assert_eq!(
+        (c.status, c.version, events.len()),
+        (CommentStatus::Approved, 3, 3)
+    );
+    assert!(matches!(
+        s.decide(decision("nope", ModeratorAction::Approve, 1, "m"))
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    // Export: the latest decision of each decided comment.
+    s.submit(comment("d2", "Ferme-la", 0.8, Decision::Flag))
+        .await
+        .unwrap();
+    s.decide(decision("d2", ModeratorAction::Reject, 1, "mod"))
+        .await
+        .unwrap();
+    s.submit(comment("d3", "Pas décidé", 0.8, Decision::Flag))
+        .await
+        .unwrap();
+    let rows = s.export().await.unwrap();
+    let got: Vec<(&str, ModeratorAction)> = rows
+        .iter()
+        .map(|r| (r.comment.id.as_str(), r.action))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("d1", ModeratorAction::Approve),
+            ("d2", ModeratorAction::Reject)
+        ]
+    );
+    db.done().await;
+}
+
+async fn author_history(db: Db) {
+    let s = &db.store;
+    s.submit(comment("h1", "un", 0.9, Decision::Flag))
+        .await
+        .unwrap();
+    s.submit(comment("h2", "deux", 0.99, Decision::Reject))
+        .await
+        .unwrap();
+    s.submit(comment("h3", "trois", 0.1, Decision::Allow))
+        .await
+        .unwrap();
+    s.decide(decision("h1", ModeratorAction::Reject, 1, "m"))
+        .await
+        .unwrap();
+    let a = s.author("alice").await.unwrap();
+    assert_eq!(a.total, 3);
+    assert_eq!(a.by_status["rejected"], 2);
+    assert_eq!(a.by_status["published"], 1);
+    assert!((a.rejection_rate - 2.0 / 3.0).abs() < 1e-9);
+    let ids: Vec<&str> = a.comments.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["h3", "h2", "h1"]);
+    let nobody = s.author("nobody").await.unwrap();
+    assert_eq!(
+        (nobody.total, nobody.rejection_rate, nobody.comments.len()),
+        (0, 0.0, 0)
+    );
+    db.done().await;
+}
+
+async fn api_keys(db: Db) {
+    let s = &db.store;
+    s.create_key("alice", &hash_key("k1"), Role::Moderator, 5)
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.create_key("alice", &hash_key("k2"), Role::Admin, 6).await,
+        Err(StoreError::KeyExists(_))
+    ));
+    let k = s.find_key(&hash_key("k1")).await.unwrap().unwrap();
+    assert_eq!((k.name.as_str(), k.role), ("alice", Role::Moderator));
+    assert!(s.find_key(&hash_key("k2")).await.unwrap().is_none());
+    assert!(s.revoke_key("alice", 7).await.unwrap());
+    assert!(!s.revoke_key("alice", 8).await.unwrap());
+    assert!(s.find_key(&hash_key("k1")).await.unwrap().is_none());
+    let keys = s.list_keys().await.unwrap();
+    assert_eq!((keys.len(), keys[0].revoked_at_ms), (1, Some(7)));
+    s.ping().await.unwrap();
+    db.done().await;
+}
+
+/// Many writers and moderators at once: every acknowledged comment is stored once, every
+/// accepted decision is in the history once, no comment is claimed by two moderators.
+async fn concurrent_submissions_and_decisions(db: Db) {
+    let s = db.store.clone();
+    let mut writers = Vec::new();
+    for w in 0..8 {
+        let s = s.clone();
+        writers.push(tokio::spawn(async move {
+            let mut acked = Vec::new();
+            for i in 0..25 {
+                let id = format!("w{w}-{i}");
+                let decision = if i % 3 == 0 {
+                    Decision::Allow
+                } else {
+                    Decision::Flag
+                };
+                let mut c = comment(
+                    &id,
+                    &format!("commentaire {id}"),
+                    0.5 + (i as f32) / 100.0,
+                    decision,
+                );
+                c.now_ms = 1_000 + i;
+                if s.submit(c.clone()).await.is_ok() {
+                    acked.push(id.clone());
+                }
+                // A client retry of the same comment must not duplicate it.
+                if i % 5 == 0 {
+                    let (_, created) = s.submit(c).await.unwrap();
+                    assert!(!created);
+                }
+            }
+            acked
+        }));
+    }
+    let mut moderators = Vec::new();
+    for m in 0..4 {
+        let s = s.clone();
+        moderators.push(tokio::spawn(async move {
+            let me = format!("mod-{m}");
+            let (mut claimed, mut decided) = (Vec::new(), Vec::new());
+            for round in 0..60 {
+                match s.claim(&me, 60_000, 5_000).await.unwrap() {
+                    Some(c) => {
+                        claimed.push(c.id.clone());
+                        let action = if round % 2 == 0 {
+                            ModeratorAction::Approve
+                        } else {
+                            ModeratorAction::Reject
+                        };
+                        let d = DecisionInput {
+                            now_ms: 6_000,
+                            ..decision(&c.id, action, c.version, &me)
+                        };
+                        if s.decide(d).await.is_ok() {
+                            decided.push(c.id);
+                        }
+                    }
+                    None => tokio::task::yield_now().await,
+                }
+            }
+            (claimed, decided)
+        }));
+    }
+    let mut acked = Vec::new();
+    for w in writers {
+        acked.extend(w.await.unwrap());
+    }
+    let (mut claimed, mut decided) = (Vec::new(), Vec::new());
+    for m in moderators {
+        let (c, d) = m.await.unwrap();
+        claimed.extend(c);
+        decided.extend(d);
+    }
+    assert_eq!(acked.len(), 200, "every submission was acknowledged");
+    let unique: HashSet<&String> = claimed.iter().collect();
+    assert_eq!(unique.len(), claimed.len(), "no comment was claimed twice");
+    let counts = s.counts().await.unwrap();
+    assert_eq!(
+        counts.values().sum::<i64>(),
+        200,
+        "stored exactly once each: {counts:?}"
+    );
+    for id in &acked {
+        let (c, events) = s.get(id).await.unwrap().unwrap();
+        assert_eq!(
+            events.iter().filter(|e| e.action == "submitted").count(),
+            1,
+            "{id}"
+        );
+        let decisions = events
+            .iter()
+            .filter(|e| e.action == "approve" || e.action == "reject")
+            .count();
+        assert_eq!(decisions, usize::from(decided.contains(id)), "{id}");
+        if decided.contains(id) {
+            assert!(matches!(
+                c.status,
+                CommentStatus::Approved | CommentStatus::Rejected
+            ));
+        }
+    }
+    assert!(!decided.is_empty());
+    db.done().await;
+}
+
+macro_rules! suite {
+    ($backend:ident: $($test:ident),* $(,)?) => {
+        mod $backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    if let Some(db) = super::$backend(stringify!($test)).await {
+                        super::$test(db).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+suite!(sqlite: submit_get_and_idempotency, queue_filters_orders_and_pages, claims_lease_and_expire, decisions_are_versioned_and_recorded, author_history, api_keys, concurrent_submissions_and_decisions);
+suite!(postgres: submit_get_and_idempotency, queue_filters_orders_and_pages, claims_lease_and_expire, decisions_are_versioned_and_recorded, author_history, api_keys, concurrent_submissions_and_decisions);
