@@ -229,3 +229,79 @@ pub fn run_eval(args: EvalArgs) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Manage API keys: `keys create NAME --role moderator`, `keys list`, `keys revoke NAME`.
+/// Keys are printed once and stored hashed.
+#[derive(Debug, Parser)]
+#[command(name = "keys", version)]
+pub struct KeysArgs {
+    #[command(flatten)]
+    pub db: crate::http::serve::DbArgs,
+    #[command(subcommand)]
+    pub command: KeysCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum KeysCommand {
+    /// Create a key and print it (the only time it is shown).
+    Create {
+        name: String,
+        /// scorer, moderator or admin.
+        #[arg(long)]
+        role: crate::domain::Role,
+    },
+    /// List keys (names, roles, dates; never the keys).
+    List,
+    /// Revoke a key.
+    Revoke { name: String },
+}
+
+impl clap::ValueEnum for crate::domain::Role {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[
+            crate::domain::Role::Scorer,
+            crate::domain::Role::Moderator,
+            crate::domain::Role::Admin,
+        ]
+    }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.as_str()))
+    }
+}
+
+pub async fn run_keys(args: KeysArgs) -> anyhow::Result<()> {
+    use crate::store::{generate_key, hash_key, now_ms};
+    let store = args.db.open().await?;
+    match args.command {
+        KeysCommand::Create { name, role } => {
+            crate::http::admin::check_key_name(&name).map_err(anyhow::Error::msg)?;
+            let key = generate_key();
+            store
+                .create_key(&name, &hash_key(&key), role, now_ms())
+                .await?;
+            eprintln!("created {role} key {name:?}; it is shown once, keep it:");
+            println!("{key}");
+        }
+        KeysCommand::List => {
+            for k in store.list_keys().await? {
+                let revoked = k.revoked_at_ms.map_or(String::new(), |t| {
+                    format!("  revoked {}", crate::http::views::rfc3339(t))
+                });
+                println!(
+                    "{:<24} {:<9} created {}{revoked}",
+                    k.name,
+                    k.role.as_str(),
+                    crate::http::views::rfc3339(k.created_at_ms)
+                );
+            }
+        }
+        KeysCommand::Revoke { name } => {
+            anyhow::ensure!(
+                store.revoke_key(&name, now_ms()).await?,
+                "no live key named {name:?}"
+            );
+            eprintln!("revoked {name:?}");
+        }
+    }
+    Ok(())
+}

@@ -12,12 +12,14 @@ use tower::ServiceExt;
 use vigie::http::{app, App, Limits};
 use vigie::policy::Policy;
 
-fn state() -> Arc<App> {
+async fn state() -> Arc<App> {
     let policy = Policy::load(&common::path("models/thresholds.toml")).unwrap();
+    let store = Arc::new(vigie::store::SqliteStore::in_memory().await.unwrap());
     Arc::new(App::new(
         common::default_model().clone(),
         policy,
         Limits::default(),
+        store,
     ))
 }
 
@@ -31,7 +33,7 @@ async fn send(
     if let Some(ct) = content_type {
         req = req.header(header::CONTENT_TYPE, ct);
     }
-    let resp = app(state())
+    let resp = app(state().await)
         .oneshot(req.body(body.into()).unwrap())
         .await
         .unwrap();
@@ -439,7 +441,7 @@ async fn bad_inputs_get_clear_errors() {
 async fn serves_on_a_real_port() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move { axum::serve(listener, app(state())).await });
+    let server = tokio::spawn(async move { axum::serve(listener, app(state().await)).await });
     let client = reqwest::Client::new();
     let base = format!("http://{addr}");
 

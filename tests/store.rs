@@ -103,6 +103,7 @@ fn comment(id: &str, text: &str, tox: f32, decision: Decision) -> NewComment {
         } else {
             vec!["toxicity".into()]
         },
+        explanation: Some(json!({"toxicity": [{"text": "connard", "start": 5, "end": 12}]})),
         model_id: "m1".into(),
         decision,
         actor: "scorer-key".into(),
@@ -147,6 +148,7 @@ async fn submit_get_and_idempotency(db: Db) {
 
     let (got, events) = s.get("c1").await.unwrap().unwrap();
     assert_eq!(got, c);
+    assert_eq!(got.explanation.unwrap()["toxicity"][0]["text"], "connard");
     assert_eq!(events.len(), 1);
     assert_eq!(
         (

@@ -5,7 +5,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::domain::TextError;
+use crate::domain::{Role, TextError};
+use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -39,6 +40,26 @@ pub enum ApiError {
         #[source]
         source: Box<ApiError>,
     },
+    #[error("{0}")]
+    InvalidQuery(String),
+    #[error("{message}")]
+    Invalid { code: &'static str, message: String },
+    #[error("missing API key: send it as `Authorization: Bearer <key>`")]
+    MissingKey,
+    #[error("unknown or revoked API key")]
+    InvalidKey,
+    #[error("this key's role is {have}; this route needs {need}")]
+    Forbidden { have: Role, need: Role },
+    #[error("no comment with id {0:?}")]
+    CommentNotFound(String),
+    #[error("no API key named {0:?}")]
+    KeyNotFound(String),
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("model file refused, the previous model keeps serving: {0}")]
+    ModelRejected(String),
+    #[error("the database is unavailable; try again later")]
+    DatabaseUnavailable(String),
     #[error("no route for this path")]
     NotFound,
     #[error("method not allowed on this path")]
@@ -85,6 +106,12 @@ impl ApiError {
             | BatchTooLarge { .. }
             | EmptyBatch => StatusCode::UNPROCESSABLE_ENTITY,
             Item { source, .. } => source.status_code(),
+            InvalidQuery(_) | Invalid { .. } | ModelRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            MissingKey | InvalidKey => StatusCode::UNAUTHORIZED,
+            Forbidden { .. } => StatusCode::FORBIDDEN,
+            CommentNotFound(_) | KeyNotFound(_) => StatusCode::NOT_FOUND,
+            Conflict { .. } => StatusCode::CONFLICT,
+            DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -106,6 +133,15 @@ impl ApiError {
             BatchTooLarge { .. } => "batch_too_large",
             EmptyBatch => "empty_batch",
             Item { source, .. } => source.code(),
+            InvalidQuery(_) => "invalid_query",
+            Invalid { code, .. } | Conflict { code, .. } => code,
+            MissingKey => "missing_key",
+            InvalidKey => "invalid_key",
+            Forbidden { .. } => "forbidden",
+            CommentNotFound(_) => "comment_not_found",
+            KeyNotFound(_) => "key_not_found",
+            ModelRejected(_) => "model_rejected",
+            DatabaseUnavailable(_) => "database_unavailable",
             NotFound => "not_found",
             MethodNotAllowed => "method_not_allowed",
             Internal(_) => "internal",
@@ -121,17 +157,53 @@ impl ApiError {
     }
 }
 
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(id) => ApiError::CommentNotFound(id),
+            StoreError::VersionConflict { current } => ApiError::Conflict {
+                code: "version_conflict",
+                message: format!("the comment changed since you read it: it is now at version {current}; reload it and decide again"),
+            },
+            StoreError::Claimed { by, until_ms } => ApiError::Conflict {
+                code: "claimed",
+                message: format!("{by} is reviewing this comment (lease until {})", super::views::rfc3339(until_ms)),
+            },
+            StoreError::IdConflict(id) => ApiError::Conflict {
+                code: "id_conflict",
+                message: format!("id {id:?} was already used for a comment with another text"),
+            },
+            StoreError::KeyExists(name) => ApiError::Conflict {
+                code: "key_exists",
+                message: format!("a key named {name:?} already exists"),
+            },
+            StoreError::Unavailable(m) => ApiError::DatabaseUnavailable(m),
+            StoreError::Other(m) => ApiError::Internal(anyhow::anyhow!(m)),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let ApiError::Internal(e) = &self {
-            tracing::error!(error = ?e, "internal error");
+        match &self {
+            ApiError::Internal(e) => tracing::error!(error = ?e, "internal error"),
+            ApiError::DatabaseUnavailable(m) => tracing::warn!(error = %m, "database unavailable"),
+            _ => {}
         }
+        let unauthorized = matches!(self, ApiError::MissingKey | ApiError::InvalidKey);
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code().to_owned(),
                 message: self.to_string(),
             },
         };
-        (self.status_code(), axum::Json(body)).into_response()
+        let mut resp = (self.status_code(), axum::Json(body)).into_response();
+        if unauthorized {
+            resp.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        resp
     }
 }

@@ -1,7 +1,8 @@
 //! A JSON extractor whose rejections speak the API's error format.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
@@ -64,3 +65,28 @@ impl<T: Serialize> IntoResponse for Json<T> {
 /// The body limit in force, put in request extensions so rejections can name it.
 #[derive(Clone, Copy)]
 pub struct BodyLimit(pub usize);
+
+/// Like `axum::extract::Query`, but a bad query string becomes an [`ApiError`].
+pub struct Query<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Query(q.0))
+            .map_err(|e| {
+                let msg = e.body_text();
+                ApiError::InvalidQuery(
+                    msg.split_once(": ")
+                        .map_or(msg.as_str(), |(_, d)| d)
+                        .to_owned(),
+                )
+            })
+    }
+}

@@ -12,6 +12,7 @@ use crate::model::{ModelCard, Thresholds};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/v1/model", get(model_card))
         .route(
             "/openapi.json",
@@ -32,6 +33,22 @@ pub async fn healthz(State(app): State<AppState>) -> Json<Health> {
         status: "ok",
         model_id: app.model.load().card.model_id.clone(),
     })
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Ready {
+    pub status: &'static str,
+    pub database: &'static str,
+}
+
+/// Readiness: the database answers. 503 when it does not (scoring still works then).
+#[utoipa::path(get, path = "/readyz", responses((status = 200, body = Ready), (status = 503, body = super::error::ErrorBody)))]
+pub async fn readyz(State(app): State<AppState>) -> Result<Json<Ready>, super::ApiError> {
+    app.store.ping().await?;
+    Ok(Json(Ready {
+        status: "ready",
+        database: "ok",
+    }))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

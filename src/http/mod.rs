@@ -2,26 +2,34 @@
 //! own `router()` merged here, so tests drive it in process (`tower::ServiceExt::oneshot`)
 //! or on a real port.
 
+pub mod admin;
+pub mod auth;
+pub mod comments;
 pub mod error;
 pub mod extract;
 mod meta;
 mod openapi;
+pub mod queue;
 pub mod score;
 pub mod serve;
+pub mod views;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn_with_state;
 use axum::Router;
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
 pub use openapi::openapi;
 
+use crate::domain::Role;
 use crate::model::Model;
 use crate::policy::Policy;
+use crate::store::Store;
 
 /// Request limits.
 #[derive(Debug, Clone, Copy)]
@@ -47,18 +55,27 @@ pub struct App {
     pub model: ArcSwap<Model>,
     pub policy: Policy,
     pub limits: Limits,
+    /// Where `POST /v1/admin/model/reload` reads the model from.
     pub model_path: Option<PathBuf>,
+    pub store: Arc<dyn Store>,
+    /// Whether `/v1/score` needs a scorer key.
+    pub score_requires_key: bool,
+    /// Default claim lease.
+    pub claim_lease_secs: u32,
 }
 
 pub type AppState = Arc<App>;
 
 impl App {
-    pub fn new(model: Model, policy: Policy, limits: Limits) -> Self {
+    pub fn new(model: Model, policy: Policy, limits: Limits, store: Arc<dyn Store>) -> Self {
         Self {
             model: ArcSwap::from_pointee(model),
             policy,
             limits,
             model_path: None,
+            store,
+            score_requires_key: false,
+            claim_lease_secs: 300,
         }
     }
 }
@@ -66,9 +83,18 @@ impl App {
 /// The whole service.
 pub fn app(state: AppState) -> Router {
     let limit = state.limits.max_body_bytes;
+    let guard = |role: Role| from_fn_with_state((state.clone(), role), auth::require);
+    let mut scoring = score::router();
+    if state.score_requires_key {
+        scoring = scoring.route_layer(guard(Role::Scorer));
+    }
     Router::new()
-        .merge(score::router())
         .merge(meta::router())
+        .merge(scoring)
+        .merge(comments::scorer_router().route_layer(guard(Role::Scorer)))
+        .merge(comments::moderator_router().route_layer(guard(Role::Moderator)))
+        .merge(queue::router().route_layer(guard(Role::Moderator)))
+        .merge(admin::router().route_layer(guard(Role::Admin)))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(limit))

@@ -1,23 +1,54 @@
 //! The OpenAPI document served at `/openapi.json`.
 
-use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(
-        title = "Vigie",
-        description = "Self-hosted comment moderation: toxicity and stance scoring."
-    ),
+    info(title = "Vigie", description = "Self-hosted comment moderation: toxicity and stance scoring, review queue."),
     paths(
         super::score::score,
         super::score::score_batch,
         super::meta::healthz,
-        super::meta::model_card
+        super::meta::readyz,
+        super::meta::model_card,
+        super::comments::submit,
+        super::comments::get_comment,
+        super::comments::decide,
+        super::comments::author,
+        super::queue::list,
+        super::queue::claim,
+        super::admin::export,
+        super::admin::reload,
+        super::admin::list_keys,
+        super::admin::create_key,
+        super::admin::revoke_key,
     ),
-    components(schemas(super::error::ErrorBody, super::error::ErrorDetail))
+    components(schemas(super::error::ErrorBody, super::error::ErrorDetail)),
+    modifiers(&Bearer)
 )]
 struct ApiDoc;
 
+/// API keys travel as `Authorization: Bearer <key>`.
+struct Bearer;
+
+impl Modify for Bearer {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let mut doc = ApiDoc::openapi();
+    // The document describes itself too.
+    if let Ok(path) = serde_json::from_value(serde_json::json!({
+        "get": {"summary": "This OpenAPI document", "responses": {"200": {"description": "OpenAPI 3.1 JSON"}}}
+    })) {
+        doc.paths.paths.insert("/openapi.json".into(), path);
+    }
+    doc
 }

@@ -36,11 +36,37 @@ pub struct ServeArgs {
     /// Most comments in one batch request.
     #[arg(long, env = "VIGIE_MAX_BATCH", default_value_t = 1_000)]
     pub max_batch: usize,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Require a scorer key on /v1/score and /v1/score/batch.
+    #[arg(long, env = "VIGIE_SCORE_REQUIRES_KEY")]
+    pub score_requires_key: bool,
+    /// Default claim lease, in seconds.
+    #[arg(long, env = "VIGIE_CLAIM_LEASE_SECS", default_value_t = 300)]
+    pub claim_lease_secs: u32,
+}
+
+/// Where comments, decisions and keys are stored.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DbArgs {
+    /// `postgres://user@host/db` for PostgreSQL, `sqlite://path` for a SQLite file; by
+    /// default the SQLite file `<data-dir>/vigie.db`, created on first start.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    #[arg(long, env = "VIGIE_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+}
+
+impl DbArgs {
+    pub async fn open(&self) -> anyhow::Result<Arc<dyn crate::store::Store>> {
+        crate::store::open(self.database_url.as_deref(), &self.data_dir).await
+    }
 }
 
 impl ServeArgs {
-    /// Loads the model and the thresholds: everything that can fail before listening.
-    pub fn build(&self) -> anyhow::Result<App> {
+    /// Loads the model and the thresholds and opens the database: everything that can fail
+    /// before listening.
+    pub async fn build(&self) -> anyhow::Result<App> {
         let model = Model::load(&self.model)?;
         let policy = Policy::load(&self.thresholds).map_err(anyhow::Error::msg)?;
         for h in policy.unknown_heads(&model.card) {
@@ -51,8 +77,11 @@ impl ServeArgs {
             max_body_bytes: self.max_body_bytes,
             max_batch: self.max_batch,
         };
-        let mut app = App::new(model, policy, limits);
+        let store = self.db.open().await?;
+        let mut app = App::new(model, policy, limits, store);
         app.model_path = Some(self.model.clone());
+        app.score_requires_key = self.score_requires_key;
+        app.claim_lease_secs = self.claim_lease_secs;
         Ok(app)
     }
 }
@@ -80,7 +109,7 @@ pub async fn shutdown_signal() {
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    let state = Arc::new(args.build()?);
+    let state = Arc::new(args.build().await?);
     let model_id = state.model.load().card.model_id.clone();
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     tracing::info!(addr = %listener.local_addr()?, model = %model_id, "listening");

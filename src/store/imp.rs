@@ -12,7 +12,7 @@ use super::{ApiKeyInfo, Event, StoreError, StoredComment};
 use crate::domain::{CommentStatus, Decision, Role};
 
 pub(super) const COLS: &str = "c.seq, c.id, c.text, c.article_id, c.author, c.target, c.lang, c.scores, c.stance, \
-c.flagged, c.max_score, c.model_id, c.decision, c.status, c.version, c.created_at, c.updated_at, c.claimed_by, c.claim_expires_at";
+c.flagged, c.explanation, c.max_score, c.model_id, c.decision, c.status, c.version, c.created_at, c.updated_at, c.claimed_by, c.claim_expires_at";
 
 /// Every fixed statement, in one dialect.
 pub(super) struct Sql {
@@ -39,8 +39,8 @@ pub(super) struct Sql {
 fn statements(for_update: &str, skip_locked: &str) -> Vec<String> {
     vec![
         "INSERT INTO comments (id, text, article_id, author, target, lang, scores, stance, stance_label, flagged, \
-         max_score, model_id, decision, status, version, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15) \
+         explanation, max_score, model_id, decision, status, version, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $16) \
          ON CONFLICT (id) DO NOTHING RETURNING seq"
             .into(),
         format!("SELECT {COLS} FROM comments c WHERE c.id = $1"),
@@ -154,6 +154,7 @@ where
     let scores: String = r.try_get("scores")?;
     let stance: Option<String> = r.try_get("stance")?;
     let flagged: String = r.try_get("flagged")?;
+    let explanation: Option<String> = r.try_get("explanation")?;
     let decision: String = r.try_get("decision")?;
     let status: String = r.try_get("status")?;
     Ok(StoredComment {
@@ -167,6 +168,7 @@ where
         scores: json::<BTreeMap<String, f32>>(&scores)?,
         stance: stance.as_deref().map(json).transpose()?,
         flagged: json(&flagged)?,
+        explanation: explanation.as_deref().map(json).transpose()?,
         max_score: r.try_get("max_score")?,
         model_id: r.try_get("model_id")?,
         decision: parse_decision(&decision)?,
@@ -253,6 +255,7 @@ macro_rules! impl_store {
                     .bind(&stance_json)
                     .bind(c.stance_label.map(|s| s.as_str()))
                     .bind(&flagged_json)
+                    .bind(c.explanation.as_ref().map(|e| e.to_string()))
                     .bind(max)
                     .bind(&c.model_id)
                     .bind(c.decision.as_str())
@@ -305,6 +308,7 @@ macro_rules! impl_store {
                         scores: c.scores,
                         stance: c.stance,
                         flagged: c.flagged,
+                        explanation: c.explanation,
                         max_score: max,
                         model_id: c.model_id,
                         decision: c.decision,

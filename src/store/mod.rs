@@ -32,6 +32,8 @@ pub struct NewComment {
     pub stance: Option<serde_json::Value>,
     pub stance_label: Option<Stance>,
     pub flagged: Vec<String>,
+    /// Per flagged head, the words that drove it, as served by `/v1/score`.
+    pub explanation: Option<serde_json::Value>,
     pub model_id: String,
     pub decision: Decision,
     /// Who submitted it (API key name, or "anonymous").
@@ -53,6 +55,7 @@ pub struct StoredComment {
     pub scores: BTreeMap<String, f32>,
     pub stance: Option<serde_json::Value>,
     pub flagged: Vec<String>,
+    pub explanation: Option<serde_json::Value>,
     /// The highest score over the flagged heads (over all heads when none is flagged).
     pub max_score: f64,
     pub model_id: String,

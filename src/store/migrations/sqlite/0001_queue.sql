@@ -11,6 +11,7 @@ CREATE TABLE comments (
     stance TEXT,
     stance_label TEXT,
     flagged TEXT NOT NULL,
+    explanation TEXT,
     max_score DOUBLE PRECISION NOT NULL,
     model_id TEXT NOT NULL,
     decision TEXT NOT NULL,

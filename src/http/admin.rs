@@ -1,0 +1,234 @@
+//! Administration: model reload, label export, API keys.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::Router;
+use serde::{Deserialize, Serialize};
+
+use super::error::{ApiError, ErrorBody};
+use super::extract::Json;
+use super::AppState;
+use crate::domain::{ModeratorAction, Role};
+use crate::model::Model;
+use crate::store::{generate_key, hash_key, now_ms, ApiKeyInfo, ExportRow};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/labels/export", get(export))
+        .route("/v1/admin/model/reload", post(reload))
+        .route("/v1/admin/keys", get(list_keys).post(create_key))
+        .route("/v1/admin/keys/{name}", delete(revoke_key))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReloadResult {
+    pub previous_model_id: String,
+    pub model_id: String,
+}
+
+/// Load the model file again and swap it in; in-flight requests finish on the old one. A
+/// corrupt or incompatible file is refused (422) and the old model keeps serving.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/model/reload",
+    responses((status = 200, body = ReloadResult), (status = 422, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn reload(State(app): State<AppState>) -> Result<Json<ReloadResult>, ApiError> {
+    let path = app.model_path.clone().ok_or_else(|| {
+        ApiError::ModelRejected("this server was started without a model file path".into())
+    })?;
+    let model = tokio::task::spawn_blocking(move || Model::load(&path))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+        .map_err(|e| ApiError::ModelRejected(e.to_string()))?;
+    for h in app.policy.unknown_heads(&model.card) {
+        tracing::warn!(head = %h, "thresholds file names a head the new model does not have");
+    }
+    let model_id = model.card.model_id.clone();
+    let previous = app.model.swap(std::sync::Arc::new(model));
+    tracing::info!(from = %previous.card.model_id, to = %model_id, "model reloaded");
+    Ok(Json(ReloadResult {
+        previous_model_id: previous.card.model_id.clone(),
+        model_id,
+    }))
+}
+
+/// The training record of a moderator decision, in the canonical JSONL format:
+/// rejected → the labels the moderator gave, or `toxicity: 1`; approved → the labels the
+/// moderator gave, or 0 for every head that had flagged it. `None` when there is nothing
+/// to learn (an approval of a comment nothing had flagged, without labels).
+pub fn training_record(row: &ExportRow) -> Option<serde_json::Value> {
+    let labels = match (&row.labels, row.action) {
+        (Some(l), _) if l.as_object().is_some_and(|o| !o.is_empty()) => l.clone(),
+        (_, ModeratorAction::Reject) => serde_json::json!({"toxicity": 1}),
+        (_, ModeratorAction::Approve) => {
+            let zeros: serde_json::Map<String, serde_json::Value> = row
+                .comment
+                .flagged
+                .iter()
+                .map(|h| (h.clone(), 0.into()))
+                .collect();
+            if zeros.is_empty() {
+                return None;
+            }
+            serde_json::Value::Object(zeros)
+        }
+    };
+    let mut rec = serde_json::json!({
+        "id": row.comment.id,
+        "text": row.comment.text,
+        "labels": labels,
+        "lang": row.comment.lang,
+    });
+    if let Some(t) = &row.comment.target {
+        rec["target"] = t.clone().into();
+    }
+    Some(rec)
+}
+
+/// Moderator decisions as training data: canonical JSONL, one record per decided comment
+/// (its latest decision), ready for `train --data`.
+#[utoipa::path(
+    get,
+    path = "/v1/labels/export",
+    responses((status = 200, description = "JSONL", content_type = "application/x-ndjson")),
+    security(("bearer" = []))
+)]
+pub async fn export(State(app): State<AppState>) -> Result<Response, ApiError> {
+    let rows = app.store.export().await?;
+    let mut out = String::new();
+    for r in rows.iter().filter_map(training_record) {
+        out.push_str(&r.to_string());
+        out.push('\n');
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/x-ndjson"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"vigie-labels.jsonl\"",
+            ),
+        ],
+        Body::from(out),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewKeyRequest {
+    /// 1 to 64 ASCII letters, digits, '.', '_', '-' or '@'.
+    pub name: String,
+    /// `scorer`, `moderator` or `admin`.
+    #[schema(value_type = String)]
+    pub role: Role,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NewKey {
+    pub name: String,
+    #[schema(value_type = String)]
+    pub role: Role,
+    /// Shown once: only its hash is stored.
+    pub key: String,
+}
+
+pub fn check_key_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid key name {name:?}: use 1 to 64 ASCII letters, digits, '.', '_', '-' or '@'"
+        ))
+    }
+}
+
+/// Create an API key (the key is in the answer, and nowhere else).
+#[utoipa::path(
+    post,
+    path = "/v1/admin/keys",
+    request_body = NewKeyRequest,
+    responses((status = 201, body = NewKey), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn create_key(
+    State(app): State<AppState>,
+    Json(req): Json<NewKeyRequest>,
+) -> Result<(StatusCode, Json<NewKey>), ApiError> {
+    check_key_name(&req.name).map_err(|m| ApiError::Invalid {
+        code: "invalid_key_name",
+        message: m,
+    })?;
+    let key = generate_key();
+    app.store
+        .create_key(&req.name, &hash_key(&key), req.role, now_ms())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(NewKey {
+            name: req.name,
+            role: req.role,
+            key,
+        }),
+    ))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct KeyView {
+    pub name: String,
+    pub role: String,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+impl From<ApiKeyInfo> for KeyView {
+    fn from(k: ApiKeyInfo) -> Self {
+        Self {
+            name: k.name,
+            role: k.role.as_str().to_owned(),
+            created_at: super::views::rfc3339(k.created_at_ms),
+            revoked_at: k.revoked_at_ms.map(super::views::rfc3339),
+        }
+    }
+}
+
+/// Every key, without the keys themselves.
+#[utoipa::path(get, path = "/v1/admin/keys", responses((status = 200, body = Vec<KeyView>)), security(("bearer" = [])))]
+pub async fn list_keys(State(app): State<AppState>) -> Result<Json<Vec<KeyView>>, ApiError> {
+    Ok(Json(
+        app.store
+            .list_keys()
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
+}
+
+/// Revoke a key.
+#[utoipa::path(
+    delete,
+    path = "/v1/admin/keys/{name}",
+    params(("name" = String, Path, description = "Key name")),
+    responses((status = 204, description = "Revoked"), (status = 404, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn revoke_key(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if app.store.revoke_key(&name, now_ms()).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::KeyNotFound(name))
+    }
+}

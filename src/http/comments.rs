@@ -1,0 +1,289 @@
+//! Comments submitted for moderation: `POST /v1/comments`, `GET /v1/comments/{id}`,
+//! `POST /v1/comments/{id}/decision`, `GET /v1/authors/{author}`.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use serde::{Deserialize, Serialize};
+
+use super::auth::{actor, Caller};
+use super::error::{ApiError, ErrorBody};
+use super::extract::Json;
+use super::score::{score_input, validate};
+use super::views::{CommentView, EventView};
+use super::AppState;
+use crate::domain::{CommentId, ModeratorAction, Stance};
+use crate::store::{now_ms, DecisionInput, NewComment};
+
+/// Submission: scorer keys and up.
+pub fn scorer_router() -> Router<AppState> {
+    Router::new().route("/v1/comments", post(submit))
+}
+
+/// Review: moderator keys and up.
+pub fn moderator_router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/comments/{id}", get(get_comment))
+        .route("/v1/comments/{id}/decision", post(decide))
+        .route("/v1/authors/{author}", get(author))
+}
+
+/// Longest article id, author name and decision reason accepted, in characters.
+const MAX_FIELD: usize = 200;
+const MAX_REASON: usize = 2_000;
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitRequest {
+    /// The site's own id: a retry with the same id returns the stored result. Generated
+    /// when absent.
+    #[serde(default)]
+    pub id: Option<String>,
+    pub text: String,
+    #[serde(default)]
+    pub article_id: Option<String>,
+    #[serde(default)]
+    pub author: Option<String>,
+    #[serde(default)]
+    pub target: Option<String>,
+    #[serde(default)]
+    pub lang: Option<String>,
+}
+
+fn short_field(
+    name: &'static str,
+    v: Option<String>,
+    max: usize,
+) -> Result<Option<String>, ApiError> {
+    match v {
+        Some(s) if s.trim().is_empty() => Err(ApiError::Invalid {
+            code: "invalid_field",
+            message: format!("{name} is empty"),
+        }),
+        Some(s) if s.chars().count() > max => Err(ApiError::Invalid {
+            code: "invalid_field",
+            message: format!("{name} is longer than {max} characters"),
+        }),
+        other => Ok(other),
+    }
+}
+
+/// Score a comment and store it: `published` when allowed, `pending` when held for a
+/// moderator, `rejected` over a reject threshold. The write is committed before the answer.
+#[utoipa::path(
+    post,
+    path = "/v1/comments",
+    request_body = SubmitRequest,
+    responses(
+        (status = 201, description = "Stored", body = CommentView),
+        (status = 200, description = "Already stored under this id (a retry): the stored result", body = CommentView),
+        (status = 409, description = "The id was used for another text", body = ErrorBody),
+        (status = 422, description = "Invalid comment", body = ErrorBody),
+        (status = 503, description = "Database unavailable: nothing was stored", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn submit(
+    State(app): State<AppState>,
+    caller: Option<Extension<Caller>>,
+    Json(req): Json<SubmitRequest>,
+) -> Result<(StatusCode, Json<CommentView>), ApiError> {
+    let id = match req.id {
+        Some(id) => CommentId::parse(&id).map_err(|m| ApiError::Invalid {
+            code: "invalid_id",
+            message: m,
+        })?,
+        None => CommentId::generate(),
+    };
+    let article_id = short_field("article_id", req.article_id, MAX_FIELD)?;
+    let author = short_field("author", req.author, MAX_FIELD)?;
+    let model = app.model.load_full();
+    let input = validate(
+        &model,
+        &app.limits,
+        req.text,
+        req.target.as_deref(),
+        req.lang.as_deref(),
+    )?;
+    let scored = score_input(&model, &app.policy, &input);
+    let new = NewComment {
+        id,
+        text: input.text.as_str().to_owned(),
+        article_id,
+        author,
+        target: scored.stance.as_ref().map(|s| s.target.clone()),
+        lang: scored.lang.code().to_owned(),
+        stance_label: scored.stance.as_ref().map(|s| s.label),
+        stance: scored
+            .stance
+            .as_ref()
+            .map(|s| serde_json::to_value(s).expect("stance serialises")),
+        explanation: (!scored.explanation.is_empty())
+            .then(|| serde_json::to_value(&scored.explanation).expect("explanation serialises")),
+        scores: scored.scores,
+        flagged: scored.flagged,
+        model_id: scored.model_id,
+        decision: scored.decision,
+        actor: actor(caller.as_deref()),
+        now_ms: now_ms(),
+    };
+    let (stored, created) = app.store.submit(new).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(stored.into())))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CommentDetail {
+    pub comment: CommentView,
+    /// Everything that happened to it, oldest first: who, what, when, with which model.
+    pub history: Vec<EventView>,
+}
+
+/// A comment, its scores and its full history.
+#[utoipa::path(
+    get,
+    path = "/v1/comments/{id}",
+    params(("id" = String, Path, description = "Comment id")),
+    responses((status = 200, body = CommentDetail), (status = 404, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn get_comment(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<CommentDetail>, ApiError> {
+    let (c, events) = app
+        .store
+        .get(&id)
+        .await?
+        .ok_or(ApiError::CommentNotFound(id))?;
+    Ok(Json(CommentDetail {
+        comment: c.into(),
+        history: events.into_iter().map(Into::into).collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionRequest {
+    /// `approve` or `reject`.
+    #[schema(value_type = String)]
+    pub action: ModeratorAction,
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Corrected labels, e.g. `{"toxicity": 1, "insult": 1, "stance": "against"}`: used by
+    /// the label export.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub labels: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The version the moderator saw; a stale one gets 409 and changes nothing.
+    pub version: i64,
+}
+
+/// Checks corrected labels against the model's heads: 0/1 per head, `stance` a class.
+fn check_labels(
+    model: &crate::model::Model,
+    labels: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(), ApiError> {
+    let bad = |m: String| {
+        Err(ApiError::Invalid {
+            code: "invalid_labels",
+            message: m,
+        })
+    };
+    for (k, v) in labels {
+        if k == "stance" {
+            if v.as_str().and_then(|s| s.parse::<Stance>().ok()).is_none() {
+                return bad(format!(
+                    "labels.stance must be favor, against or none, got {v}"
+                ));
+            }
+        } else if model.head_index(k).is_none() {
+            let heads: Vec<&str> = model.card.heads.iter().map(|h| h.name.as_str()).collect();
+            return bad(format!(
+                "unknown head {k:?} in labels; the model has {}",
+                heads.join(", ")
+            ));
+        } else if !(v == 0 || v == 1) {
+            return bad(format!("labels.{k} must be 0 or 1, got {v}"));
+        }
+    }
+    Ok(())
+}
+
+/// Approve or reject a comment. Recorded in its history; nothing is deleted.
+#[utoipa::path(
+    post,
+    path = "/v1/comments/{id}/decision",
+    params(("id" = String, Path, description = "Comment id")),
+    request_body = DecisionRequest,
+    responses(
+        (status = 200, body = CommentView),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "Stale version, or another moderator holds the claim", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn decide(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    Json(req): Json<DecisionRequest>,
+) -> Result<Json<CommentView>, ApiError> {
+    if let Some(labels) = &req.labels {
+        check_labels(&app.model.load(), labels)?;
+    }
+    let reason = short_field("reason", req.reason, MAX_REASON)?;
+    let c = app
+        .store
+        .decide(DecisionInput {
+            id,
+            action: req.action,
+            reason,
+            labels: req.labels.map(serde_json::Value::Object),
+            version: req.version,
+            moderator: caller.name,
+            now_ms: now_ms(),
+        })
+        .await?;
+    Ok(Json(c.into()))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuthorView {
+    pub author: String,
+    pub total: i64,
+    /// Comments per status.
+    pub by_status: std::collections::BTreeMap<String, i64>,
+    /// Rejected over decided (published, approved, rejected); 0 with none.
+    pub rejection_rate: f64,
+    /// Newest first, at most 100.
+    pub comments: Vec<CommentView>,
+}
+
+/// An author's comments and rejection rate.
+#[utoipa::path(
+    get,
+    path = "/v1/authors/{author}",
+    params(("author" = String, Path, description = "Author name as submitted")),
+    responses((status = 200, body = AuthorView)),
+    security(("bearer" = []))
+)]
+pub async fn author(
+    State(app): State<AppState>,
+    Path(author): Path<String>,
+) -> Result<Json<AuthorView>, ApiError> {
+    let a = app.store.author(&author).await?;
+    Ok(Json(AuthorView {
+        author: a.author,
+        total: a.total,
+        by_status: a.by_status,
+        rejection_rate: a.rejection_rate,
+        comments: a.comments.into_iter().map(Into::into).collect(),
+    }))
+}

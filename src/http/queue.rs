@@ -1,0 +1,186 @@
+//! The review queue: `GET /v1/queue`, `POST /v1/queue/claim`.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use serde::{Deserialize, Serialize};
+
+use super::auth::Caller;
+use super::error::{ApiError, ErrorBody};
+use super::extract::{Json, Query};
+use super::views::CommentView;
+use super::AppState;
+use crate::domain::{CommentStatus, Stance};
+use crate::store::{now_ms, Cursor, QueueOrder, QueueQuery};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/queue", get(list))
+        .route("/v1/queue/claim", post(claim))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct QueueParams {
+    /// `pending` (default), `published`, `approved` or `rejected`.
+    pub status: Option<String>,
+    /// Only comments whose score on this head is at least `min_score`; orders by it.
+    pub head: Option<String>,
+    pub min_score: Option<f64>,
+    pub article: Option<String>,
+    pub author: Option<String>,
+    /// `favor`, `against` or `none`.
+    pub stance: Option<String>,
+    /// `score` (highest first, default) or `oldest`.
+    pub order: Option<String>,
+    /// 1 to 200, default 50.
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct QueuePage {
+    pub items: Vec<CommentView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+    /// Comments per status, for the queue tabs.
+    pub counts: std::collections::BTreeMap<String, i64>,
+}
+
+fn invalid(m: String) -> ApiError {
+    ApiError::InvalidQuery(m)
+}
+
+/// Parses and checks queue parameters against the model serving now.
+pub fn queue_query(app: &AppState, p: QueueParams) -> Result<QueueQuery, ApiError> {
+    let status = p
+        .status
+        .as_deref()
+        .map(str::parse::<CommentStatus>)
+        .transpose()
+        .map_err(invalid)?;
+    if let Some(h) = &p.head {
+        let model = app.model.load();
+        if model.head_index(h).is_none() {
+            let heads: Vec<&str> = model.card.heads.iter().map(|h| h.name.as_str()).collect();
+            return Err(invalid(format!(
+                "unknown head {h:?}; the model has {}",
+                heads.join(", ")
+            )));
+        }
+    }
+    if let Some(m) = p.min_score {
+        if !(0.0..=1.0).contains(&m) {
+            return Err(invalid(format!("min_score must lie in [0, 1], got {m}")));
+        }
+    }
+    let stance = p
+        .stance
+        .as_deref()
+        .map(str::parse::<Stance>)
+        .transpose()
+        .map_err(invalid)?;
+    let order = match p.order.as_deref() {
+        None | Some("score") => QueueOrder::Score,
+        Some("oldest") => QueueOrder::Oldest,
+        Some(o) => return Err(invalid(format!("unknown order {o:?}: use score or oldest"))),
+    };
+    let limit = p.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(invalid(format!("limit must be 1 to 200, got {limit}")));
+    }
+    let cursor = p
+        .cursor
+        .as_deref()
+        .map(|c| Cursor::decode(c).ok_or_else(|| invalid(format!("invalid cursor {c:?}"))))
+        .transpose()?;
+    Ok(QueueQuery {
+        status,
+        head: p.head,
+        min_score: p.min_score,
+        article_id: p.article,
+        author: p.author,
+        stance,
+        order,
+        limit,
+        cursor,
+    })
+}
+
+/// Comments waiting for review (or of another status), filtered and paged.
+#[utoipa::path(
+    get,
+    path = "/v1/queue",
+    params(QueueParams),
+    responses((status = 200, body = QueuePage), (status = 422, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn list(
+    State(app): State<AppState>,
+    Query(p): Query<QueueParams>,
+) -> Result<Json<QueuePage>, ApiError> {
+    let q = queue_query(&app, p)?;
+    let page = app.store.queue(&q).await?;
+    let counts = app.store.counts().await?;
+    Ok(Json(QueuePage {
+        items: page.items.into_iter().map(Into::into).collect(),
+        next_cursor: page.next.map(|c| c.encode()),
+        counts,
+    }))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimRequest {
+    /// How long the comment stays reserved for you, 10 to 3600 seconds (default: the
+    /// server's `--claim-lease-secs`, 300).
+    pub lease_seconds: Option<u32>,
+}
+
+/// Reserve the next unclaimed pending comment (oldest first) for the calling moderator, so
+/// two moderators never review the same comment. 204 when the queue is empty.
+#[utoipa::path(
+    post,
+    path = "/v1/queue/claim",
+    request_body(content = Option<ClaimRequest>),
+    responses(
+        (status = 200, description = "Claimed", body = CommentView),
+        (status = 204, description = "Nothing to review"),
+        (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn claim(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let req: ClaimRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        ClaimRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| match e.classify() {
+            serde_json::error::Category::Data => ApiError::InvalidRequest(e.to_string()),
+            _ => ApiError::InvalidJson(e.to_string()),
+        })?
+    };
+    let lease = req.lease_seconds.unwrap_or(app.claim_lease_secs);
+    if !(10..=3600).contains(&lease) {
+        return Err(ApiError::Invalid {
+            code: "invalid_lease",
+            message: format!("lease_seconds must be 10 to 3600, got {lease}"),
+        });
+    }
+    match app
+        .store
+        .claim(&caller.name, i64::from(lease) * 1000, now_ms())
+        .await?
+    {
+        Some(c) => Ok(Json(CommentView::from(c)).into_response()),
+        None => Ok(StatusCode::NO_CONTENT.into_response()),
+    }
+}

@@ -1,0 +1,110 @@
+//! What the API shows of stored things: ids, statuses and RFC 3339 times.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use crate::store::{Event, StoredComment};
+
+/// Milliseconds since the epoch as RFC 3339 (UTC, milliseconds).
+pub fn rfc3339(ms: i64) -> String {
+    humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64))
+        .to_string()
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CommentView {
+    pub id: String,
+    /// `published`, `pending`, `approved` or `rejected`.
+    pub status: String,
+    /// The model's decision at submission: `allow`, `flag` or `reject`.
+    pub decision: String,
+    /// Give it back with a decision (optimistic concurrency).
+    pub version: i64,
+    pub text: String,
+    pub article_id: Option<String>,
+    pub author: Option<String>,
+    pub target: Option<String>,
+    pub lang: String,
+    pub scores: BTreeMap<String, f32>,
+    #[schema(value_type = Option<Object>)]
+    pub stance: Option<serde_json::Value>,
+    pub flagged: Vec<String>,
+    #[schema(value_type = Option<Object>)]
+    pub explanation: Option<serde_json::Value>,
+    pub model_id: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub claimed_by: Option<String>,
+    pub claim_expires_at: Option<String>,
+}
+
+impl From<StoredComment> for CommentView {
+    fn from(c: StoredComment) -> Self {
+        Self {
+            id: c.id,
+            status: c.status.as_str().to_owned(),
+            decision: c.decision.as_str().to_owned(),
+            version: c.version,
+            text: c.text,
+            article_id: c.article_id,
+            author: c.author,
+            target: c.target,
+            lang: c.lang,
+            scores: c.scores,
+            stance: c.stance,
+            flagged: c.flagged,
+            explanation: c.explanation,
+            model_id: c.model_id,
+            created_at: rfc3339(c.created_at_ms),
+            updated_at: rfc3339(c.updated_at_ms),
+            claimed_by: c.claimed_by,
+            claim_expires_at: c.claim_expires_at_ms.map(rfc3339),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EventView {
+    pub at: String,
+    /// API key name of whoever acted.
+    pub actor: String,
+    /// `submitted`, `claimed`, `approve` or `reject`.
+    pub action: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub reason: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub labels: Option<serde_json::Value>,
+    pub model_id: Option<String>,
+    pub version: i64,
+}
+
+impl From<Event> for EventView {
+    fn from(e: Event) -> Self {
+        Self {
+            at: rfc3339(e.at_ms),
+            actor: e.actor,
+            action: e.action,
+            from_status: e.from_status,
+            to_status: e.to_status,
+            reason: e.reason,
+            labels: e.labels,
+            model_id: e.model_id,
+            version: e.version,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn times_are_rfc3339_utc() {
+        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            super::rfc3339(1_627_000_000_123),
+            "2021-07-23T00:26:40.123Z"
+        );
+    }
+}
