@@ -120,6 +120,10 @@ async fn health_and_model_card() {
     assert!(b["card"]["training"]["items"].as_u64().unwrap() > 800);
     // The config file overrides profanity; other heads keep the model's thresholds.
     assert_eq!(b["thresholds"]["profanity"]["reject"], 1.0);
+    assert_eq!(
+        b["thresholds"]["toxicity"]["reject"].as_f64().unwrap() as f32,
+        0.9
+    );
     let tox = common::default_model()
         .card
         .head("toxicity")

@@ -1,7 +1,7 @@
 //! One test suite, both backends: SQLite always (a temporary file), PostgreSQL against
 //! `VIGIE_TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/test`), each test
 //! in a schema of its own. Without a reachable PostgreSQL the PostgreSQL tests say they were
-//! skipped and why, and pass.
+//! skipped and why, and pass, unless `VIGIE_REQUIRE_POSTGRES` is set (as `.ci/run` does).
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -60,6 +60,10 @@ async fn postgres(name: &str) -> Option<Db> {
         .await;
         pool.close().await;
     } else {
+        assert!(
+            std::env::var_os("VIGIE_REQUIRE_POSTGRES").is_none(),
+            "VIGIE_REQUIRE_POSTGRES is set but PostgreSQL is not reachable at {url}"
+        );
         eprintln!("SKIPPED (PostgreSQL): cannot connect to {url}; set VIGIE_TEST_DATABASE_URL to a reachable server");
         return None;
     }

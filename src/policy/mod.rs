@@ -4,9 +4,11 @@
 //!
 //! ```toml
 //! [heads.toxicity]
-//! flag = 0.5
-//! reject = 0.95
+//! flag = 0.5      # optional: the model's own when absent
+//! reject = 0.95   # optional: the model's own when absent
 //! ```
+//!
+//! A reject threshold below the flag threshold in force is raised to it.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -20,14 +22,31 @@ use crate::model::{ModelCard, Thresholds};
 #[serde(deny_unknown_fields)]
 pub struct Policy {
     #[serde(default)]
-    heads: BTreeMap<String, Thresholds>,
+    heads: BTreeMap<String, Override>,
+}
+
+/// What the file says about one head; absent values come from the model.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Override {
+    pub flag: Option<f32>,
+    pub reject: Option<f32>,
 }
 
 impl Policy {
     pub fn from_toml(s: &str) -> Result<Self, String> {
         let p: Policy = toml::from_str(s).map_err(|e| e.to_string())?;
-        for (head, t) in &p.heads {
-            t.validate().map_err(|e| format!("heads.{head}: {e}"))?;
+        for (head, o) in &p.heads {
+            for (name, v) in [("flag", o.flag), ("reject", o.reject)] {
+                if v.is_some_and(|v| !(0.0..=1.0).contains(&v)) {
+                    return Err(format!("heads.{head}.{name} must lie in [0, 1]"));
+                }
+            }
+            if let (Some(f), Some(r)) = (o.flag, o.reject) {
+                Thresholds { flag: f, reject: r }
+                    .validate()
+                    .map_err(|e| format!("heads.{head}: {e}"))?;
+            }
         }
         Ok(p)
     }
@@ -49,10 +68,14 @@ impl Policy {
     /// The thresholds in force for head number `i` of the model.
     pub fn thresholds(&self, card: &ModelCard, i: usize) -> Thresholds {
         let head = &card.heads[i];
-        self.heads
+        let o = self
+            .heads
             .get(head.name.as_str())
             .copied()
-            .unwrap_or(head.thresholds)
+            .unwrap_or_default();
+        let flag = o.flag.unwrap_or(head.thresholds.flag);
+        let reject = o.reject.unwrap_or(head.thresholds.reject).max(flag);
+        Thresholds { flag, reject }
     }
 
     /// Reject if any head reaches its reject threshold, flag if any reaches its flag
@@ -84,15 +107,22 @@ mod tests {
         let p = Policy::from_toml("[heads.toxicity]\nflag = 0.4\nreject = 0.9\n").unwrap();
         assert_eq!(
             p.heads["toxicity"],
-            Thresholds {
-                flag: 0.4,
-                reject: 0.9
+            Override {
+                flag: Some(0.4),
+                reject: Some(0.9)
             }
         );
-        assert!(Policy::from_toml("[heads.toxicity]\nflag = 0.9\nreject = 0.4\n").is_err());
-        assert!(Policy::from_toml("[heads.toxicity]\nflag = 1.5\nreject = 2\n").is_err());
-        assert!(Policy::from_toml("[heads.toxicity]\nflag = 0.5\n").is_err());
-        assert!(Policy::from_toml("[other]\n").is_err());
+        let only_reject = Policy::from_toml("[heads.toxicity]\nreject = 0.9\n").unwrap();
+        assert_eq!(only_reject.heads["toxicity"].flag, None);
+        for bad in [
+            "[heads.toxicity]\nflag = 0.9\nreject = 0.4\n",
+            "[heads.toxicity]\nflag = 1.5\n",
+            "[heads.toxicity]\nreject = -1\n",
+            "[heads.toxicity]\nfalg = 0.5\n",
+            "[other]\n",
+        ] {
+            assert!(Policy::from_toml(bad).is_err(), "{bad}");
+        }
         assert_eq!(Policy::from_toml("").unwrap(), Policy::default());
     }
 }
