@@ -30,6 +30,9 @@ pub mod policy;
 /// Storage of comments, decisions and API keys: one trait, SQLite and PostgreSQL.
 pub mod store;
 
+/// The moderator's web page: askama templates, forms, keyboard shortcuts.
+pub mod ui;
+
 /// The `score` and `eval` command lines (batch scoring, metrics on labeled files).
 pub mod cli;
 

@@ -62,6 +62,9 @@ pub struct App {
     pub score_requires_key: bool,
     /// Default claim lease.
     pub claim_lease_secs: u32,
+    /// Mark the moderator page's session cookie `Secure` (sent over HTTPS only; browsers
+    /// also accept it on http://localhost).
+    pub cookie_secure: bool,
 }
 
 pub type AppState = Arc<App>;
@@ -76,6 +79,7 @@ impl App {
             store,
             score_requires_key: false,
             claim_lease_secs: 300,
+            cookie_secure: true,
         }
     }
 }
@@ -95,6 +99,7 @@ pub fn app(state: AppState) -> Router {
         .merge(comments::moderator_router().route_layer(guard(Role::Moderator)))
         .merge(queue::router().route_layer(guard(Role::Moderator)))
         .merge(admin::router().route_layer(guard(Role::Admin)))
+        .merge(crate::ui::router(state.clone()))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(limit))

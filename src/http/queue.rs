@@ -31,6 +31,8 @@ pub struct QueueParams {
     /// Only comments whose score on this head is at least `min_score`; orders by it.
     pub head: Option<String>,
     pub min_score: Option<f64>,
+    /// Only comments scoring at most this (on `head`, or their highest flagged score).
+    pub max_score: Option<f64>,
     pub article: Option<String>,
     pub author: Option<String>,
     /// `favor`, `against` or `none`.
@@ -74,9 +76,11 @@ pub fn queue_query(app: &AppState, p: QueueParams) -> Result<QueueQuery, ApiErro
             )));
         }
     }
-    if let Some(m) = p.min_score {
-        if !(0.0..=1.0).contains(&m) {
-            return Err(invalid(format!("min_score must lie in [0, 1], got {m}")));
+    for (name, v) in [("min_score", p.min_score), ("max_score", p.max_score)] {
+        if let Some(m) = v {
+            if !(0.0..=1.0).contains(&m) {
+                return Err(invalid(format!("{name} must lie in [0, 1], got {m}")));
+            }
         }
     }
     let stance = p
@@ -103,6 +107,7 @@ pub fn queue_query(app: &AppState, p: QueueParams) -> Result<QueueQuery, ApiErro
         status,
         head: p.head,
         min_score: p.min_score,
+        max_score: p.max_score,
         article_id: p.article,
         author: p.author,
         stance,

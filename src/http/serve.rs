@@ -44,6 +44,10 @@ pub struct ServeArgs {
     /// Default claim lease, in seconds.
     #[arg(long, env = "VIGIE_CLAIM_LEASE_SECS", default_value_t = 300)]
     pub claim_lease_secs: u32,
+    /// Send the moderator page's session cookie without the `Secure` attribute (for plain
+    /// HTTP on another host than localhost; behind HTTPS leave it off).
+    #[arg(long, env = "VIGIE_INSECURE_COOKIE")]
+    pub insecure_cookie: bool,
 }
 
 /// Where comments, decisions and keys are stored.
@@ -82,6 +86,7 @@ impl ServeArgs {
         app.model_path = Some(self.model.clone());
         app.score_requires_key = self.score_requires_key;
         app.claim_lease_secs = self.claim_lease_secs;
+        app.cookie_secure = !self.insecure_cookie;
         Ok(app)
     }
 }

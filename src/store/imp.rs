@@ -32,6 +32,9 @@ pub(super) struct Sql {
     pub find_key: &'static str,
     pub list_keys: &'static str,
     pub revoke_key: &'static str,
+    pub insert_session: &'static str,
+    pub find_session: &'static str,
+    pub delete_session: &'static str,
 }
 
 /// `for_update`: appended to row-locking selects (PostgreSQL: `FOR UPDATE`, SQLite: empty,
@@ -74,6 +77,13 @@ fn statements(for_update: &str, skip_locked: &str) -> Vec<String> {
         "SELECT name, role, created_at, revoked_at FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL".into(),
         "SELECT name, role, created_at, revoked_at FROM api_keys ORDER BY name".into(),
         "UPDATE api_keys SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL".into(),
+        "INSERT INTO ui_sessions (token_hash, key_name, role, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)".into(),
+        // A session dies with its key.
+        "SELECT k.name AS name, k.role AS role, k.created_at AS created_at, k.revoked_at AS revoked_at \
+         FROM ui_sessions s JOIN api_keys k ON k.name = s.key_name AND k.revoked_at IS NULL \
+         WHERE s.token_hash = $1 AND s.expires_at > $2"
+            .into(),
+        "DELETE FROM ui_sessions WHERE token_hash = $1 OR expires_at <= $2".into(),
     ]
 }
 
@@ -98,6 +108,9 @@ fn build(list: Vec<String>) -> Sql {
         find_key: next(),
         list_keys: next(),
         revoke_key: next(),
+        insert_session: next(),
+        find_session: next(),
+        delete_session: next(),
     }
 }
 
@@ -357,6 +370,9 @@ macro_rules! impl_store {
                 if let Some(m) = q.min_score {
                     b.push(format!(" AND {score_col} >= ")).push_bind(m);
                 }
+                if let Some(m) = q.max_score {
+                    b.push(format!(" AND {score_col} <= ")).push_bind(m);
+                }
                 if let Some(a) = &q.article_id {
                     b.push(" AND c.article_id = ").push_bind(a.clone());
                 }
@@ -592,6 +608,67 @@ macro_rules! impl_store {
             async fn revoke_key(&self, name: &str, now_ms: i64) -> Result<bool, $crate::store::StoreError> {
                 let n = sqlx::query(self.sql.revoke_key).bind(name).bind(now_ms).execute(&self.pool).await?.rows_affected();
                 Ok(n == 1)
+            }
+
+            async fn author_stats(
+                &self,
+                authors: &[String],
+            ) -> Result<std::collections::BTreeMap<String, $crate::store::AuthorStats>, $crate::store::StoreError> {
+                let mut out: std::collections::BTreeMap<String, $crate::store::AuthorStats> = std::collections::BTreeMap::new();
+                if authors.is_empty() {
+                    return Ok(out);
+                }
+                let mut b = sqlx::QueryBuilder::<$db>::new("SELECT author, status, COUNT(*) AS n FROM comments WHERE author IN (");
+                let mut list = b.separated(", ");
+                for a in authors {
+                    list.push_bind(a.clone());
+                }
+                b.push(") GROUP BY author, status");
+                for r in b.build().fetch_all(&self.pool).await? {
+                    let author: String = sqlx::Row::try_get(&r, "author")?;
+                    let status: String = sqlx::Row::try_get(&r, "status")?;
+                    let n: i64 = sqlx::Row::try_get(&r, "n")?;
+                    out.entry(author).or_default().add(&status, n);
+                }
+                Ok(out)
+            }
+
+            async fn create_session(
+                &self,
+                token_hash: &str,
+                key: &$crate::store::ApiKeyInfo,
+                now_ms: i64,
+                expires_ms: i64,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(self.sql.insert_session)
+                    .bind(token_hash)
+                    .bind(&key.name)
+                    .bind(key.role.as_str())
+                    .bind(now_ms)
+                    .bind(expires_ms)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn find_session(
+                &self,
+                token_hash: &str,
+                now_ms: i64,
+            ) -> Result<Option<$crate::store::ApiKeyInfo>, $crate::store::StoreError> {
+                sqlx::query(self.sql.find_session)
+                    .bind(token_hash)
+                    .bind(now_ms)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .as_ref()
+                    .map($crate::store::imp::key_from_row)
+                    .transpose()
+            }
+
+            async fn end_session(&self, token_hash: &str, now_ms: i64) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(self.sql.delete_session).bind(token_hash).bind(now_ms).execute(&self.pool).await?;
+                Ok(())
             }
 
             async fn ping(&self) -> Result<(), $crate::store::StoreError> {

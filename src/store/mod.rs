@@ -121,6 +121,7 @@ pub struct QueueQuery {
     pub status: Option<CommentStatus>,
     pub head: Option<String>,
     pub min_score: Option<f64>,
+    pub max_score: Option<f64>,
     pub article_id: Option<String>,
     pub author: Option<String>,
     pub stance: Option<Stance>,
@@ -163,6 +164,33 @@ pub struct ExportRow {
     pub comment: StoredComment,
     pub action: ModeratorAction,
     pub labels: Option<serde_json::Value>,
+}
+
+/// Comment counts of one author.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AuthorStats {
+    pub total: i64,
+    pub rejected: i64,
+    /// Rejected over decided (published, approved, rejected); 0 with none.
+    pub rejection_rate: f64,
+    decided: i64,
+}
+
+impl AuthorStats {
+    fn add(&mut self, status: &str, n: i64) {
+        self.total += n;
+        if status == "rejected" {
+            self.rejected += n;
+        }
+        if status != "pending" {
+            self.decided += n;
+        }
+        self.rejection_rate = if self.decided == 0 {
+            0.0
+        } else {
+            self.rejected as f64 / self.decided as f64
+        };
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -236,6 +264,27 @@ pub trait Store: Send + Sync {
     async fn list_keys(&self) -> Result<Vec<ApiKeyInfo>, StoreError>;
     /// Returns whether a live key of that name existed.
     async fn revoke_key(&self, name: &str, now_ms: i64) -> Result<bool, StoreError>;
+    /// Counts and rejection rate of each of `authors` (absent: no comment).
+    async fn author_stats(
+        &self,
+        authors: &[String],
+    ) -> Result<BTreeMap<String, AuthorStats>, StoreError>;
+    /// Opens a moderator page session for `key` (the cookie token is stored hashed).
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        key: &ApiKeyInfo,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> Result<(), StoreError>;
+    /// The key behind a live session; a revoked key ends its sessions.
+    async fn find_session(
+        &self,
+        token_hash: &str,
+        now_ms: i64,
+    ) -> Result<Option<ApiKeyInfo>, StoreError>;
+    /// Ends a session (and sweeps expired ones).
+    async fn end_session(&self, token_hash: &str, now_ms: i64) -> Result<(), StoreError>;
     async fn ping(&self) -> Result<(), StoreError>;
 }
 

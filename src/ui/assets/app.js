@@ -1,0 +1,41 @@
+// Keyboard shortcuts of the moderation queue, as in Coral Talk. Everything also works
+// without this script: these keys only press the page's own buttons.
+"use strict";
+(function () {
+  const cards = Array.from(document.querySelectorAll(".card"));
+  let current = 0;
+  function focusCard(i) {
+    if (cards.length === 0) return;
+    current = Math.max(0, Math.min(cards.length - 1, i));
+    cards.forEach(function (c) { c.classList.remove("focused"); });
+    const card = cards[current];
+    card.classList.add("focused");
+    card.focus({ preventScroll: true });
+    card.scrollIntoView({ block: "nearest" });
+  }
+  focusCard(0);
+  document.addEventListener("keydown", function (e) {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const t = e.target;
+    if (t.matches && t.matches("input, textarea, select")) {
+      if (e.key === "Escape") t.blur();
+      return;
+    }
+    const help = document.getElementById("help");
+    const card = cards[current];
+    switch (e.key) {
+      case "j": focusCard(current + 1); break;
+      case "k": focusCard(current - 1); break;
+      case "f": if (card) card.querySelector("form.approve").submit(); break;
+      case "d":
+        if (card) card.querySelector("form.reject input[name=reason]").focus();
+        break;
+      case "x":
+        if (card) { const box = card.querySelector("input[type=checkbox]"); if (box) box.checked = !box.checked; }
+        break;
+      case "?": if (help) help.hidden = !help.hidden; break;
+      default: return;
+    }
+    e.preventDefault();
+  });
+})();

@@ -1,0 +1,377 @@
+//! The moderator's page in a real browser: headless Chromium driven through WebDriver
+//! (Debian's `chromium` and `chromium-driver`; `.ci/run` installs them). A moderator signs in,
+//! sees a flagged comment with its highlighted words, presses `d`, gives a reason, and sees
+//! it leave the queue and appear as rejected with its history. Without chromedriver the test
+//! says it was skipped, unless `VIGIE_REQUIRE_BROWSER` is set (as `.ci/run` does).
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use fantoccini::{ClientBuilder, Locator};
+use serde_json::json;
+use vigie::domain::Role;
+use vigie::http::{app, App, Limits};
+use vigie::policy::Policy;
+use vigie::store::{hash_key, SqliteStore, Store};
+
+const MODERATOR: &str = "vg_browser_moderator";
+const HOLD_ALL: &str = "[heads.toxicity]\nreject = 1.0\n[heads.insult]\nreject = 1.0\n[heads.threat]\nreject = 1.0\n[heads.identity_attack]\nreject = 1.0\n[heads.profanity]\nreject = 1.0\n";
+
+struct Driver(Child, std::path::PathBuf);
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+        let _ = std::fs::remove_dir_all(&self.1);
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start_driver() -> Option<(Driver, u16)> {
+    let path =
+        std::env::var("VIGIE_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+    if !std::path::Path::new(&path).exists() {
+        assert!(
+            std::env::var_os("VIGIE_REQUIRE_BROWSER").is_none(),
+            "VIGIE_REQUIRE_BROWSER is set but {path} does not exist"
+        );
+        eprintln!(
+            "SKIPPED (browser): {path} not found; install Debian's chromium and chromium-driver"
+        );
+        return None;
+    }
+    let port = free_port();
+    let profile = std::env::temp_dir().join(format!("vigie-chrome-{}-{port}", std::process::id()));
+    let child = Command::new(path)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let driver = Driver(child, profile);
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return Some((driver, port));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not start");
+}
+
+async fn service() -> (
+    Arc<App>,
+    String,
+    tokio::task::JoinHandle<()>,
+    std::path::PathBuf,
+) {
+    let dir = std::env::temp_dir().join(format!("vigie-browser-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = SqliteStore::open(&dir.join("vigie.db")).await.unwrap();
+    store
+        .create_key("ana", &hash_key(MODERATOR), Role::Moderator, 0)
+        .await
+        .unwrap();
+    store
+        .create_key("site", &hash_key("vg_browser_site"), Role::Scorer, 0)
+        .await
+        .unwrap();
+    let state = Arc::new(App::new(
+        common::default_model().clone(),
+        Policy::from_toml(HOLD_ALL).unwrap(),
+        Limits::default(),
+        Arc::new(store),
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let router = app(state.clone());
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router).await.unwrap();
+    });
+    (state, base, server, dir)
+}
+
+async fn submit(base: &str, id: &str, text: &str, author: &str) {
+    let r = reqwest::Client::new()
+        .post(format!("{base}/v1/comments"))
+        .bearer_auth("vg_browser_site")
+        .json(&json!({"id": id, "text": text, "article_id": "pegasus", "author": author}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_moderator_rejects_a_comment_with_the_keyboard() {
+    let Some((driver, port)) = start_driver().await else {
+        return;
+    };
+    let (state, base, server, dir) = service().await;
+    submit(
+        &base,
+        "c-bras",
+        "Quelle bande de bras cassés, ce gouvernement",
+        "jarod",
+    )
+    .await;
+    submit(
+        &base,
+        "c-guignols",
+        "Ministres guignols, dégagez tous !",
+        "lea",
+    )
+    .await;
+    submit(&base, "c-xss", "<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\"> bande de connards", "mallory").await;
+
+    let caps = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": std::env::var("VIGIE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                     "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--window-size=1200,1400", format!("--user-data-dir={}", driver.1.display())]
+        }
+    });
+    let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps.as_object().unwrap().clone())
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a Chromium session");
+
+    // Sign in: the key goes in a form, never in the URL.
+    c.goto(&format!("{base}/moderation")).await.unwrap();
+    c.find(Locator::Css("input[name=key]"))
+        .await
+        .unwrap()
+        .send_keys(MODERATOR)
+        .await
+        .unwrap();
+    c.find(Locator::Css("form.login button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    if c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("ol.cards"))
+        .await
+        .is_err()
+    {
+        panic!(
+            "not signed in: at {} with {}",
+            c.current_url().await.unwrap(),
+            c.source().await.unwrap()
+        );
+    }
+    let url = c.current_url().await.unwrap();
+    assert_eq!(url.path(), "/moderation/queue");
+    assert!(!url.as_str().contains(MODERATOR));
+    let cookie = c.execute("return document.cookie", vec![]).await.unwrap();
+    assert_eq!(cookie, json!(""), "the session cookie is HTTP-only");
+
+    // Nothing the readers wrote ran.
+    assert_eq!(
+        c.execute("return window.__pwned === undefined", vec![])
+            .await
+            .unwrap(),
+        json!(true)
+    );
+    let xss_text = c
+        .find(Locator::Css("#c-c-xss .text"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        xss_text.contains("<script>window.__pwned=1</script>"),
+        "{xss_text}"
+    );
+
+    // The flagged comment shows its highlighted words and score bars.
+    let card = c.find(Locator::Css("#c-c-bras")).await.unwrap();
+    let marks = card.find_all(Locator::Css("mark")).await.unwrap();
+    let mut marked = Vec::new();
+    for m in &marks {
+        marked.push(m.text().await.unwrap());
+    }
+    assert!(marked.iter().any(|m| m == "bande"), "{marked:?}");
+    assert!(!card
+        .find_all(Locator::Css("meter"))
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Screenshot of the queue for the README.
+    let png = c.screenshot().await.unwrap();
+    std::fs::create_dir_all(common::path("target")).unwrap();
+    std::fs::write(common::path("target/vigie-queue.png"), &png).unwrap();
+    if std::env::var_os("VIGIE_UPDATE_SCREENSHOT").is_some() {
+        std::fs::write(common::path("docs/queue.png"), &png).unwrap();
+    }
+
+    // Keyboard: `?` shows the help, `j`/`k` move between cards.
+    let body = c.find(Locator::Css("body")).await.unwrap();
+    body.send_keys("?").await.unwrap();
+    assert!(c
+        .find(Locator::Css("#help"))
+        .await
+        .unwrap()
+        .is_displayed()
+        .await
+        .unwrap());
+    body.send_keys("?").await.unwrap();
+    let focused = || async {
+        c.execute(
+            "return document.querySelector('.card.focused').dataset.id",
+            vec![],
+        )
+        .await
+        .unwrap()
+    };
+    let first = focused().await;
+    body.send_keys("j").await.unwrap();
+    let second = focused().await;
+    assert_ne!(first, second);
+    body.send_keys("k").await.unwrap();
+    assert_eq!(focused().await, first);
+    // Move to c-bras, press `d`, type a reason, Enter.
+    for _ in 0..3 {
+        if focused().await == json!("c-bras") {
+            break;
+        }
+        body.send_keys("j").await.unwrap();
+    }
+    assert_eq!(focused().await, json!("c-bras"));
+    body.send_keys("d").await.unwrap();
+    let active = c
+        .execute("return document.activeElement.name", vec![])
+        .await
+        .unwrap();
+    assert_eq!(active, json!("reason"));
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys("insulte envers le gouvernement\u{E007}")
+        .await
+        .unwrap();
+
+    // It leaves the pending queue…
+    c.wait()
+        .for_element(Locator::Css("p.notice"))
+        .await
+        .unwrap();
+    let notice = c
+        .find(Locator::Css("p.notice"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(notice, "c-bras rejected");
+    assert!(c
+        .find_all(Locator::Css("#c-c-bras"))
+        .await
+        .unwrap()
+        .is_empty());
+    // …and appears as rejected, with its history.
+    c.find(Locator::Css("a.tab[href$='status=rejected']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("#c-c-bras"))
+        .await
+        .unwrap();
+    c.find(Locator::Css("#c-c-bras a.detail"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("table.history"))
+        .await
+        .unwrap();
+    let history = c
+        .find(Locator::Css("table.history"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        history.contains("submitted")
+            && history.contains("reject")
+            && history.contains("insulte envers le gouvernement"),
+        "{history}"
+    );
+    assert!(history.contains("ana"));
+    assert_eq!(
+        state
+            .store
+            .get("c-bras")
+            .await
+            .unwrap()
+            .unwrap()
+            .0
+            .status
+            .as_str(),
+        "rejected"
+    );
+
+    // `f` approves the focused comment, without a reason.
+    c.goto(&format!("{base}/moderation/queue")).await.unwrap();
+    let target = c
+        .execute(
+            "return document.querySelector('.card.focused').dataset.id",
+            vec![],
+        )
+        .await
+        .unwrap();
+    c.find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys("f")
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("p.notice"))
+        .await
+        .unwrap();
+    let id = target.as_str().unwrap().to_owned();
+    assert_eq!(
+        state
+            .store
+            .get(&id)
+            .await
+            .unwrap()
+            .unwrap()
+            .0
+            .status
+            .as_str(),
+        "approved"
+    );
+
+    c.close().await.unwrap();
+    server.abort();
+    drop(driver);
+    let _ = std::fs::remove_dir_all(dir);
+}

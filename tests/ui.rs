@@ -1,0 +1,539 @@
+//! The moderator's page without a browser: sign-in and sessions, escaping, forms that work
+//! without JavaScript, bulk actions, history, security headers. (`tests/browser.rs` drives
+//! it in Chromium.)
+
+mod common;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+use vigie::domain::Role;
+use vigie::http::{app, App, Limits};
+use vigie::policy::Policy;
+use vigie::store::{hash_key, SqliteStore, Store};
+
+const MODERATOR: &str = "vg_ui_moderator";
+const SCORER: &str = "vg_ui_scorer";
+const HOLD_ALL: &str = "[heads.toxicity]\nreject = 1.0\n[heads.insult]\nreject = 1.0\n[heads.threat]\nreject = 1.0\n[heads.identity_attack]\nreject = 1.0\n[heads.profanity]\nreject = 1.0\n";
+
+async fn state() -> Arc<App> {
+    let store = SqliteStore::in_memory().await.unwrap();
+    store
+        .create_key("ana", &hash_key(MODERATOR), Role::Moderator, 0)
+        .await
+        .unwrap();
+    store
+        .create_key("site", &hash_key(SCORER), Role::Scorer, 0)
+        .await
+        .unwrap();
+    Arc::new(App::new(
+        common::default_model().clone(),
+        Policy::from_toml(HOLD_ALL).unwrap(),
+        Limits::default(),
+        Arc::new(store),
+    ))
+}
+
+struct Resp {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+impl Resp {
+    fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap())
+            .unwrap_or("")
+    }
+}
+
+async fn send(
+    s: &Arc<App>,
+    method: Method,
+    uri: &str,
+    cookie: Option<&str>,
+    form: Option<&str>,
+    extra: &[(&str, &str)],
+) -> Resp {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::HOST, "vigie.test");
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    for (k, v) in extra {
+        req = req.header(*k, *v);
+    }
+    let req = match form {
+        Some(f) => req
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(f.to_owned())),
+        None => req.body(Body::empty()),
+    }
+    .unwrap();
+    let resp = app(s.clone()).oneshot(req).await.unwrap();
+    let (status, headers) = (resp.status(), resp.headers().clone());
+    let body = String::from_utf8(
+        resp.into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
+    Resp {
+        status,
+        headers,
+        body,
+    }
+}
+
+async fn sign_in(s: &Arc<App>) -> String {
+    let r = send(
+        s,
+        Method::POST,
+        "/moderation/login",
+        None,
+        Some(&format!("key={MODERATOR}")),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.location()),
+        (StatusCode::SEE_OTHER, "/moderation/queue"),
+        "{}",
+        r.body
+    );
+    let set = r.headers[header::SET_COOKIE].to_str().unwrap().to_owned();
+    for attr in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/moderation"] {
+        assert!(set.contains(attr), "{attr} missing in {set}");
+    }
+    assert!(
+        !set.contains(MODERATOR),
+        "the key itself is not the session"
+    );
+    set.split(';').next().unwrap().to_owned()
+}
+
+async fn submit(s: &Arc<App>, id: &str, text: &str) {
+    let body = serde_json::json!({"id": id, "text": text, "article_id": "a1", "author": "jarod"})
+        .to_string();
+    let req = Request::post("/v1/comments")
+        .header(header::AUTHORIZATION, format!("Bearer {SCORER}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    let resp = app(s.clone()).oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn sign_in_needs_a_moderator_key_and_pages_need_a_session() {
+    let s = state().await;
+    let r = send(&s, Method::GET, "/moderation", None, None, &[]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("name=\"key\"") && r.body.contains("type=\"password\""));
+    for bad in ["key=nope", &format!("key={SCORER}")] {
+        let r = send(&s, Method::POST, "/moderation/login", None, Some(bad), &[]).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        assert!(r.headers.get(header::SET_COOKIE).is_none());
+        assert!(r.body.contains("not a moderator key"));
+    }
+    // Every page that needs a session sends strangers to the sign-in page.
+    for (method, path, needs) in vigie::ui::ROUTES {
+        let uri = path.replace("{id}", "x");
+        let r = send(
+            &s,
+            method.clone(),
+            &uri,
+            None,
+            if *method == Method::POST {
+                Some("")
+            } else {
+                None
+            },
+            &[],
+        )
+        .await;
+        if *needs {
+            assert_eq!(
+                (r.status, r.location()),
+                (StatusCode::SEE_OTHER, "/moderation"),
+                "{method} {path}"
+            );
+        } else {
+            assert_ne!(r.location(), "/moderation", "{method} {path}");
+        }
+        let r = send(
+            &s,
+            method.clone(),
+            &uri,
+            Some("vigie_session=forged"),
+            None,
+            &[],
+        )
+        .await;
+        if *needs {
+            assert_eq!(r.location(), "/moderation", "{method} {path}");
+        }
+    }
+    let cookie = sign_in(&s).await;
+    let r = send(
+        &s,
+        Method::GET,
+        "/moderation/queue",
+        Some(&cookie),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("ana"));
+    let csp = r.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"));
+    // Signing out ends the session on the server, not only in the browser.
+    let r = send(
+        &s,
+        Method::POST,
+        "/moderation/logout",
+        Some(&cookie),
+        Some(""),
+        &[],
+    )
+    .await;
+    assert!(r.headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+    let r = send(
+        &s,
+        Method::GET,
+        "/moderation/queue",
+        Some(&cookie),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(r.location(), "/moderation");
+    // Revoking the key ends its sessions.
+    let cookie = sign_in(&s).await;
+    s.store.revoke_key("ana", 1).await.unwrap();
+    let r = send(
+        &s,
+        Method::GET,
+        "/moderation/queue",
+        Some(&cookie),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(r.location(), "/moderation");
+}
+
+#[tokio::test]
+async fn user_text_is_escaped_everywhere() {
+    let s = state().await;
+    let attacks = [
+        ("x1", "<script>window.__pwned=1</script> connard"),
+        (
+            "x2",
+            "\" onmouseover=\"window.__pwned=1\" x=\" bande de crétins",
+        ),
+        ("x3", "<img src=x onerror=alert(1)> abruti"),
+    ];
+    for (id, text) in attacks {
+        submit(&s, id, text).await;
+    }
+    let cookie = sign_in(&s).await;
+    for uri in [
+        "/moderation/queue",
+        "/moderation/comments/x1",
+        "/moderation/comments/x2",
+        "/moderation/comments/x3",
+    ] {
+        let r = send(&s, Method::GET, uri, Some(&cookie), None, &[]).await;
+        assert_eq!(r.status, StatusCode::OK, "{uri}");
+        for raw in ["<script>window", "<img src=x", "\" onmouseover=\""] {
+            assert!(!r.body.contains(raw), "{uri} shows {raw:?} unescaped");
+        }
+    }
+    // The text is shown as written, escaped (highlight marks aside).
+    let shown = |html: &str| {
+        let mut out = String::new();
+        let mut rest = html;
+        while let Some(i) = rest.find("<mark") {
+            out.push_str(&rest[..i]);
+            rest = &rest[i + rest[i..].find('>').unwrap() + 1..];
+        }
+        out.push_str(rest);
+        out.replace("</mark>", "")
+            .replace("&#60;", "&lt;")
+            .replace("&#62;", "&gt;")
+            .replace("&#34;", "&quot;")
+    };
+    let r = send(
+        &s,
+        Method::GET,
+        "/moderation/comments/x1",
+        Some(&cookie),
+        None,
+        &[],
+    )
+    .await;
+    assert!(
+        shown(&r.body).contains("&lt;script&gt;window.__pwned=1&lt;/script&gt;"),
+        "{}",
+        r.body
+    );
+    let r = send(
+        &s,
+        Method::GET,
+        "/moderation/queue",
+        Some(&cookie),
+        None,
+        &[],
+    )
+    .await;
+    assert!(
+        shown(&r.body).contains("&quot; onmouseover=&quot;window.__pwned=1&quot;"),
+        "{}",
+        r.body
+    );
+    // Filters typed into the page come back escaped too.
+    let r = send(
+        &s,
+        Method::GET,
+        "/moderation/queue?article=%22%3E%3Cscript%3E",
+        Some(&cookie),
+        None,
+        &[],
+    )
+    .await;
+    assert!(!r.body.contains("\"><script>"));
+}
+
+#[tokio::test]
+async fn a_card_shows_highlights_scores_stance_author_and_decides_without_javascript() {
+    let s = state().await;
+    submit(&s, "c1", "Quelle bande de bras cassés").await;
+    submit(&s, "c2", "Ce gouvernement de guignols nous ment").await;
+    submit(&s, "c3", "Espèce de crétin").await;
+    let cookie = sign_in(&s).await;
+    let r = send(
+        &s,
+        Method::GET,
+        "/moderation/queue",
+        Some(&cookie),
+        None,
+        &[],
+    )
+    .await;
+    let b = &r.body;
+    assert!(
+        b.contains("<mark title=\"insult, toxicity\">bande</mark>"),
+        "{b}"
+    );
+    assert!(b.contains("<meter") && b.contains("class=\"flagged\""));
+    assert!(b.contains("stance-against"));
+    assert!(b.contains(">jarod</a>") && b.contains("% rejected of 3"));
+    assert!(b.contains("pending <span class=\"count\">3</span>"));
+
+    // Reject c1 with a reason, by the plain form.
+    let r = send(
+        &s,
+        Method::POST,
+        "/moderation/comments/c1/decision",
+        Some(&cookie),
+        Some("action=reject&version=1&reason=insulte&return_to=%2Fmoderation%2Fqueue"),
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        r.location().starts_with("/moderation/queue?notice=c1"),
+        "{}",
+        r.location()
+    );
+    let (c, events) = s.store.get("c1").await.unwrap().unwrap();
+    assert_eq!(c.status.as_str(), "rejected");
+    assert_eq!(events.last().unwrap().reason.as_deref(), Some("insulte"));
+    // A stale form changes nothing and says so.
+    let r = send(
+        &s,
+        Method::POST,
+        "/moderation/comments/c1/decision",
+        Some(&cookie),
+        Some("action=approve&version=1"),
+        &[],
+    )
+    .await;
+    assert!(
+        r.location().contains("changed%20meanwhile") || r.location().contains("changed+meanwhile"),
+        "{}",
+        r.location()
+    );
+    assert_eq!(
+        s.store.get("c1").await.unwrap().unwrap().0.status.as_str(),
+        "rejected"
+    );
+
+    // Bulk-approve c2 and c3.
+    let r = send(
+        &s,
+        Method::POST,
+        "/moderation/bulk",
+        Some(&cookie),
+        Some("item=c2%3A1&item=c3%3A1&action=approve&return_to=%2Fmoderation%2Fqueue"),
+        &[],
+    )
+    .await;
+    assert!(
+        r.location().contains("notice=2%20approved") || r.location().contains("notice=2+approved"),
+        "{}",
+        r.location()
+    );
+    let counts = s.store.counts().await.unwrap();
+    assert_eq!(
+        (counts["pending"], counts["approved"], counts["rejected"]),
+        (0, 2, 1)
+    );
+
+    // Filters and tabs.
+    let r = send(
+        &s,
+        Method::GET,
+        "/moderation/queue?status=rejected",
+        Some(&cookie),
+        None,
+        &[],
+    )
+    .await;
+    assert!(r.body.contains("id=\"c-c1\"") && !r.body.contains("id=\"c-c2\""));
+    let r = send(
+        &s,
+        Method::GET,
+        "/moderation/queue?status=approved&head=insult&min=0.99",
+        Some(&cookie),
+        None,
+        &[],
+    )
+    .await;
+    assert!(r.body.contains("Nothing here."));
+    let r = send(
+        &s,
+        Method::GET,
+        "/moderation/queue?min=abc",
+        Some(&cookie),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The detail page has the history.
+    let r = send(
+        &s,
+        Method::GET,
+        "/moderation/comments/c1",
+        Some(&cookie),
+        None,
+        &[],
+    )
+    .await;
+    assert!(
+        r.body.contains("<td>submitted</td>")
+            && r.body.contains("<td>reject</td>")
+            && r.body.contains("<td>insulte</td>")
+    );
+    let r = send(
+        &s,
+        Method::GET,
+        "/moderation/comments/nope",
+        Some(&cookie),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    // Forms posted from another site are refused.
+    let r = send(
+        &s,
+        Method::POST,
+        "/moderation/comments/c2/decision",
+        Some(&cookie),
+        Some("action=reject&version=2"),
+        &[("origin", "https://evil.example")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // And a return address elsewhere is ignored.
+    let r = send(
+        &s,
+        Method::POST,
+        "/moderation/comments/c2/decision",
+        Some(&cookie),
+        Some("action=reject&version=2&return_to=https%3A%2F%2Fevil.example"),
+        &[],
+    )
+    .await;
+    assert!(
+        r.location().starts_with("/moderation/queue?notice="),
+        "{}",
+        r.location()
+    );
+}
+
+#[tokio::test]
+async fn pages_link_forward_and_back() {
+    let s = state().await;
+    for i in 0..30 {
+        submit(
+            &s,
+            &format!("p{i:02}"),
+            &format!("Bande de nuls numéro {i}"),
+        )
+        .await;
+    }
+    let cookie = sign_in(&s).await;
+    let first = send(
+        &s,
+        Method::GET,
+        "/moderation/queue",
+        Some(&cookie),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(first.body.matches("class=\"card\"").count(), 25);
+    let next = first
+        .body
+        .split("rel=\"next\" href=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&");
+    let second = send(&s, Method::GET, &next, Some(&cookie), None, &[]).await;
+    assert_eq!(second.body.matches("class=\"card\"").count(), 5);
+    assert!(!second.body.contains("rel=\"next\""));
+    let prev = second
+        .body
+        .split("rel=\"prev\" href=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&");
+    let back = send(&s, Method::GET, &prev, Some(&cookie), None, &[]).await;
+    assert_eq!(back.body.matches("class=\"card\"").count(), 25);
+}
