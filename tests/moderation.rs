@@ -64,6 +64,7 @@ async fn service(name: &str, policy: &str, score_requires_key: bool) -> Svc {
     );
     state.model_path = Some(model_path);
     state.score_requires_key = score_requires_key;
+    state.coral_secrets = vec!["coral_test_secret".into()];
     Svc {
         state: Arc::new(state),
         _dir: TempDir(dir),
@@ -120,6 +121,45 @@ async fn every_protected_route_refuses_missing_wrong_and_weak_keys() {
             };
             let uri = concrete(path);
             let (s, b) = svc.call(method.clone(), &uri, None, None).await;
+            // The integrations answer in their own shapes.
+            match access {
+                Access::Perspective => {
+                    if requires {
+                        assert_eq!(
+                            (s, b["error"]["status"].as_str()),
+                            (StatusCode::FORBIDDEN, Some("PERMISSION_DENIED")),
+                            "{path}"
+                        );
+                        let (s, b) = svc
+                            .call(method.clone(), &format!("{uri}?key=vg_wrong"), None, None)
+                            .await;
+                        assert_eq!(
+                            (s, b["error"]["details"][0]["reason"].as_str()),
+                            (StatusCode::BAD_REQUEST, Some("API_KEY_INVALID")),
+                            "{path}"
+                        );
+                        let (s, _) = svc
+                            .call(method.clone(), &format!("{uri}?key={SCORER}"), None, None)
+                            .await;
+                        assert_ne!(s, StatusCode::FORBIDDEN);
+                    } else {
+                        assert_ne!(s, StatusCode::FORBIDDEN, "{path} is public");
+                    }
+                    continue;
+                }
+                Access::CoralSignature => {
+                    assert_eq!(
+                        (s, b["error"]["code"].as_str()),
+                        (StatusCode::UNAUTHORIZED, Some("invalid_signature")),
+                        "{path}"
+                    );
+                    // Even an admin key is no signature.
+                    let (s, _) = svc.call(method.clone(), &uri, Some(ADMIN), None).await;
+                    assert_eq!(s, StatusCode::UNAUTHORIZED, "{path}");
+                    continue;
+                }
+                _ => {}
+            }
             match need {
                 None => assert_ne!(s, StatusCode::UNAUTHORIZED, "{method} {path} is public"),
                 Some(role) => {

@@ -20,6 +20,10 @@ pub enum Access {
     Role(Role),
     /// Public, or a scorer key when `--score-requires-key` is set.
     Scoring,
+    /// As `Scoring`, with the key also accepted as `?key=` and errors in Perspective's shape.
+    Perspective,
+    /// A valid `X-Coral-Signature` of the body.
+    CoralSignature,
 }
 
 /// Every route of the service.
@@ -30,6 +34,16 @@ pub const ROUTES: &[(Method, &str, Access)] = &[
     (Method::GET, "/v1/model", Access::Public),
     (Method::POST, "/v1/score", Access::Scoring),
     (Method::POST, "/v1/score/batch", Access::Scoring),
+    (
+        Method::POST,
+        "/v1alpha1/comments:analyze",
+        Access::Perspective,
+    ),
+    (
+        Method::POST,
+        "/v1/integrations/coral",
+        Access::CoralSignature,
+    ),
     (Method::POST, "/v1/comments", Access::Role(Role::Scorer)),
     (
         Method::GET,

@@ -46,6 +46,8 @@ pub enum ApiError {
     Invalid { code: &'static str, message: String },
     #[error("missing API key: send it as `Authorization: Bearer <key>`")]
     MissingKey,
+    #[error("{0}")]
+    BadSignature(String),
     #[error("unknown or revoked API key")]
     InvalidKey,
     #[error("this key's role is {have}; this route needs {need}")]
@@ -107,7 +109,7 @@ impl ApiError {
             | EmptyBatch => StatusCode::UNPROCESSABLE_ENTITY,
             Item { source, .. } => source.status_code(),
             InvalidQuery(_) | Invalid { .. } | ModelRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            MissingKey | InvalidKey => StatusCode::UNAUTHORIZED,
+            MissingKey | InvalidKey | BadSignature(_) => StatusCode::UNAUTHORIZED,
             Forbidden { .. } => StatusCode::FORBIDDEN,
             CommentNotFound(_) | KeyNotFound(_) => StatusCode::NOT_FOUND,
             Conflict { .. } => StatusCode::CONFLICT,
@@ -136,6 +138,7 @@ impl ApiError {
             InvalidQuery(_) => "invalid_query",
             Invalid { code, .. } | Conflict { code, .. } => code,
             MissingKey => "missing_key",
+            BadSignature(_) => "invalid_signature",
             InvalidKey => "invalid_key",
             Forbidden { .. } => "forbidden",
             CommentNotFound(_) => "comment_not_found",

@@ -5,10 +5,12 @@
 pub mod admin;
 pub mod auth;
 pub mod comments;
+pub mod coral;
 pub mod error;
 pub mod extract;
 mod meta;
 mod openapi;
+pub mod perspective;
 pub mod queue;
 pub mod score;
 pub mod serve;
@@ -65,6 +67,9 @@ pub struct App {
     /// Mark the moderator page's session cookie `Secure` (sent over HTTPS only; browsers
     /// also accept it on http://localhost).
     pub cookie_secure: bool,
+    /// Coral external moderation signing secrets (several while rotating); empty: the
+    /// Coral endpoint is off.
+    pub coral_secrets: Vec<String>,
 }
 
 pub type AppState = Arc<App>;
@@ -80,6 +85,7 @@ impl App {
             score_requires_key: false,
             claim_lease_secs: 300,
             cookie_secure: true,
+            coral_secrets: Vec::new(),
         }
     }
 }
@@ -95,6 +101,8 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(meta::router())
         .merge(scoring)
+        .merge(perspective::router())
+        .merge(coral::router())
         .merge(comments::scorer_router().route_layer(guard(Role::Scorer)))
         .merge(comments::moderator_router().route_layer(guard(Role::Moderator)))
         .merge(queue::router().route_layer(guard(Role::Moderator)))

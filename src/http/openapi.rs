@@ -23,6 +23,8 @@ use utoipa::{Modify, OpenApi};
         super::admin::list_keys,
         super::admin::create_key,
         super::admin::revoke_key,
+        super::perspective::analyze,
+        super::coral::moderate,
     ),
     components(schemas(super::error::ErrorBody, super::error::ErrorDetail)),
     modifiers(&Bearer)

@@ -48,6 +48,15 @@ pub struct ServeArgs {
     /// HTTP on another host than localhost; behind HTTPS leave it off).
     #[arg(long, env = "VIGIE_INSECURE_COOKIE")]
     pub insecure_cookie: bool,
+    /// Signing secret of Coral Talk's external moderation phase; repeat (or separate with
+    /// commas) to accept an old and a new secret while rotating. Unset: the Coral endpoint
+    /// is off.
+    #[arg(
+        long = "coral-secret",
+        env = "VIGIE_CORAL_SECRETS",
+        value_delimiter = ','
+    )]
+    pub coral_secrets: Vec<String>,
 }
 
 /// Where comments, decisions and keys are stored.
@@ -87,6 +96,12 @@ impl ServeArgs {
         app.score_requires_key = self.score_requires_key;
         app.claim_lease_secs = self.claim_lease_secs;
         app.cookie_secure = !self.insecure_cookie;
+        app.coral_secrets = self
+            .coral_secrets
+            .iter()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect();
         Ok(app)
     }
 }

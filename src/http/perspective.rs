@@ -1,0 +1,435 @@
+//! Perspective API, drop-in: `POST /v1alpha1/comments:analyze` takes Perspective's request
+//! and answers in Perspective's shapes, errors included, so a site switches by changing
+//! the URL. Attributes map to the model's heads (`TOXICITY` → `toxicity`, …; `*_EXPERIMENTAL`
+//! aliases too; any head of the model can be asked for in capitals, e.g. `REJECTED`).
+//! `SEVERE_TOXICITY`, which the default model has no head for, is derived:
+//! `toxicity × max(threat, identity_attack, insult × profanity)` — toxic *and* threatening,
+//! hateful, or an obscene insult; mild rudeness and profanity alone stay low. A model with a
+//! `severe_toxicity` head answers with it. Nothing is stored.
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::AppState;
+use crate::domain::{Lang, Role};
+use crate::model::Model;
+use crate::store::hash_key;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/v1alpha1/comments:analyze", post(analyze))
+}
+
+/// A Perspective-style error: `{"error": {"code", "message", "status", "details"}}`.
+#[derive(Debug)]
+pub struct PerspectiveError {
+    status: StatusCode,
+    message: String,
+    details: Value,
+}
+
+impl PerspectiveError {
+    fn invalid(error_type: &str, message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+            details: json!([{"@type": "type.googleapis.com/google.commentanalyzer.v1alpha1.Error", "errorType": error_type}]),
+        }
+    }
+}
+
+impl IntoResponse for PerspectiveError {
+    fn into_response(self) -> Response {
+        let status_name = match self.status {
+            StatusCode::BAD_REQUEST => "INVALID_ARGUMENT",
+            StatusCode::FORBIDDEN => "PERMISSION_DENIED",
+            StatusCode::PAYLOAD_TOO_LARGE => "INVALID_ARGUMENT",
+            StatusCode::SERVICE_UNAVAILABLE => "UNAVAILABLE",
+            _ => "INTERNAL",
+        };
+        let body = json!({"error": {"code": self.status.as_u16(), "message": self.message, "status": status_name, "details": self.details}});
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AnalyzeRequest {
+    pub comment: TextEntry,
+    #[serde(default)]
+    pub context: Option<Value>,
+    #[serde(default)]
+    pub requested_attributes: BTreeMap<String, AttributeParameters>,
+    #[serde(default)]
+    pub languages: Vec<String>,
+    #[serde(default)]
+    pub do_not_store: bool,
+    #[serde(default)]
+    pub client_token: Option<String>,
+    #[serde(default)]
+    pub session_id: Option<String>,
+    #[serde(default)]
+    pub span_annotations: bool,
+    #[serde(default)]
+    pub community_id: Option<String>,
+    #[serde(default)]
+    pub drop_unsupported_attributes: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextEntry {
+    pub text: String,
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AttributeParameters {
+    #[serde(default)]
+    pub score_type: Option<String>,
+    #[serde(default)]
+    pub score_threshold: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Score {
+    value: f32,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SpanScore {
+    begin: usize,
+    end: usize,
+    score: Score,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AttributeScores {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    span_scores: Vec<SpanScore>,
+    summary_score: Score,
+}
+
+/// How one attribute is computed from the model's heads.
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    Head(usize),
+    /// toxicity × max(threat, identity_attack, insult × profanity)
+    SevereToxicity {
+        toxicity: usize,
+        threat: usize,
+        identity: usize,
+        insult: usize,
+        profanity: usize,
+    },
+}
+
+impl Source {
+    fn score(self, probs: &[f32]) -> f32 {
+        match self {
+            Source::Head(i) => probs[i],
+            Source::SevereToxicity {
+                toxicity,
+                threat,
+                identity,
+                insult,
+                profanity,
+            } => {
+                probs[toxicity]
+                    * probs[threat]
+                        .max(probs[identity])
+                        .max(probs[insult] * probs[profanity])
+            }
+        }
+    }
+}
+
+/// The model head (or derivation) behind a Perspective attribute name.
+fn source(model: &Model, attribute: &str) -> Option<Source> {
+    let base = attribute.strip_suffix("_EXPERIMENTAL").unwrap_or(attribute);
+    let head = |name: &str| model.head_index(name);
+    if let Some(i) = head(&base.to_ascii_lowercase()) {
+        return Some(Source::Head(i));
+    }
+    if base == "SEVERE_TOXICITY" {
+        return Some(Source::SevereToxicity {
+            toxicity: head("toxicity")?,
+            threat: head("threat")?,
+            identity: head("identity_attack")?,
+            insult: head("insult")?,
+            profanity: head("profanity")?,
+        });
+    }
+    None
+}
+
+/// Sentences, as Perspective's span annotations give them: (begin, end) in UTF-16 code
+/// units, end exclusive, blanks around them left out.
+fn sentences(text: &str) -> Vec<(usize, usize, &str)> {
+    let mut out = Vec::new();
+    let mut start_byte = 0;
+    let mut units = 0;
+    let mut start_units = 0;
+    let mut iter = text.char_indices().peekable();
+    while let Some((i, c)) = iter.next() {
+        units += c.len_utf16();
+        let boundary = matches!(c, '.' | '!' | '?' | '…' | '\n')
+            && iter.peek().is_none_or(|(_, n)| n.is_whitespace());
+        let end_byte = i + c.len_utf8();
+        if boundary || iter.peek().is_none() {
+            let piece = &text[start_byte..end_byte];
+            let lead = piece.len() - piece.trim_start().len();
+            let trimmed = piece.trim();
+            if !trimmed.is_empty() {
+                let begin = start_units + piece[..lead].encode_utf16().count();
+                out.push((begin, begin + trimmed.encode_utf16().count(), trimmed));
+            }
+            start_byte = end_byte;
+            start_units = units;
+        }
+    }
+    out
+}
+
+#[derive(Deserialize)]
+pub struct KeyParam {
+    #[serde(default)]
+    key: Option<String>,
+}
+
+async fn check_key(
+    app: &AppState,
+    query_key: Option<String>,
+    headers: &HeaderMap,
+) -> Result<(), PerspectiveError> {
+    if !app.score_requires_key {
+        return Ok(());
+    }
+    let key = query_key.or_else(|| super::auth::bearer(headers));
+    let denied = |m: &str| PerspectiveError {
+        status: StatusCode::FORBIDDEN,
+        message: m.into(),
+        details: json!([]),
+    };
+    let Some(key) = key else {
+        return Err(denied("The request is missing a valid API key."));
+    };
+    match app.store.find_key(&hash_key(&key)).await {
+        Ok(Some(k)) if k.role >= Role::Scorer => Ok(()),
+        Ok(_) => Err(PerspectiveError {
+            status: StatusCode::BAD_REQUEST,
+            message: "API key not valid. Please pass a valid API key.".into(),
+            details: json!([{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID", "domain": "vigie"}]),
+        }),
+        Err(e) => Err(PerspectiveError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: e.to_string(),
+            details: json!([]),
+        }),
+    }
+}
+
+/// Perspective API's `comments:analyze`, in Perspective's request and response shapes.
+#[utoipa::path(
+    post,
+    path = "/v1alpha1/comments:analyze",
+    params(("key" = Option<String>, Query, description = "API key, as Perspective clients send it (needed with --score-requires-key)")),
+    request_body(content = Object, description = "Perspective AnalyzeCommentRequest: comment.text, requestedAttributes, languages, doNotStore, spanAnnotations, clientToken…"),
+    responses(
+        (status = 200, description = "Perspective AnalyzeCommentResponse: attributeScores.NAME.summaryScore, spanScores, languages, detectedLanguages, clientToken", body = Object),
+        (status = 400, description = "Perspective error: {\"error\": {\"code\": 400, \"message\", \"status\": \"INVALID_ARGUMENT\", \"details\"}}", body = Object),
+        (status = 403, description = "Missing API key (with --score-requires-key)", body = Object),
+    )
+)]
+pub async fn analyze(
+    State(app): State<AppState>,
+    Query(q): Query<KeyParam>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<axum::Json<Value>, PerspectiveError> {
+    check_key(&app, q.key, &headers).await?;
+    let body = body.map_err(|e| PerspectiveError {
+        status: e.status(),
+        message: format!("Request body rejected: {}", e.body_text()),
+        details: json!([{"@type": "type.googleapis.com/google.commentanalyzer.v1alpha1.Error", "errorType": "INVALID_REQUEST"}]),
+    })?;
+    let req: AnalyzeRequest = serde_json::from_slice(&body).map_err(|e| {
+        PerspectiveError::invalid(
+            "INVALID_REQUEST",
+            format!("Invalid JSON payload received. {e}"),
+        )
+    })?;
+    if req.context.as_ref().is_some_and(|c| !c.is_object()) {
+        return Err(PerspectiveError::invalid(
+            "INVALID_REQUEST",
+            "context must be an object",
+        ));
+    }
+    match req.comment.kind.as_deref() {
+        None | Some("PLAIN_TEXT") | Some("TEXT_TYPE_UNSPECIFIED") => {}
+        Some("HTML") => {
+            return Err(PerspectiveError::invalid(
+                "INVALID_REQUEST",
+                "Currently, only 'PLAIN_TEXT' comments are supported",
+            ))
+        }
+        Some(_) => {
+            return Err(PerspectiveError::invalid(
+                "INVALID_REQUEST",
+                "Unknown text type",
+            ))
+        }
+    }
+    let text = req.comment.text;
+    if text.trim().is_empty() {
+        return Err(PerspectiveError::invalid(
+            "COMMENT_EMPTY",
+            "Comment must be non-empty.",
+        ));
+    }
+    if text.chars().count() > app.limits.max_text_chars {
+        return Err(PerspectiveError::invalid(
+            "COMMENT_TOO_LONG",
+            "Comment text too long.",
+        ));
+    }
+    if req.requested_attributes.is_empty() {
+        return Err(PerspectiveError::invalid(
+            "NO_REQUESTED_ATTRIBUTES",
+            "No requested attributes specified.",
+        ));
+    }
+    let model = app.model.load_full();
+    // Languages: all requested ones must be supported; else the one detected.
+    let mut langs = Vec::new();
+    let mut unsupported = Vec::new();
+    for l in &req.languages {
+        match Lang::parse(l) {
+            Some(x) => langs.push(x),
+            None => unsupported.push(l.clone()),
+        }
+    }
+    let analysis = model.analyze(&text, langs.first().copied());
+    let detected = crate::text::detect_lang(&analysis.normalized.text);
+    let probs = model.head_probabilities(&analysis);
+
+    let mut attribute_scores = serde_json::Map::new();
+    for (name, params) in &req.requested_attributes {
+        let Some(src) = source(&model, name) else {
+            if req.drop_unsupported_attributes {
+                continue;
+            }
+            return Err(PerspectiveError::invalid(
+                "INVALID_REQUEST",
+                format!("Unknown requested attribute: {name}"),
+            ));
+        };
+        if !unsupported.is_empty() {
+            if req.drop_unsupported_attributes {
+                continue;
+            }
+            let mut e = PerspectiveError::invalid(
+                "LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE",
+                format!(
+                    "Attribute {name} does not support request languages: {}",
+                    unsupported.join(", ")
+                ),
+            );
+            e.details[0]["languageNotSupportedByAttributeError"] =
+                json!({"requestedLanguages": req.languages, "attribute": name});
+            return Err(e);
+        }
+        match params.score_type.as_deref() {
+            None | Some("PROBABILITY") | Some("SCORE_TYPE_UNSPECIFIED") => {}
+            Some(other) => {
+                return Err(PerspectiveError::invalid(
+                    "INVALID_REQUEST",
+                    format!("Requested score type {other} is not supported by attribute {name}"),
+                ))
+            }
+        }
+        let summary = src.score(&probs);
+        let threshold = params.score_threshold.unwrap_or(0.0) as f32;
+        if summary < threshold {
+            continue; // Perspective leaves out scores under the requested threshold.
+        }
+        let mut span_scores = Vec::new();
+        if req.span_annotations {
+            for (begin, end, sentence) in sentences(&text) {
+                let a = model.analyze(sentence, langs.first().copied());
+                let value = src.score(&model.head_probabilities(&a));
+                if value >= threshold {
+                    span_scores.push(SpanScore {
+                        begin,
+                        end,
+                        score: Score {
+                            value,
+                            kind: "PROBABILITY",
+                        },
+                    });
+                }
+            }
+        }
+        let scores = AttributeScores {
+            span_scores,
+            summary_score: Score {
+                value: summary,
+                kind: "PROBABILITY",
+            },
+        };
+        attribute_scores.insert(
+            name.clone(),
+            serde_json::to_value(scores).expect("scores serialise"),
+        );
+    }
+    let languages: Vec<String> = if req.languages.is_empty() {
+        vec![detected.code().to_owned()]
+    } else {
+        req.languages.clone()
+    };
+    let mut out = json!({
+        "attributeScores": attribute_scores,
+        "languages": languages,
+        "detectedLanguages": [detected.code()],
+    });
+    if let Some(t) = req.client_token {
+        out["clientToken"] = t.into();
+    }
+    Ok(axum::Json(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sentences_in_utf16_units() {
+        let s = sentences("What kind of idiot name is foo? Sorry, I like your name.");
+        let spans: Vec<(usize, usize)> = s.iter().map(|(b, e, _)| (*b, *e)).collect();
+        assert_eq!(spans, [(0, 31), (32, 56)]);
+        // An emoji is two UTF-16 units.
+        let s = sentences("😀 Nul. Bien");
+        assert_eq!(
+            s.iter().map(|(b, e, t)| (*b, *e, *t)).collect::<Vec<_>>(),
+            [(0, 7, "😀 Nul."), (8, 12, "Bien")]
+        );
+        assert!(sentences("   ").is_empty());
+        // A full stop inside a number does not end a sentence.
+        assert_eq!(sentences("Il a 3.5 ans. Oui").len(), 2);
+    }
+}
