@@ -225,6 +225,15 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
                 StoreError::Unavailable(e.to_string())
             }
+            // PostgreSQL going away mid-query: connection exceptions (class 08) and
+            // shutdowns (57P01-57P03). SQLite: the file is busy beyond the timeout.
+            sqlx::Error::Database(ref d)
+                if d.code().is_some_and(|c| {
+                    c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03" | "5" | "6")
+                }) =>
+            {
+                StoreError::Unavailable(e.to_string())
+            }
             other => StoreError::Other(other.to_string()),
         }
     }
