@@ -9,6 +9,8 @@ pub enum TextError {
     Empty,
     #[error("text is {len} characters long; the limit is {max}")]
     TooLong { len: usize, max: usize },
+    #[error("text contains a NUL character, which no text column can store")]
+    Nul,
 }
 
 /// The text of a comment: not blank, at most `max_chars` Unicode scalar values.
@@ -28,6 +30,9 @@ impl CommentText {
                 len: text.chars().count(),
                 max: max_chars,
             });
+        }
+        if text.contains('\0') {
+            return Err(TextError::Nul);
         }
         Ok(Self(text))
     }
@@ -133,6 +138,11 @@ mod tests {
     fn blank_text_is_refused() {
         assert_eq!(CommentText::parse("", 10), Err(TextError::Empty));
         assert_eq!(CommentText::parse(" \n\t", 10), Err(TextError::Empty));
+    }
+
+    #[test]
+    fn nul_characters_are_refused() {
+        assert_eq!(CommentText::parse("a\0b", 10), Err(TextError::Nul));
     }
 
     #[test]

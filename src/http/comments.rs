@@ -61,6 +61,10 @@ fn short_field(
             code: "invalid_field",
             message: format!("{name} is empty"),
         }),
+        Some(s) if s.contains('\0') => Err(ApiError::Invalid {
+            code: "invalid_field",
+            message: format!("{name} contains a NUL character"),
+        }),
         Some(s) if s.chars().count() > max => Err(ApiError::Invalid {
             code: "invalid_field",
             message: format!("{name} is longer than {max} characters"),

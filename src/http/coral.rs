@@ -214,6 +214,14 @@ pub async fn moderate(
             req.action
         )));
     }
+    if [&req.story.id, &req.author.id]
+        .iter()
+        .any(|v| v.is_empty() || v.contains('\0'))
+    {
+        return Err(ApiError::InvalidRequest(
+            "story.id and author.id must be non-empty text without NUL".into(),
+        ));
+    }
     let text = html_to_text(&req.comment.body);
     let model = app.model.load_full();
     let input = validate(&model, &app.limits, text, None, None)?;

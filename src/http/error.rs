@@ -75,6 +75,10 @@ impl From<TextError> for ApiError {
         match e {
             TextError::Empty => ApiError::EmptyText,
             TextError::TooLong { len, max } => ApiError::TextTooLong { len, max },
+            TextError::Nul => ApiError::Invalid {
+                code: "invalid_text",
+                message: e.to_string(),
+            },
         }
     }
 }

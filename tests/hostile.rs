@@ -1,0 +1,279 @@
+//! The worst text people send: every input gets a clear answer, nothing panics, and what
+//! is stored comes back exactly as it was sent (on SQLite and, when reachable, PostgreSQL).
+
+mod common;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+use vigie::domain::{CommentId, Decision, Role};
+use vigie::http::{app, App, Limits};
+use vigie::policy::Policy;
+use vigie::store::{hash_key, NewComment, SqliteStore, Store};
+
+/// Texts that must score and store unchanged.
+fn nasty_texts() -> Vec<(&'static str, String)> {
+    vec![
+        ("zalgo", "c\u{336}o\u{337}n\u{338}n\u{335}a\u{334}r\u{336}d\u{337} Z\u{300}\u{301}\u{302}\u{303}A\u{304}\u{305}L\u{306}G\u{307}O".into()),
+        ("right-to-left override", "abc\u{202E}drannoc\u{202C} \u{200F}שלום\u{200E}".into()),
+        ("emoji", "😡🤬".repeat(500)),
+        ("combining only", "\u{301}\u{302}\u{303}".into()),
+        ("sql injection", "'; DROP TABLE comments; -- \" OR 1=1 --".into()),
+        ("html injection", "<script>alert(1)</script><img src=x onerror=alert(2)>".into()),
+        ("control characters", "a\u{7}b\u{1b}[31mc\u{8}\r\n\t".into()),
+        ("lone surrogates escaped away", "\u{FFFD}\u{FFFF}\u{10FFFF}".into()),
+        ("one character, the limit", "é".repeat(10_000)),
+        ("mixed scripts", "Ｍａｃｒｏｎ ｃ０ｎｎａｒｄ ΔΙΚΑΙΟΣΥΝΗ 中文 𝕮𝖔𝖓𝖓𝖆𝖗𝖉".into()),
+    ]
+}
+
+async fn state() -> Arc<App> {
+    let store = SqliteStore::in_memory().await.unwrap();
+    store
+        .create_key("site", &hash_key("vg_hostile"), Role::Scorer, 0)
+        .await
+        .unwrap();
+    Arc::new(App::new(
+        common::default_model().clone(),
+        Policy::default(),
+        Limits::default(),
+        Arc::new(store),
+    ))
+}
+
+async fn post(s: &Arc<App>, uri: &str, body: impl Into<Body>) -> (StatusCode, Value) {
+    let req = Request::post(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, "Bearer vg_hostile")
+        .body(body.into())
+        .unwrap();
+    let resp = app(s.clone()).oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).expect("every answer is JSON"),
+    )
+}
+
+#[tokio::test]
+async fn nasty_texts_score_and_store_unchanged() {
+    let s = state().await;
+    for (i, (name, text)) in nasty_texts().into_iter().enumerate() {
+        let (st, b) = post(&s, "/v1/score", json!({"text": text}).to_string()).await;
+        assert_eq!(st, StatusCode::OK, "{name}: {b}");
+        for (_, p) in b["scores"].as_object().unwrap() {
+            let p = p.as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&p), "{name}");
+        }
+        // Explanation spans stay inside the text.
+        let n = text.chars().count() as u64;
+        for items in b["explanation"].as_object().unwrap().values() {
+            for it in items.as_array().unwrap() {
+                assert!(
+                    it["start"].as_u64().unwrap() < it["end"].as_u64().unwrap()
+                        && it["end"].as_u64().unwrap() <= n,
+                    "{name}"
+                );
+            }
+        }
+        let id = format!("h{i}");
+        let (st, b) = post(
+            &s,
+            "/v1/comments",
+            json!({"id": id, "text": text, "author": text.chars().take(200).collect::<String>()})
+                .to_string(),
+        )
+        .await;
+        assert_eq!(st, StatusCode::CREATED, "{name}: {b}");
+        let (stored, _) = s.store.get(&id).await.unwrap().unwrap();
+        assert_eq!(stored.text, text, "{name} stored unchanged");
+    }
+}
+
+#[tokio::test]
+async fn hostile_requests_get_clear_errors() {
+    let s = state().await;
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let cases: Vec<(&str, Vec<u8>, StatusCode, &str)> = vec![
+        (
+            "invalid UTF-8",
+            b"{\"text\": \"\xff\xfe\"}".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+        ),
+        (
+            "NUL in text",
+            json!({"text": "a\u{0}b"}).to_string().into_bytes(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_text",
+        ),
+        (
+            "1 MiB of one character",
+            json!({"text": "a".repeat(1 << 20)})
+                .to_string()
+                .into_bytes(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+        ),
+        (
+            "100,000 emoji (400 KB)",
+            json!({"text": "😀".repeat(100_000)})
+                .to_string()
+                .into_bytes(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "text_too_long",
+        ),
+        (
+            "over the character limit",
+            json!({"text": "😀".repeat(10_001)})
+                .to_string()
+                .into_bytes(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "text_too_long",
+        ),
+        (
+            "deeply nested JSON (not an object)",
+            deep.clone().into_bytes(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+        ),
+        (
+            "nested in a field",
+            format!("{{\"text\": {deep}}}").into_bytes(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+        ),
+        (
+            "huge number",
+            b"{\"text\": 1e999999}".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+        ),
+        (
+            "duplicate keys",
+            b"{\"text\": \"a\", \"text\": \"b\"}".to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+        ),
+        (
+            "null text",
+            b"{\"text\": null}".to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+        ),
+        (
+            "empty body",
+            Vec::new(),
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+        ),
+    ];
+    for (name, body, status, code) in cases {
+        let (st, b) = post(&s, "/v1/score", body).await;
+        assert_eq!(
+            (st, b["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{name}: {b}"
+        );
+    }
+    // Where any JSON value is accepted, depth is bounded: an error, not a stack overflow.
+    let body = format!("{{\"comment\": {{\"text\": \"x\"}}, \"requestedAttributes\": {{\"TOXICITY\": {{}}}}, \"context\": {{\"entries\": {deep}}}}}");
+    let (st, b) = post(&s, "/v1alpha1/comments:analyze", body).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("recursion limit"),
+        "{b}"
+    );
+    let (st, b) = post(
+        &s,
+        "/v1/comments",
+        json!({"text": "ok", "author": "a\u{0}"}).to_string(),
+    )
+    .await;
+    assert_eq!(
+        (st, b["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_field"))
+    );
+    let (st, b) = post(
+        &s,
+        "/v1/comments",
+        json!({"id": "'; DROP TABLE comments; --", "text": "ok"}).to_string(),
+    )
+    .await;
+    assert_eq!(
+        (st, b["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_id"))
+    );
+    // After all that, the table is still there and empty.
+    assert_eq!(s.store.counts().await.unwrap().values().sum::<i64>(), 0);
+}
+
+/// The same texts through the storage layer of both backends.
+#[tokio::test]
+async fn both_backends_store_nasty_texts_unchanged() {
+    let mut stores: Vec<(&str, Arc<dyn Store>)> =
+        vec![("sqlite", Arc::new(SqliteStore::in_memory().await.unwrap()))];
+    let url = std::env::var("VIGIE_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let schema = format!("vigie_t_hostile_{}", std::process::id());
+    match vigie::store::PgStore::connect_schema(&url, &schema).await {
+        Ok(pg) => stores.push(("postgres", Arc::new(pg))),
+        Err(e) => {
+            assert!(
+                std::env::var_os("VIGIE_REQUIRE_POSTGRES").is_none(),
+                "PostgreSQL required: {e}"
+            );
+            eprintln!("SKIPPED (PostgreSQL): {e}");
+        }
+    }
+    for (backend, store) in &stores {
+        for (i, (name, text)) in nasty_texts().into_iter().enumerate() {
+            let c = NewComment {
+                id: CommentId::parse(&format!("n{i}")).unwrap(),
+                text: text.clone(),
+                article_id: Some(text.chars().take(50).collect()),
+                author: Some(name.into()),
+                target: None,
+                lang: "fr".into(),
+                scores: [("toxicity".to_owned(), 0.5f32)].into_iter().collect(),
+                stance: None,
+                stance_label: None,
+                flagged: vec!["toxicity".into()],
+                explanation: Some(
+                    json!({"toxicity": [{"text": text.chars().take(5).collect::<String>(), "start": 0, "end": 5}]}),
+                ),
+                model_id: "m".into(),
+                decision: Decision::Flag,
+                actor: text.chars().take(30).collect(),
+                now_ms: 1,
+            };
+            store
+                .submit(c)
+                .await
+                .unwrap_or_else(|e| panic!("{backend} {name}: {e}"));
+            let (got, events) = store.get(&format!("n{i}")).await.unwrap().unwrap();
+            assert_eq!(got.text, text, "{backend} {name}");
+            assert_eq!(
+                events[0].actor,
+                text.chars().take(30).collect::<String>(),
+                "{backend} {name}"
+            );
+        }
+    }
+    if stores.len() == 2 {
+        drop(stores);
+        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+}
