@@ -594,15 +594,12 @@ fn back_to(return_to: Option<&str>, notice: &str) -> Response {
     let base = return_to
         .filter(|r| r.starts_with("/moderation/") && !r.starts_with("//"))
         .unwrap_or("/moderation/queue");
+    // A new notice replaces an earlier one.
+    let base = base
+        .find("notice=")
+        .map_or(base, |i| base[..i].trim_end_matches(['&', '?']));
     let sep = if base.contains('?') { '&' } else { '?' };
     let notice: String = form_urlencoded::byte_serialize(notice.as_bytes()).collect();
-    // The notice replaces an earlier one.
-    let base = match base.find("notice=") {
-        Some(i) => base[..i].trim_end_matches(['&', '?']).to_owned(),
-        None => base.to_owned(),
-    };
-    let sep = if base.contains('?') { '&' } else { sep };
-    let sep = if base.contains('?') { sep } else { '?' };
     Redirect::to(&format!("{base}{sep}notice={notice}")).into_response()
 }
 
@@ -727,4 +724,52 @@ async fn bulk(
         notice.push_str(&format!("; {} not: {}", failed.len(), failed.join("; ")));
     }
     back_to(fields.get("return_to").map(String::as_str), &notice)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn location(r: Response) -> String {
+        r.headers()[header::LOCATION].to_str().unwrap().to_owned()
+    }
+
+    #[test]
+    fn forms_return_to_pages_of_this_site_only() {
+        assert_eq!(
+            location(back_to(
+                Some("/moderation/queue?status=rejected&notice=old"),
+                "new one"
+            )),
+            "/moderation/queue?status=rejected&notice=new+one"
+        );
+        assert_eq!(
+            location(back_to(Some("/moderation/comments/a"), "done")),
+            "/moderation/comments/a?notice=done"
+        );
+        for elsewhere in [
+            "https://evil.example/",
+            "//evil.example/moderation/",
+            "/admin",
+            "",
+        ] {
+            assert_eq!(
+                location(back_to(Some(elsewhere), "x")),
+                "/moderation/queue?notice=x",
+                "{elsewhere}"
+            );
+        }
+        assert_eq!(location(back_to(None, "x")), "/moderation/queue?notice=x");
+    }
+
+    #[test]
+    fn the_session_cookie_is_found_among_others() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; vigie_session=tok; b=2"),
+        );
+        assert_eq!(session_token(&h).as_deref(), Some("tok"));
+        assert_eq!(session_token(&HeaderMap::new()), None);
+    }
 }
