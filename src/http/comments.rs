@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 use super::auth::{actor, Caller};
 use super::error::{ApiError, ErrorBody};
 use super::extract::Json;
-use super::score::{score_input, validate};
+use super::score::{score_input, validate, ScoreResponse};
 use super::views::{CommentView, EventView};
 use super::AppState;
-use crate::domain::{CommentId, ModeratorAction, Stance};
+use crate::domain::{CommentId, CommentText, ModeratorAction, Stance};
 use crate::store::{now_ms, DecisionInput, NewComment};
 
 /// Submission: scorer keys and up.
@@ -111,9 +111,36 @@ pub async fn submit(
         req.lang.as_deref(),
     )?;
     let scored = score_input(&model, &app.policy, &input);
-    let new = NewComment {
+    let new = to_new_comment(
         id,
-        text: input.text.as_str().to_owned(),
+        article_id,
+        author,
+        actor(caller.as_deref()),
+        &input.text,
+        scored,
+    );
+    let (stored, created) = app.store.submit(new).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(stored.into())))
+}
+
+/// A scored comment, ready to store: the API's submissions and the Coral phase both store
+/// through this.
+pub fn to_new_comment(
+    id: CommentId,
+    article_id: Option<String>,
+    author: Option<String>,
+    actor: String,
+    text: &CommentText,
+    scored: ScoreResponse,
+) -> NewComment {
+    NewComment {
+        id,
+        text: text.as_str().to_owned(),
         article_id,
         author,
         target: scored.stance.as_ref().map(|s| s.target.clone()),
@@ -129,16 +156,9 @@ pub async fn submit(
         flagged: scored.flagged,
         model_id: scored.model_id,
         decision: scored.decision,
-        actor: actor(caller.as_deref()),
+        actor,
         now_ms: now_ms(),
-    };
-    let (stored, created) = app.store.submit(new).await?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(stored.into())))
+    }
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

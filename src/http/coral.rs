@@ -22,7 +22,6 @@ use super::error::ApiError;
 use super::score::{score_input, validate};
 use super::AppState;
 use crate::domain::{CommentId, Decision};
-use crate::store::{now_ms, NewComment};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/v1/integrations/coral", post(moderate))
@@ -259,27 +258,14 @@ pub async fn moderate(
                 .map(str::to_owned)
         })
         .unwrap_or_else(|| "coral".into());
-    let new = NewComment {
+    let new = super::comments::to_new_comment(
         id,
-        text: input.text.as_str().to_owned(),
-        article_id: Some(req.story.id.chars().take(200).collect()),
-        author: Some(req.author.id.chars().take(200).collect()),
-        target: scored.stance.as_ref().map(|s| s.target.clone()),
-        lang: scored.lang.code().to_owned(),
-        stance_label: scored.stance.as_ref().map(|s| s.label),
-        stance: scored
-            .stance
-            .as_ref()
-            .map(|s| serde_json::to_value(s).expect("stance serialises")),
-        explanation: (!scored.explanation.is_empty())
-            .then(|| serde_json::to_value(&scored.explanation).expect("explanation serialises")),
-        scores: scored.scores,
-        flagged: scored.flagged,
-        model_id: scored.model_id,
-        decision: scored.decision,
-        actor: format!("coral:{domain}"),
-        now_ms: now_ms(),
-    };
+        Some(req.story.id.chars().take(200).collect()),
+        Some(req.author.id.chars().take(200).collect()),
+        format!("coral:{domain}"),
+        &input.text,
+        scored,
+    );
     let (stored, _) = app.store.submit(new).await?;
     let flag = json!([{"actionType": "FLAG", "reason": "COMMENT_DETECTED_TOXIC"}]);
     Ok(axum::Json(match stored.decision {
