@@ -8,10 +8,54 @@ use clap::Parser;
 use rayon::prelude::*;
 use serde::Deserialize;
 
-use crate::corpus::read_jsonl;
+use crate::corpus::{read_labeled, ColumnMap};
 use crate::domain::{CommentText, Lang};
 use crate::model::Model;
 use crate::train::{evaluate, metrics};
+
+/// How `--data` CSV/TSV files map onto labeled records (canonical JSONL files ignore it).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ColumnArgs {
+    /// CSV/TSV: column holding the comment text.
+    #[arg(long, default_value = "text")]
+    pub text_col: String,
+    /// CSV/TSV: column holding a stable id (default: `<file>:<row>`).
+    #[arg(long)]
+    pub id_col: Option<String>,
+    /// CSV/TSV: column holding the language code (fr, en).
+    #[arg(long)]
+    pub lang_col: Option<String>,
+    /// CSV/TSV: column holding the stance target.
+    #[arg(long)]
+    pub target_col: Option<String>,
+    /// CSV/TSV: `HEAD=COLUMN`, a label column and the head it trains (repeatable), e.g.
+    /// `toxicity=label` or, for a moderation history, `rejected=status`.
+    #[arg(long = "label-col", value_delimiter = ',')]
+    pub label_cols: Vec<String>,
+    /// CSV/TSV: `RAW=VALUE`, what a cell value means (repeatable), e.g.
+    /// `OFF=1,NOT=0` or `rejected=1,approved=0`. Cells 0/1/true/false need no mapping.
+    #[arg(long = "map-label", value_delimiter = ',')]
+    pub map_labels: Vec<String>,
+}
+
+impl ColumnArgs {
+    /// The column map, or `None` when no label column is named (JSONL only).
+    pub fn column_map(&self) -> anyhow::Result<Option<ColumnMap>> {
+        if self.label_cols.is_empty() {
+            return Ok(None);
+        }
+        ColumnMap::parse(
+            &self.text_col,
+            self.id_col.as_deref(),
+            self.lang_col.as_deref(),
+            self.target_col.as_deref(),
+            &self.label_cols,
+            &self.map_labels,
+        )
+        .map(Some)
+        .map_err(anyhow::Error::msg)
+    }
+}
 
 /// Score comments: JSONL `{"id"?, "text", "target"?, "lang"?}` on stdin, one
 /// `{"id", "scores", "stance"}` line per comment on stdout, in input order.
@@ -23,6 +67,10 @@ pub struct ScoreArgs {
     /// Comments scored per parallel chunk.
     #[arg(long, default_value_t = 4096)]
     pub chunk: usize,
+    /// Worker threads (default: one per core). `--threads 1 --chunk 1` scores one comment
+    /// at a time, as a client calling the service would.
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -87,6 +135,16 @@ fn score_line(model: &Model, n: usize, line: &str) -> serde_json::Value {
 }
 
 pub fn run_score(args: ScoreArgs) -> anyhow::Result<()> {
+    if args.chunk == 0 {
+        anyhow::bail!("--chunk must be at least 1");
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads.unwrap_or(0))
+        .build()?;
+    pool.install(|| score_stream(&args))
+}
+
+fn score_stream(args: &ScoreArgs) -> anyhow::Result<()> {
     let model = Model::load(&args.model)?;
     let stdin = std::io::stdin().lock();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -138,24 +196,43 @@ pub fn run_score(args: ScoreArgs) -> anyhow::Result<()> {
 pub struct EvalArgs {
     #[arg(long, env = "VIGIE_MODEL", default_value = "models/default.vigie")]
     pub model: PathBuf,
-    /// Labeled test file(s), canonical JSONL.
-    #[arg(long = "data", required = true)]
+    /// Labeled test file(s): canonical JSONL, or CSV/TSV with the column flags.
+    #[arg(long = "data")]
     pub data: Vec<PathBuf>,
+    #[command(flatten)]
+    pub columns: ColumnArgs,
     /// Also print precision/recall per threshold for every head.
     #[arg(long)]
     pub thresholds: bool,
     /// Print the results as JSON instead of tables.
     #[arg(long)]
     pub json: bool,
+    /// Also run the unintended-bias check with the identity terms and templates of this
+    /// folder (`identities.tsv`, `templates.tsv`), e.g. `training/bias`.
+    #[arg(long)]
+    pub bias: Option<PathBuf>,
+    /// The head the bias check scores.
+    #[arg(long, default_value = "toxicity")]
+    pub bias_head: String,
 }
 
 pub fn run_eval(args: EvalArgs) -> anyhow::Result<()> {
     let model = Model::load(&args.model)?;
+    if args.data.is_empty() && args.bias.is_none() {
+        anyhow::bail!("nothing to evaluate: give --data FILE and/or --bias DIR");
+    }
+    let map = args.columns.column_map()?;
     let mut records = Vec::new();
     for f in &args.data {
-        records.extend(read_jsonl(f)?);
+        records.extend(read_labeled(f, map.as_ref())?.0);
     }
     let ev = evaluate(&model, &records);
+    let bias = args
+        .bias
+        .as_deref()
+        .map(|dir| crate::train::bias::check_dir(&model, &args.bias_head, dir))
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
     if args.json {
         let heads: serde_json::Map<_, _> = model
             .card
@@ -171,9 +248,23 @@ pub fn run_eval(args: EvalArgs) -> anyhow::Result<()> {
             .zip(&ev.stance)
             .map(|(s, m)| (s.target.to_string(), serde_json::json!(m)))
             .collect();
+        let reliability: serde_json::Map<_, _> = model
+            .card
+            .heads
+            .iter()
+            .zip(&ev.scored)
+            .filter(|(_, (_, l))| !l.is_empty())
+            .map(|(h, (s, l))| {
+                let bins: Vec<_> = metrics::reliability(s, l)
+                    .into_iter()
+                    .map(|(mean, rate, n)| serde_json::json!({"mean_score": mean, "positive_rate": rate, "n": n}))
+                    .collect();
+                (h.name.to_string(), serde_json::json!(bins))
+            })
+            .collect();
         println!(
             "{}",
-            serde_json::json!({"model_id": model.card.model_id, "items": records.len(), "heads": heads, "stance": stance})
+            serde_json::json!({"model_id": model.card.model_id, "items": records.len(), "heads": heads, "stance": stance, "reliability": reliability, "bias": bias})
         );
         return Ok(());
     }
@@ -212,6 +303,24 @@ pub fn run_eval(args: EvalArgs) -> anyhow::Result<()> {
             None => println!("stance:{:<9} (no labeled items)", s.target.as_str()),
         }
     }
+    for (h, (s, l)) in model.card.heads.iter().zip(&ev.scored) {
+        if l.is_empty() {
+            continue;
+        }
+        println!(
+            "\n{} — reliability: mean score vs observed positive rate per score bin",
+            h.name.as_str()
+        );
+        for (i, (mean, rate, n)) in metrics::reliability(s, l).into_iter().enumerate() {
+            if n > 0 {
+                println!(
+                    "  [{:.1}, {:.1})  n={n:<6} mean score {mean:.3}  positive rate {rate:.3}",
+                    i as f64 / 10.0,
+                    (i + 1) as f64 / 10.0
+                );
+            }
+        }
+    }
     if args.thresholds {
         for (h, (s, l)) in model.card.heads.iter().zip(&ev.scored) {
             if l.is_empty() {
@@ -226,6 +335,12 @@ pub fn run_eval(args: EvalArgs) -> anyhow::Result<()> {
                 println!("  {t:.2}  P={p:.3}  R={r:.3}  F1={f:.3}");
             }
         }
+    }
+    if let Some(b) = &bias {
+        println!(
+            "\nunintended bias: neutral and hostile template sentences per identity term\n{}",
+            b.to_markdown(15)
+        );
     }
     Ok(())
 }

@@ -120,12 +120,24 @@ pub async fn submit(
         scored,
     );
     let (stored, created) = app.store.submit(new).await?;
+    log_stored(&app, &stored, created);
     let status = if created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
     Ok((status, Json(stored.into())))
+}
+
+/// One info line per stored comment, for operators following the flow; the text (its
+/// first 80 characters) only without `--redact-logs`.
+pub fn log_stored(app: &super::App, c: &crate::store::StoredComment, created: bool) {
+    if app.redact_logs {
+        tracing::info!(id = %c.id, status = %c.status.as_str(), decision = ?c.decision, created, "comment stored");
+    } else {
+        let excerpt: String = c.text.chars().take(80).collect();
+        tracing::info!(id = %c.id, status = %c.status.as_str(), decision = ?c.decision, created, text = %excerpt, "comment stored");
+    }
 }
 
 /// A scored comment, ready to store: the API's submissions and the Coral phase both store

@@ -266,7 +266,8 @@ pub async fn moderate(
         &input.text,
         scored,
     );
-    let (stored, _) = app.store.submit(new).await?;
+    let (stored, created) = app.store.submit(new).await?;
+    super::comments::log_stored(&app, &stored, created);
     let flag = json!([{"actionType": "FLAG", "reason": "COMMENT_DETECTED_TOXIC"}]);
     Ok(axum::Json(match stored.decision {
         Decision::Allow => json!({"status": "NONE"}),

@@ -62,6 +62,10 @@ pub enum ApiError {
     ModelRejected(String),
     #[error("the database is unavailable; try again later")]
     DatabaseUnavailable(String),
+    #[error("too many requests for this API key; retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("the request did not complete within {} s", .0.as_secs_f64())]
+    Timeout(std::time::Duration),
     #[error("no route for this path")]
     NotFound,
     #[error("method not allowed on this path")]
@@ -118,6 +122,8 @@ impl ApiError {
             CommentNotFound(_) | KeyNotFound(_) => StatusCode::NOT_FOUND,
             Conflict { .. } => StatusCode::CONFLICT,
             DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -149,6 +155,8 @@ impl ApiError {
             KeyNotFound(_) => "key_not_found",
             ModelRejected(_) => "model_rejected",
             DatabaseUnavailable(_) => "database_unavailable",
+            RateLimited { .. } => "rate_limited",
+            Timeout(_) => "request_timeout",
             NotFound => "not_found",
             MethodNotAllowed => "method_not_allowed",
             Internal(_) => "internal",
@@ -198,6 +206,10 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         let unauthorized = matches!(self, ApiError::MissingKey | ApiError::InvalidKey);
+        let retry_after = match self {
+            ApiError::RateLimited { retry_after_secs } => Some(retry_after_secs),
+            _ => None,
+        };
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code().to_owned(),
@@ -205,6 +217,10 @@ impl IntoResponse for ApiError {
             },
         };
         let mut resp = (self.status_code(), axum::Json(body)).into_response();
+        if let Some(secs) = retry_after {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
         if unauthorized {
             resp.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,

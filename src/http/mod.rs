@@ -8,6 +8,7 @@ pub mod comments;
 pub mod coral;
 pub mod error;
 pub mod extract;
+pub mod limits;
 mod meta;
 mod openapi;
 pub mod perspective;
@@ -23,7 +24,6 @@ use arc_swap::ArcSwap;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
 use axum::Router;
-use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
 pub use openapi::openapi;
@@ -39,6 +39,8 @@ pub struct Limits {
     pub max_text_chars: usize,
     pub max_body_bytes: usize,
     pub max_batch: usize,
+    /// The whole request, body upload included.
+    pub request_timeout: std::time::Duration,
 }
 
 impl Default for Limits {
@@ -47,6 +49,7 @@ impl Default for Limits {
             max_text_chars: 10_000,
             max_body_bytes: 1 << 20,
             max_batch: 1_000,
+            request_timeout: std::time::Duration::from_secs(30),
         }
     }
 }
@@ -70,6 +73,10 @@ pub struct App {
     /// Coral external moderation signing secrets (several while rotating); empty: the
     /// Coral endpoint is off.
     pub coral_secrets: Vec<String>,
+    /// Requests per key; off by default in process, on from `serve`'s flags.
+    pub rate_limiter: limits::RateLimiter,
+    /// Keep comment text out of the logs.
+    pub redact_logs: bool,
 }
 
 pub type AppState = Arc<App>;
@@ -86,6 +93,8 @@ impl App {
             claim_lease_secs: 300,
             cookie_secure: true,
             coral_secrets: Vec::new(),
+            rate_limiter: limits::RateLimiter::default(),
+            redact_logs: false,
         }
     }
 }
@@ -112,6 +121,8 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::Extension(extract::BodyLimit(limit)))
-        .layer(TraceLayer::new_for_http())
+        .layer(from_fn_with_state(state.clone(), limits::rate_limit))
+        .layer(from_fn_with_state(state.clone(), limits::deadline))
+        .layer(axum::middleware::from_fn(limits::access_log))
         .with_state(state)
 }

@@ -36,6 +36,20 @@ pub struct ServeArgs {
     /// Most comments in one batch request.
     #[arg(long, env = "VIGIE_MAX_BATCH", default_value_t = 1_000)]
     pub max_batch: usize,
+    /// Longest a request may take, body upload included, in seconds (then 408).
+    #[arg(long, env = "VIGIE_REQUEST_TIMEOUT_SECS", default_value_t = 30.0)]
+    pub request_timeout_secs: f64,
+    /// Requests per second allowed to one API key (0: no limit); over it, 429 with
+    /// `Retry-After`. Requests without a key are not limited here: put the service behind
+    /// a proxy that limits by address if it faces the public.
+    #[arg(long, env = "VIGIE_RATE_LIMIT", default_value_t = 200.0)]
+    pub rate_limit: f64,
+    /// Requests one key may send at once above its rate.
+    #[arg(long, env = "VIGIE_RATE_BURST", default_value_t = 400.0)]
+    pub rate_burst: f64,
+    /// Keep comment text out of the logs (ids, statuses and scores only).
+    #[arg(long, env = "VIGIE_REDACT_LOGS")]
+    pub redact_logs: bool,
     #[command(flatten)]
     pub db: DbArgs,
     /// Require a scorer key on /v1/score and /v1/score/batch.
@@ -89,13 +103,25 @@ impl ServeArgs {
             max_text_chars: self.max_text_chars,
             max_body_bytes: self.max_body_bytes,
             max_batch: self.max_batch,
+            request_timeout: std::time::Duration::try_from_secs_f64(self.request_timeout_secs)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| anyhow::anyhow!("--request-timeout-secs must be a positive number of seconds"))?,
         };
+        if !(self.rate_limit >= 0.0 && self.rate_burst >= 0.0) {
+            anyhow::bail!("--rate-limit and --rate-burst must be zero or positive");
+        }
         let store = self.db.open().await?;
         let mut app = App::new(model, policy, limits, store);
         app.model_path = Some(self.model.clone());
         app.score_requires_key = self.score_requires_key;
         app.claim_lease_secs = self.claim_lease_secs;
         app.cookie_secure = !self.insecure_cookie;
+        app.redact_logs = self.redact_logs;
+        app.rate_limiter = super::limits::RateLimiter::new(super::limits::RateLimit {
+            per_second: self.rate_limit,
+            burst: self.rate_burst,
+        });
         app.coral_secrets = self
             .coral_secrets
             .iter()

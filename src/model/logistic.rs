@@ -288,6 +288,19 @@ pub fn fit(
     k: usize,
     sample_weight: Option<&[f64]>,
 ) -> Result<Fitted, FitError> {
+    fit_from(params, x, y, k, sample_weight, None)
+}
+
+/// As [`fit`], starting from `start` (a fit of the same shape) instead of zeros: along a
+/// regularisation path the previous solution is close, so L-BFGS needs fewer iterations.
+pub fn fit_from(
+    params: &ValidLogisticParams,
+    x: &Csr,
+    y: &[usize],
+    k: usize,
+    sample_weight: Option<&[f64]>,
+    start: Option<&Fitted>,
+) -> Result<Fitted, FitError> {
     let p = &params.0;
     if x.rows() != y.len() || sample_weight.is_some_and(|s| s.len() != y.len()) {
         return Err(FitError::Shape(x.rows(), y.len()));
@@ -312,7 +325,14 @@ pub fn fit(
         alpha: p.alpha,
         cache: Mutex::new(None),
     };
-    let init = vec![0.0; (x.cols() + 1) * k];
+    let init = match start {
+        Some(f) if f.k == k && f.weights.len() == x.cols() * k => {
+            let mut v = f.weights.clone();
+            v.extend_from_slice(&f.intercepts);
+            v
+        }
+        _ => vec![0.0; (x.cols() + 1) * k],
+    };
     let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
         .with_tolerance_grad(p.gradient_tolerance)
         .map_err(|e| FitError::Solver(e.to_string()))?;

@@ -15,9 +15,12 @@ use crate::features::VectorizerParams;
 #[derive(Debug, Parser)]
 #[command(name = "train", version)]
 pub struct TrainArgs {
-    /// Canonical JSONL training file (repeatable). Default: training/corpus.jsonl.
+    /// Training file (repeatable): canonical JSONL, or CSV/TSV read through the column
+    /// flags. Default: training/corpus.jsonl and training/bias/augment.jsonl.
     #[arg(long = "data", env = "VIGIE_TRAIN_DATA", value_delimiter = ',')]
     pub data: Vec<PathBuf>,
+    #[command(flatten)]
+    pub columns: crate::cli::ColumnArgs,
     /// Seed documents (articles and reader comments).
     #[arg(long, env = "VIGIE_SEEDS", default_value = "seeds")]
     pub seeds: PathBuf,
@@ -67,6 +70,10 @@ pub struct TrainArgs {
     pub default_target: Option<String>,
     #[arg(long, default_value_t = 200)]
     pub max_iterations: u64,
+    /// Identity terms and templates for the unintended-bias check in the report (skipped
+    /// when the folder does not exist).
+    #[arg(long, default_value = "training/bias")]
+    pub bias: PathBuf,
     /// Print the seed items (id, lang, text) as JSONL and exit: the ids to label.
     #[arg(long)]
     pub print_seeds: bool,
@@ -127,12 +134,16 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             .map_err(anyhow::Error::msg)?;
     }
     let files = if args.data.is_empty() {
-        vec![PathBuf::from("training/corpus.jsonl")]
+        vec![
+            PathBuf::from("training/corpus.jsonl"),
+            PathBuf::from("training/bias/augment.jsonl"),
+        ]
     } else {
         args.data.clone()
     };
+    let map = args.columns.column_map()?;
     for f in &files {
-        data.add_jsonl(f)?;
+        data.add_file(f, map.as_ref())?;
     }
     let heldout = if args.no_heldout {
         None
@@ -164,12 +175,24 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         )
         .expect("valid template"),
     );
-    let trained = params.fit(
+    let mut trained = params.fit(
         &data,
         heldout.as_ref().map(|(c, r)| (c, r.as_slice())),
         &Bar(bar.clone()),
     )?;
     bar.finish_and_clear();
+    let has_toxicity = trained
+        .model
+        .card
+        .heads
+        .iter()
+        .any(|h| h.name.as_str() == "toxicity");
+    if has_toxicity && args.bias.join("templates.tsv").exists() {
+        trained.report.bias = Some(
+            super::bias::check_dir(&trained.model, "toxicity", &args.bias)
+                .map_err(anyhow::Error::msg)?,
+        );
+    }
 
     std::fs::create_dir_all(&args.out)?;
     let model_path = args.out.join(format!("{}.vigie", args.name));

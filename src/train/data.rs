@@ -6,7 +6,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use crate::corpus::{read_jsonl_str, read_seed_dir, CorpusError, Record};
+use crate::corpus::{read_jsonl_str, read_labeled, read_seed_dir, ColumnMap, CorpusError, Record};
 use crate::model::SourceCard;
 
 /// Labeled records and where they came from.
@@ -45,16 +45,12 @@ fn display_name(path: &Path) -> String {
 impl TrainingData {
     /// Adds a canonical JSONL file.
     pub fn add_jsonl(&mut self, path: &Path) -> Result<(), CorpusError> {
-        let bytes = std::fs::read(path).map_err(|source| CorpusError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        let content = String::from_utf8(bytes.clone()).map_err(|e| CorpusError::Line {
-            path: path.to_owned(),
-            line: 0,
-            message: format!("not UTF-8: {e}"),
-        })?;
-        let records = read_jsonl_str(path, &content)?;
+        self.add_file(path, None)
+    }
+
+    /// Adds a canonical JSONL file, or a CSV/TSV file read through `map`.
+    pub fn add_file(&mut self, path: &Path, map: Option<&ColumnMap>) -> Result<(), CorpusError> {
+        let (records, bytes) = read_labeled(path, map)?;
         self.push(display_name(path), sha256_hex(&bytes), records)
             .map_err(|message| CorpusError::Line {
                 path: path.to_owned(),

@@ -6,6 +6,7 @@
 //! thresholds are read off the out-of-fold scores, and the head is refitted on all its
 //! labeled items. Everything is deterministic: same data and settings, same bytes.
 
+pub mod bias;
 pub mod cli;
 mod data;
 pub mod metrics;
@@ -194,34 +195,43 @@ fn cross_validate(
 ) -> Result<Vec<Vec<Vec<f64>>>, TrainError> {
     let n_classes = if task.k == 1 { 2 } else { task.k };
     let fold = assign_folds(p.seed, &task.ids, &task.classes, p.folds);
-    let jobs: Vec<(usize, usize)> = (0..p.alphas.len())
-        .flat_map(|a| (0..p.folds).map(move |f| (a, f)))
-        .collect();
-    let results: Vec<Result<FoldScores, TrainError>> = jobs
-        .par_iter()
-        .map(|&(a, f)| {
+    // Folds run in parallel; within a fold the alphas go from the strongest penalty to the
+    // weakest, each fit starting from the previous one's solution (a warm start).
+    let mut order: Vec<usize> = (0..p.alphas.len()).collect();
+    order.sort_by(|&a, &b| p.alphas[b].total_cmp(&p.alphas[a]));
+    let results: Vec<Result<Vec<FoldScores>, TrainError>> = (0..p.folds)
+        .into_par_iter()
+        .map(|f| {
             let train: Vec<usize> = (0..task.rows.len()).filter(|&i| fold[i] != f).collect();
             let test: Vec<usize> = (0..task.rows.len()).filter(|&i| fold[i] == f).collect();
             let xs = select_rows(x, &train.iter().map(|&i| task.rows[i]).collect::<Vec<_>>());
             let ys: Vec<usize> = train.iter().map(|&i| task.classes[i]).collect();
             let sw = class_weights(&ys, n_classes, p.class_weight);
-            let params = LogisticParams::default()
-                .alpha(p.alphas[a])
-                .max_iterations(p.max_iterations)
-                .gradient_tolerance(p.gradient_tolerance)
-                .check()?;
-            let fitted = logistic::fit(&params, &xs, &ys, task.k, sw.as_deref())?;
             let xt = select_rows(x, &test.iter().map(|&i| task.rows[i]).collect::<Vec<_>>());
-            let pred = fitted.predict(&xt);
-            progress.fit_done();
-            Ok((a, test.into_iter().zip(pred).collect()))
+            let mut previous: Option<logistic::Fitted> = None;
+            let mut out = Vec::with_capacity(order.len());
+            for &a in &order {
+                let params = LogisticParams::default()
+                    .alpha(p.alphas[a])
+                    .max_iterations(p.max_iterations)
+                    .gradient_tolerance(p.gradient_tolerance)
+                    .check()?;
+                let fitted =
+                    logistic::fit_from(&params, &xs, &ys, task.k, sw.as_deref(), previous.as_ref())?;
+                let pred = fitted.predict(&xt);
+                progress.fit_done();
+                out.push((a, test.iter().copied().zip(pred).collect()));
+                previous = Some(fitted);
+            }
+            Ok(out)
         })
         .collect();
     let mut scores = vec![vec![Vec::new(); task.rows.len()]; p.alphas.len()];
     for r in results {
-        let (a, preds) = r?;
-        for (i, s) in preds {
-            scores[a][i] = s;
+        for (a, preds) in r? {
+            for (i, s) in preds {
+                scores[a][i] = s;
+            }
         }
     }
     Ok(scores)

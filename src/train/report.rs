@@ -21,6 +21,9 @@ pub struct Report {
     pub card: ModelCard,
     /// `head → {"positive": [...], "negative": [...]}`; `stance:<target> → {class: [...]}`.
     pub top_ngrams: BTreeMap<String, BTreeMap<String, Vec<NgramWeight>>>,
+    /// The unintended-bias check of the toxicity head, when the templates were given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bias: Option<super::bias::BiasReport>,
 }
 
 const TOP: usize = 15;
@@ -71,6 +74,7 @@ impl Report {
         Report {
             card: model.card.clone(),
             top_ngrams,
+            bias: None,
         }
     }
 
@@ -181,6 +185,13 @@ impl Report {
                     .collect();
                 let _ = writeln!(md, "- **{head} / {class}**: {}", list.join(", "));
             }
+        }
+        if let Some(b) = &self.bias {
+            let _ = writeln!(
+                md,
+                "\n## Unintended bias\n\nNeutral and hostile template sentences over identity terms (`training/bias/`, never trained on). FPR: share of a term's neutral sentences flagged; FNR: share of its hostile ones missed; FPED: Σ over terms of |FPR − FPR of all identity terms|. The 15 terms with the highest FPR:\n\n{}",
+                b.to_markdown(15)
+            );
         }
         md
     }
