@@ -45,7 +45,11 @@ async fn send(state: &Arc<App>, req: Request<Body>) -> (StatusCode, axum::http::
     let status = resp.status();
     let headers = resp.headers().clone();
     let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    (status, headers, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    (
+        status,
+        headers,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 fn post(uri: &str, key: Option<&str>, body: Value) -> Request<Body> {
@@ -82,7 +86,11 @@ async fn each_key_gets_its_own_budget_then_429_with_retry_after() {
     let (st, headers, body) = send(&s, submit(KEY_A, 3)).await;
     assert_eq!(st, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(body["error"]["code"], "rate_limited", "{body}");
-    let retry: u64 = headers[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
+    let retry: u64 = headers[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     // One token comes back every 2 s.
     assert!((1..=2).contains(&retry), "Retry-After {retry}");
     // The refused submission stored nothing.
@@ -205,7 +213,11 @@ async fn logged_session(redact: bool) -> String {
     assert_eq!(st, StatusCode::OK);
     let (st, _, _) = send(
         &s,
-        post("/v1/comments", Some(KEY_A), json!({"text": secret_text, "oops": 1})),
+        post(
+            "/v1/comments",
+            Some(KEY_A),
+            json!({"text": secret_text, "oops": 1}),
+        ),
     )
     .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
@@ -227,5 +239,8 @@ async fn keys_never_reach_the_logs_and_redact_logs_keeps_text_out() {
     let redacted = logged_session(true).await;
     assert!(redacted.contains("comment stored"), "{redacted}");
     assert!(redacted.contains("log-1"), "{redacted}");
-    assert!(!redacted.contains("Zorglub") && !redacted.contains("nuls"), "{redacted}");
+    assert!(
+        !redacted.contains("Zorglub") && !redacted.contains("nuls"),
+        "{redacted}"
+    );
 }

@@ -515,7 +515,16 @@ def environment(root: Path, py: str) -> dict:
         "numpy": sk[1] if len(sk) > 1 else "?",
         "scipy": sk[2] if len(sk) > 2 else "?",
         "vigie_commit": commit + (" (+ uncommitted changes in the work tree)" if dirty else ""),
+        "vigie_train_binary_built": _mtime(root / "target" / "release" / "train"),
     }
+
+
+def _mtime(path: Path) -> str | None:
+    try:
+        return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).strftime(
+            "%Y-%m-%d %H:%M UTC")
+    except OSError:
+        return None
 
 
 def fmt(v, spec=".3f", missing="—"):
@@ -532,7 +541,8 @@ def render(env: dict, results: dict, args) -> str:
     L.append(f"- date: {env['date']}")
     L.append(f"- machine: `nproc` = {env['nproc']}, CPU: {env['cpu']}")
     L.append(f"- versions: Python {env['python']}, scikit-learn {env['scikit_learn']} "
-             f"(numpy {env['numpy']}, scipy {env['scipy']}), Vigie commit {env['vigie_commit']}")
+             f"(numpy {env['numpy']}, scipy {env['scipy']}), Vigie commit {env['vigie_commit']}, "
+             f"binaries built {env.get('vigie_train_binary_built')}")
     L.append(f"- scikit-learn solver: `{args.solver}`, class_weight: `{args.sklearn_class_weight}`; "
              f"Vigie: `--class-weight balanced`")
     L.append("- split: test iff int(sha256(f\"{corpus}:{id}\").hexdigest()[:8], 16) % 5 == 0\n")

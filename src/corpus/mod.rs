@@ -7,5 +7,5 @@ mod seeds;
 mod tabular;
 
 pub use records::{read_jsonl, read_jsonl_str, CorpusError, Labels, Record};
-pub use tabular::{is_tabular, read_labeled, read_table_str, ColumnMap};
 pub use seeds::{parse_seed, read_seed_dir, SeedComment, SeedDocument, SeedItem, SeedParagraph};
+pub use tabular::{is_tabular, read_labeled, read_table_str, ColumnMap};

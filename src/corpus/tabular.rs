@@ -120,7 +120,11 @@ fn binary(v: &str) -> Result<Option<u8>, String> {
 /// Reads a CSV (or, by extension, TSV) file held in memory; `path` names the source in
 /// errors and in generated ids. Rows with an empty text are errors, empty label cells are
 /// "not labeled".
-pub fn read_table_str(path: &Path, content: &str, map: &ColumnMap) -> Result<Vec<Record>, CorpusError> {
+pub fn read_table_str(
+    path: &Path,
+    content: &str,
+    map: &ColumnMap,
+) -> Result<Vec<Record>, CorpusError> {
     let delimiter = if path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("tsv"))
@@ -138,15 +142,18 @@ pub fn read_table_str(path: &Path, content: &str, map: &ColumnMap) -> Result<Vec
         .delimiter(delimiter)
         .flexible(false)
         .from_reader(content.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| err(1, e.to_string()))?
-        .clone();
+    let headers = reader.headers().map_err(|e| err(1, e.to_string()))?.clone();
     let column = |name: &str| {
-        headers.iter().position(|h| h.trim() == name).ok_or_else(|| {
-            let have: Vec<&str> = headers.iter().collect();
-            err(1, format!("no column {name:?} (columns: {})", have.join(", ")))
-        })
+        headers
+            .iter()
+            .position(|h| h.trim() == name)
+            .ok_or_else(|| {
+                let have: Vec<&str> = headers.iter().collect();
+                err(
+                    1,
+                    format!("no column {name:?} (columns: {})", have.join(", ")),
+                )
+            })
     };
     let text_col = column(&map.text)?;
     let id_col = map.id.as_deref().map(column).transpose()?;
@@ -201,12 +208,15 @@ pub fn read_table_str(path: &Path, content: &str, map: &ColumnMap) -> Result<Vec
             _ => None,
         };
         if labels.stance.is_some() && target.is_none() {
-            return Err(err(line, "a stance label needs a target (--target-col)".into()));
+            return Err(err(
+                line,
+                "a stance label needs a target (--target-col)".into(),
+            ));
         }
         let lang = match lang_col.map(cell).map(str::trim) {
-            Some(code) if !code.is_empty() => Some(
-                Lang::parse(code).ok_or_else(|| err(line, format!("unknown lang {code:?}")))?,
-            ),
+            Some(code) if !code.is_empty() => {
+                Some(Lang::parse(code).ok_or_else(|| err(line, format!("unknown lang {code:?}")))?)
+            }
             _ => None,
         };
         out.push(Record {

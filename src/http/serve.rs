@@ -111,7 +111,9 @@ impl ServeArgs {
             request_timeout: std::time::Duration::try_from_secs_f64(self.request_timeout_secs)
                 .ok()
                 .filter(|d| !d.is_zero())
-                .ok_or_else(|| anyhow::anyhow!("--request-timeout-secs must be a positive number of seconds"))?,
+                .ok_or_else(|| {
+                    anyhow::anyhow!("--request-timeout-secs must be a positive number of seconds")
+                })?,
         };
         if !(self.rate_limit >= 0.0 && self.rate_burst >= 0.0) {
             anyhow::bail!("--rate-limit and --rate-burst must be zero or positive");

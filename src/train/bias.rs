@@ -125,11 +125,7 @@ fn capitalised(s: &str) -> String {
 /// Fills `template` with `id`'s forms; `None` when it needs a form the term lacks.
 pub fn fill(template: &str, id: &Identity) -> Option<String> {
     let mut out = template.to_owned();
-    for (key, form) in [
-        ("{sg_m}", &id.sg_m),
-        ("{sg_f}", &id.sg_f),
-        ("{pl}", &id.pl),
-    ] {
+    for (key, form) in [("{sg_m}", &id.sg_m), ("{sg_f}", &id.sg_f), ("{pl}", &id.pl)] {
         if out.contains(key) {
             out = out.replace(key, form.as_deref()?);
         }
@@ -233,7 +229,11 @@ pub fn check(
         }
         terms.push(TermRates {
             lang: id.lang.code(),
-            term: id.pl.clone().or(id.sg_m.clone()).unwrap_or(id.group.clone()),
+            term: id
+                .pl
+                .clone()
+                .or(id.sg_m.clone())
+                .unwrap_or(id.group.clone()),
             category: id.category.clone(),
             neutral: n,
             fpr: ratio(fp, n),
@@ -323,7 +323,11 @@ impl BiasReport {
             );
         }
         let mut terms: Vec<&TermRates> = self.terms.iter().filter(|t| t.neutral > 0).collect();
-        terms.sort_by(|a, b| b.fpr.total_cmp(&a.fpr).then(b.neutral_mean.total_cmp(&a.neutral_mean)));
+        terms.sort_by(|a, b| {
+            b.fpr
+                .total_cmp(&a.fpr)
+                .then(b.neutral_mean.total_cmp(&a.neutral_mean))
+        });
         s += "\n| lang | term | category | neutral | FPR | mean score | hostile | FNR |\n|---|---|---|---|---|---|---|---|\n";
         for t in terms.into_iter().take(top) {
             s += &format!(
@@ -377,7 +381,11 @@ mod tests {
         // The English template is not filled with French terms; sg_m-less terms skip it.
         assert_eq!(
             p.iter().map(|p| p.text.as_str()).collect::<Vec<_>>(),
-            ["Je suis musulman.", "Les musulmans dehors.", "Les femmes dehors."]
+            [
+                "Je suis musulman.",
+                "Les musulmans dehors.",
+                "Les femmes dehors."
+            ]
         );
     }
 
@@ -388,7 +396,10 @@ mod tests {
         let ts = read_templates(&dir.join("templates.tsv")).unwrap();
         assert!(ids.iter().any(|i| i.category == "control"));
         let p = probes(&ids, &ts);
-        assert!(p.iter().all(|p| !p.text.contains('{')), "unfilled placeholder");
+        assert!(
+            p.iter().all(|p| !p.text.contains('{')),
+            "unfilled placeholder"
+        );
         for l in [Lang::Fr, Lang::En] {
             for hostile in [false, true] {
                 assert!(

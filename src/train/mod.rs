@@ -216,8 +216,14 @@ fn cross_validate(
                     .max_iterations(p.max_iterations)
                     .gradient_tolerance(p.gradient_tolerance)
                     .check()?;
-                let fitted =
-                    logistic::fit_from(&params, &xs, &ys, task.k, sw.as_deref(), previous.as_ref())?;
+                let fitted = logistic::fit_from(
+                    &params,
+                    &xs,
+                    &ys,
+                    task.k,
+                    sw.as_deref(),
+                    previous.as_ref(),
+                )?;
                 let pred = fitted.predict(&xt);
                 progress.fit_done();
                 out.push((a, test.iter().copied().zip(pred).collect()));
