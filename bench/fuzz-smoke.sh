@@ -38,11 +38,13 @@ failed=()
 for t in $targets; do
   echo "== run $t for ${seconds}s"
   log=$(mktemp)
+  extra=()
+  [[ -f fuzz/$t.dict ]] && extra+=(-dict="fuzz/$t.dict")
   rc=0
-  cargo fuzz run -s "$sanitizer" "$t" -- \
+  cargo fuzz run -s "$sanitizer" "$t" -- "${extra[@]}" \
     -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=30 -print_final_stats=1 \
     >"$log" 2>&1 || rc=$?
-  grep -E '^(#[0-9]+ +(INITED|DONE)|Done [0-9]+ runs|stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb))' "$log" || true
+  grep -E '^(#[0-9]+[[:space:]]+(INITED|DONE)|Done [0-9]+ runs|stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb))' "$log" || true
   if ((rc != 0)); then
     echo "!! $t failed (exit $rc); the end of its log:"
     tail -n 60 "$log"
