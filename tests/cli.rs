@@ -102,8 +102,11 @@ fn eval_reports_every_head_and_stance() {
     // The held-out metrics in the model card are these very numbers.
     let card = &common::default_model().card;
     let tox = card.head("toxicity").unwrap().heldout.as_ref().unwrap();
-    assert_eq!(
-        v["heads"]["toxicity"]["roc_auc"].as_f64().unwrap(),
+    // serde_json's default float parsing may be one unit in the last place off.
+    let printed = v["heads"]["toxicity"]["roc_auc"].as_f64().unwrap();
+    assert!(
+        (printed - tox.roc_auc).abs() < 1e-12,
+        "{printed} vs {}",
         tox.roc_auc
     );
 

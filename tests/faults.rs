@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::TempDir;
 use serde_json::{json, Value};
 
 const SERVE: &str = env!("CARGO_BIN_EXE_serve");
@@ -36,27 +37,6 @@ const TEXTS: [&str; 8] = [
     "Très bon résumé 👍 — l’été dernier à Besançon, même chose.",
     "Ce gouvernement est une honte, des incapables",
 ];
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("vigie-faults-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn arg(&self) -> &str {
-        self.0.to_str().expect("temp dir path is UTF-8")
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// One of the crate's binaries, run from the crate root, with no configuration inherited
 /// from the environment.
@@ -546,7 +526,7 @@ fn check_consistent(c: &Value, history: &[Value]) -> Result<(), String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_burst_loses_no_acknowledged_write() {
     let _serial = SERIAL.lock().await;
-    let dir = TempDir::new("sigkill");
+    let dir = TempDir::new("faults-sigkill");
     let db = ["--data-dir", dir.arg()];
     let scorer = create_key(&db, "site", "scorer");
     let mods: Vec<(String, String)> = (0..4)
@@ -903,7 +883,7 @@ fn new_request_refused(addr: SocketAddr) -> bool {
 #[test]
 fn sigterm_finishes_the_request_in_flight_refuses_new_ones_and_exits_0() {
     let _serial = SERIAL.blocking_lock();
-    let dir = TempDir::new("sigterm");
+    let dir = TempDir::new("faults-sigterm");
     let mut server = Server::start(&["--data-dir", dir.arg()]);
     let addr = server.addr;
 
@@ -979,7 +959,7 @@ fn sigterm_finishes_the_request_in_flight_refuses_new_ones_and_exits_0() {
 #[test]
 fn sigterm_with_a_request_that_never_finishes_exits_after_the_grace_period() {
     let _serial = SERIAL.blocking_lock();
-    let dir = TempDir::new("grace");
+    let dir = TempDir::new("faults-grace");
     let mut server = Server::start(&["--data-dir", dir.arg(), "--shutdown-grace-secs", "2"]);
     let body = json!({"text": "Un commentaire qui n'arrivera jamais en entier"})
         .to_string()
@@ -1187,7 +1167,7 @@ async fn postgres_outage_gets_quick_503s_and_the_service_recovers_by_itself() {
     let db = ["--database-url", url.as_str()];
     let scorer = create_key(&db, "site", "scorer");
     let moderator = create_key(&db, "mod", "moderator");
-    let dir = TempDir::new("pg-serve");
+    let dir = TempDir::new("faults-pg-serve");
     let server = Server::start(&["--database-url", &url, "--data-dir", dir.arg()]);
     let base = server.base();
     let client = client();
@@ -1311,7 +1291,7 @@ mod reload {
     use vigie::policy::Policy;
     use vigie::store::{hash_key, SqliteStore, Store};
 
-    use super::{common, TempDir};
+    use super::common::{self, TempDir};
 
     const ADMIN: &str = "vg_faults_admin";
 
@@ -1366,13 +1346,13 @@ mod reload {
 
     #[tokio::test]
     async fn damaged_model_files_are_refused_and_the_old_model_keeps_serving() {
-        let dir = TempDir::new("reload");
+        let dir = TempDir::new("faults-reload");
         let store = SqliteStore::in_memory().await.unwrap();
         store
             .create_key("ops", &hash_key(ADMIN), Role::Admin, 0)
             .await
             .unwrap();
-        let path = dir.0.join("site.vigie");
+        let path = dir.path().join("site.vigie");
         let good = std::fs::read(common::path("models/default.vigie")).unwrap();
         let mut state = App::new(
             common::default_model().clone(),

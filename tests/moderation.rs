@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
+use common::TempDir;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -25,22 +26,14 @@ const ADMIN: &str = "vg_test_admin";
 const HOLD_ALL: &str = "[heads.toxicity]\nflag = 0.4\nreject = 1.0\n[heads.insult]\nflag = 0.4\nreject = 1.0\n\
 [heads.threat]\nflag = 0.5\nreject = 1.0\n[heads.identity_attack]\nflag = 0.5\nreject = 1.0\n[heads.profanity]\nflag = 0.5\nreject = 1.0\n";
 
-struct TempDir(std::path::PathBuf);
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 struct Svc {
     state: Arc<App>,
     _dir: TempDir,
 }
 
 async fn service(name: &str, policy: &str, score_requires_key: bool) -> Svc {
-    let dir = std::env::temp_dir().join(format!("vigie-mod-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let temp = TempDir::new(&format!("mod-{name}"));
+    let dir = temp.path();
     let store = SqliteStore::open(&dir.join("vigie.db")).await.unwrap();
     for (name, key, role) in [
         ("scorer", SCORER, Role::Scorer),
@@ -67,7 +60,7 @@ async fn service(name: &str, policy: &str, score_requires_key: bool) -> Svc {
     state.coral_secrets = vec!["coral_test_secret".into()];
     Svc {
         state: Arc::new(state),
-        _dir: TempDir(dir),
+        _dir: temp,
     }
 }
 

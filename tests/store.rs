@@ -3,9 +3,12 @@
 //! in a schema of its own. Without a reachable PostgreSQL the PostgreSQL tests say they were
 //! skipped and why, and pass, unless `VIGIE_REQUIRE_POSTGRES` is set (as `.ci/run` does).
 
+mod common;
+
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
+use common::TempDir;
 use serde_json::json;
 use vigie::domain::{CommentId, CommentStatus, Decision, ModeratorAction, Role, Stance};
 use vigie::store::{
@@ -19,22 +22,13 @@ struct Db {
     _dir: Option<TempDir>,
 }
 
-struct TempDir(std::path::PathBuf);
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 async fn sqlite(name: &str) -> Option<Db> {
-    let dir = std::env::temp_dir().join(format!("vigie-store-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let store = SqliteStore::open(&dir.join("t.db")).await.unwrap();
+    let dir = TempDir::new(&format!("store-{name}"));
+    let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
     Some(Db {
         store: Arc::new(store),
         cleanup: None,
-        _dir: Some(TempDir(dir)),
+        _dir: Some(dir),
     })
 }
 

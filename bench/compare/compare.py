@@ -101,6 +101,11 @@ def is_test(corpus: str, row_id: str) -> bool:
     return int(h[:8], 16) % 5 == 0
 
 
+def single_texts(test: list) -> list:
+    """The SINGLE_CAP items timed one at a time: the test split in order, cycled."""
+    return [test[j % len(test)] for j in range(SINGLE_CAP)] if test else []
+
+
 def write_split(corpus: str, rows, cdir: Path) -> dict:
     train = [r for r in rows if not is_test(corpus, r[0])]
     test = [r for r in rows if is_test(corpus, r[0])]
@@ -114,9 +119,11 @@ def write_split(corpus: str, rows, cdir: Path) -> dict:
     with open(cdir / "test.jsonl", "w", encoding="utf-8") as fh:
         for i, t, _ in test:
             fh.write(json.dumps({"id": i, "text": t}, ensure_ascii=False) + "\n")
-    # The same texts the scikit-learn side times one by one.
+    # The same texts the scikit-learn side times one by one: the test texts in order, cycled
+    # to SINGLE_CAP when the test split is smaller (a few hundred comments take Vigie a few
+    # milliseconds, too short a run to time).
     with open(cdir / "single.jsonl", "w", encoding="utf-8") as fh:
-        for i, t, _ in test[:SINGLE_CAP]:
+        for i, t, _ in single_texts(test):
             fh.write(json.dumps({"id": i, "text": t}, ensure_ascii=False) + "\n")
     # Canonical labeled JSONL, for a Vigie without the CSV flags.
     for fname, part in (("train.labeled.jsonl", train), ("test.labeled.jsonl", test)):
@@ -308,7 +315,7 @@ def sklearn_child(argv: list[str]) -> None:
     auc = float(roc_auc_score(y_test, proba))
     macro_f1 = float(f1_score(y_test, pred, average="macro"))
 
-    single = x_test[:SINGLE_CAP]
+    single = [t for t, in single_texts([(t,) for t in x_test])]
     pipeline.predict_proba([single[0]])  # warm-up, not timed
     t0 = time.perf_counter()
     for t in single:
@@ -590,10 +597,10 @@ def render(env: dict, results: dict, args) -> str:
              "(fit, eval, throughput) in its child, and in brackets the peak of the summed PSS "
              "of its process tree (joblib workers included, shared pages counted once); for "
              "Vigie the largest of its `train`, `eval` and `score` processes. Single-comment: "
-             f"the first {SINGLE_CAP:,} test texts at most, one at a time on one thread "
+             f"{SINGLE_CAP:,} test texts (the test split in order, cycled when smaller), one at a time on one thread "
              "(sklearn: `predict_proba([text])`, Vigie: `score --threads 1 --chunk 1`). "
              "macro-F1: sklearn at its 0.5 decision, Vigie at its own flag threshold (best "
-             "cross-validated F1).")
+             "cross-validated macro-F1).")
     loads = [f"{n}: " + ", ".join(f"{k} {v:.1f}" for k, v in r.get("load_1min_before", {}).items())
              for n, r in results.items()]
     L.append("")

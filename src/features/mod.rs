@@ -13,5 +13,5 @@
 mod ngrams;
 mod vectorizer;
 
-pub use ngrams::{for_each_ngram, NgramKind};
+pub use ngrams::{for_each_ngram, for_each_ngram_pruned, NgramKind};
 pub use vectorizer::{SparseRow, Vectorizer, VectorizerParams};

@@ -18,6 +18,33 @@ pub fn for_each_ngram(
     chars: (usize, usize),
     mut f: impl FnMut(NgramKind, &str, (usize, usize)),
 ) {
+    walk(text, words, chars, false, |k, g, span| {
+        f(k, g, span);
+        true
+    });
+}
+
+/// As [`for_each_ngram`], but character n-grams go by start position, shortest first, and
+/// when `f` returns `false` for one, the longer ones from the same start are skipped: they
+/// extend it, so a vocabulary that lacks it lacks them too (when it is prefix-closed, as
+/// document-frequency cuts make it). The order of the calls differs from
+/// [`for_each_ngram`]'s; the set of known n-grams found is the same.
+pub fn for_each_ngram_pruned(
+    text: &str,
+    words: (usize, usize),
+    chars: (usize, usize),
+    f: impl FnMut(NgramKind, &str, (usize, usize)) -> bool,
+) {
+    walk(text, words, chars, true, f);
+}
+
+fn walk(
+    text: &str,
+    words: (usize, usize),
+    chars: (usize, usize),
+    prune: bool,
+    mut f: impl FnMut(NgramKind, &str, (usize, usize)) -> bool,
+) {
     let mut bigram = String::new();
     let mut padded = String::new();
     let mut bounds: Vec<usize> = Vec::new();
@@ -57,19 +84,30 @@ pub fn for_each_ngram(
             bounds.extend(padded.char_indices().map(|(i, _)| i));
             bounds.push(padded.len());
             let plen = bounds.len() - 1; // chars in padded = wlen + 2
-            for n in chars.0.max(1)..=chars.1 {
-                if n > plen {
-                    break;
+                                         // Padded char k is word char k - 1; clip the padding off the span.
+            let mut gram = |k: usize, n: usize| {
+                let s = cs + k.saturating_sub(1);
+                let e = cs + (k + n - 1).min(wlen);
+                f(
+                    NgramKind::Char,
+                    &padded[bounds[k]..bounds[k + n]],
+                    (s, e.max(s + 1)),
+                )
+            };
+            let lengths = chars.0.max(1)..=chars.1.min(plen);
+            if prune {
+                for k in 0..plen {
+                    for n in lengths.clone() {
+                        if k + n > plen || !gram(k, n) {
+                            break;
+                        }
+                    }
                 }
-                for k in 0..=plen - n {
-                    // Padded char k is word char k - 1; clip the padding off the span.
-                    let s = cs + k.saturating_sub(1);
-                    let e = cs + (k + n - 1).min(wlen);
-                    f(
-                        NgramKind::Char,
-                        &padded[bounds[k]..bounds[k + n]],
-                        (s, e.max(s + 1)),
-                    );
+            } else {
+                for n in lengths {
+                    for k in 0..=plen - n {
+                        gram(k, n);
+                    }
                 }
             }
         }
@@ -126,6 +164,32 @@ mod tests {
         let g = collect("é", (0, 0), (2, 5));
         let grams: Vec<_> = g.iter().map(|(_, s, _)| s.as_str()).collect();
         assert_eq!(grams, [" é", "é ", " é "]);
+    }
+
+    #[test]
+    fn pruning_skips_the_extensions_of_unknown_grams() {
+        let all = collect("abcd efg", (1, 2), (2, 5));
+        let mut seen = Vec::new();
+        for_each_ngram_pruned("abcd efg", (1, 2), (2, 5), |k, g, s| {
+            seen.push((k, g.to_owned(), s));
+            true
+        });
+        let (mut a, mut b) = (all.clone(), seen);
+        a.sort();
+        b.sort();
+        assert_eq!(a, b, "nothing pruned: the same n-grams");
+        // Unknown: every gram containing "c"; its extensions are never offered.
+        let mut offered = Vec::new();
+        for_each_ngram_pruned("abcd", (0, 0), (2, 5), |_, g, _| {
+            offered.push(g.to_owned());
+            !g.contains('c')
+        });
+        assert!(offered.contains(&" ab".to_owned()) && offered.contains(&"bc".to_owned()));
+        assert!(
+            !offered.iter().any(|g| g.starts_with("bc") && g.len() > 2),
+            "{offered:?}"
+        );
+        assert!(!offered.contains(&" abcd".to_owned()) && offered.contains(&"d ".to_owned()));
     }
 
     #[test]

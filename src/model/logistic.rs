@@ -11,6 +11,7 @@ use std::sync::Mutex;
 use argmin::core::{CostFunction, Executor, Gradient, State};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::quasinewton::LBFGS;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sprs::CsMatI;
 
@@ -180,6 +181,10 @@ fn softplus(x: f64) -> f64 {
     }
 }
 
+/// Rows per parallel chunk of a cost/gradient pass: large enough that the per-chunk
+/// gradient buffer (one value a parameter) costs little next to the rows' work.
+const ROWS_PER_CHUNK: usize = 4096;
+
 /// The last point evaluated: parameters, cost, gradient.
 type Evaluated = (Vec<f64>, f64, Vec<f64>);
 
@@ -209,6 +214,42 @@ impl Problem<'_> {
     }
 
     fn compute(&self, p: &[f64]) -> (f64, Vec<f64>) {
+        let n = self.y.len();
+        // Rows are cut into a number of chunks that depends on `n` only, never on the
+        // thread count, and the partial sums are added in chunk order: the same data gives
+        // the same bits on any machine.
+        let chunks = n.div_ceil(ROWS_PER_CHUNK).max(1);
+        let (mut cost, mut grad) = if chunks == 1 {
+            self.partial(p, 0..n)
+        } else {
+            let size = n.div_ceil(chunks);
+            let parts: Vec<(f64, Vec<f64>)> = (0..chunks)
+                .into_par_iter()
+                .map(|c| self.partial(p, c * size..((c + 1) * size).min(n)))
+                .collect();
+            let mut it = parts.into_iter();
+            let (mut cost, mut grad) = it.next().expect("at least one chunk");
+            for (c, g) in it {
+                cost += c;
+                grad.iter_mut().zip(&g).for_each(|(a, b)| *a += b);
+            }
+            (cost, grad)
+        };
+        let w = &p[..self.x.cols() * self.k];
+        let mut reg = 0.0;
+        for (g, wi) in grad.iter_mut().zip(w) {
+            *g += self.alpha * wi;
+            reg += wi * wi;
+        }
+        cost += 0.5 * self.alpha * reg;
+        (cost, grad)
+    }
+
+    /// Data term of the cost and its gradient over the rows `rows`.
+    fn partial(&self, p: &[f64], rows: std::ops::Range<usize>) -> (f64, Vec<f64>) {
+        if self.k == 1 {
+            return self.partial_binary(p, rows);
+        }
         let k = self.k;
         let d = self.x.cols();
         let (w, b) = p.split_at(d * k);
@@ -218,7 +259,9 @@ impl Problem<'_> {
         let mut grad = vec![0.0; p.len()];
         let mut cost = 0.0;
         let mut z = vec![0.0; k];
-        for (i, &yi) in self.y.iter().enumerate() {
+        let mut r = vec![0.0; k];
+        for i in rows {
+            let yi = self.y[i];
             let row = ip[i]..ip[i + 1];
             z.copy_from_slice(b);
             for t in row.clone() {
@@ -229,21 +272,12 @@ impl Problem<'_> {
             }
             let s = self.sw.map_or(1.0, |sw| sw[i]);
             // r[j] = d loss_i / d z_j
-            let mut r = [0.0f64; 8];
-            let r = if k == 1 {
-                let sign = if yi == 1 { 1.0 } else { -1.0 };
-                cost += s * softplus(-sign * z[0]);
-                r[0] = -sign * sigmoid(-sign * z[0]) * s;
-                &r[..1]
-            } else {
-                let m = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-                let lse = m + z.iter().map(|v| (v - m).exp()).sum::<f64>().ln();
-                cost += s * (lse - z[yi]);
-                for j in 0..k {
-                    r[j] = s * ((z[j] - lse).exp() - f64::from(u8::from(j == yi)));
-                }
-                &r[..k]
-            };
+            let m = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            let lse = m + z.iter().map(|v| (v - m).exp()).sum::<f64>().ln();
+            cost += s * (lse - z[yi]);
+            for j in 0..k {
+                r[j] = s * ((z[j] - lse).exp() - f64::from(u8::from(j == yi)));
+            }
             for t in row {
                 let (f, v) = (ind[t] as usize, val[t] as f64);
                 for j in 0..k {
@@ -254,12 +288,38 @@ impl Problem<'_> {
                 grad[d * k + j] += r[j];
             }
         }
-        let mut reg = 0.0;
-        for (g, wi) in grad.iter_mut().zip(w) {
-            *g += self.alpha * wi;
-            reg += wi * wi;
+        (cost, grad)
+    }
+
+    /// [`Self::partial`] for one output: the hot loop of every toxicity head, kept free of
+    /// the per-class inner loops.
+    fn partial_binary(&self, p: &[f64], rows: std::ops::Range<usize>) -> (f64, Vec<f64>) {
+        let d = self.x.cols();
+        let (w, b) = (&p[..d], p[d]);
+        let ip = self.x.indptr();
+        let ip = ip.raw_storage();
+        let (ind, val) = (self.x.indices(), self.x.data());
+        let mut grad = vec![0.0; p.len()];
+        let mut cost = 0.0;
+        let mut db = 0.0;
+        for i in rows {
+            let (ri, rv) = (&ind[ip[i]..ip[i + 1]], &val[ip[i]..ip[i + 1]]);
+            let mut z = b;
+            for (&f, &v) in ri.iter().zip(rv) {
+                z += v as f64 * w[f as usize];
+            }
+            let s = self.sw.map_or(1.0, |sw| sw[i]);
+            let sign = if self.y[i] == 1 { 1.0 } else { -1.0 };
+            cost += s * softplus(-sign * z);
+            // d loss_i / d z
+            let r = -sign * sigmoid(-sign * z) * s;
+            for (&f, &v) in ri.iter().zip(rv) {
+                grad[f as usize] += v as f64 * r;
+            }
+            db += r;
         }
-        (cost + 0.5 * self.alpha * reg, grad)
+        grad[d] = db;
+        (cost, grad)
     }
 }
 
@@ -306,7 +366,6 @@ pub fn fit_from(
         return Err(FitError::Shape(x.rows(), y.len()));
     }
     let n_classes = if k == 1 { 2 } else { k };
-    assert!(n_classes <= 8, "at most 8 classes");
     let mut counts = vec![0usize; n_classes];
     for &c in y {
         if c >= n_classes {

@@ -70,6 +70,9 @@ pub struct TrainArgs {
     pub default_target: Option<String>,
     #[arg(long, default_value_t = 200)]
     pub max_iterations: u64,
+    /// Stop a fit when the gradient of the mean loss has an L2 norm below this.
+    #[arg(long, default_value_t = 1e-4)]
+    pub gradient_tolerance: f64,
     /// Identity terms and templates for the unintended-bias check in the report (skipped
     /// when the folder does not exist).
     #[arg(long, default_value = "training/bias")]
@@ -117,6 +120,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         alphas: args.alphas.clone(),
         class_weight: args.class_weight,
         max_iterations: args.max_iterations,
+        gradient_tolerance: args.gradient_tolerance,
         seed: args.seed,
         default_target: args
             .default_target

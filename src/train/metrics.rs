@@ -112,6 +112,41 @@ pub fn best_f1_threshold(scores: &[f64], labels: &[bool]) -> f64 {
     best.1
 }
 
+/// Macro-F1 (mean of the F1 of both classes) when predicting `score >= threshold`.
+pub fn macro_f1(scores: &[f64], labels: &[bool], threshold: f64) -> f64 {
+    let (mut tp, mut fp, mut fn_, mut tn) = (0usize, 0usize, 0usize, 0usize);
+    for (&s, &l) in scores.iter().zip(labels) {
+        match (s >= threshold, l) {
+            (true, true) => tp += 1,
+            (true, false) => fp += 1,
+            (false, true) => fn_ += 1,
+            (false, false) => tn += 1,
+        }
+    }
+    let class_f1 = |hit: usize, wrong_in: usize, missed: usize| {
+        if hit == 0 {
+            0.0
+        } else {
+            2.0 * hit as f64 / (2 * hit + wrong_in + missed) as f64
+        }
+    };
+    (class_f1(tp, fp, fn_) + class_f1(tn, fn_, fp)) / 2.0
+}
+
+/// The grid threshold with the best macro-F1 (ties: the higher threshold). Unlike the
+/// positive class's F1, it does not drift to "flag everything" when positives are the
+/// majority (as in corpora collected for hostility).
+pub fn best_macro_f1_threshold(scores: &[f64], labels: &[bool]) -> f64 {
+    let mut best = (f64::NEG_INFINITY, 0.5);
+    for t in threshold_grid() {
+        let f = macro_f1(scores, labels, t);
+        if f >= best.0 {
+            best = (f, t);
+        }
+    }
+    best.1
+}
+
 /// The lowest grid threshold at or above `from` whose precision reaches `precision` with
 /// at least three predicted positives; 0.99 when there is none.
 pub fn precision_threshold(scores: &[f64], labels: &[bool], from: f64, precision: f64) -> f64 {
@@ -251,6 +286,13 @@ mod tests {
         assert_eq!(m.positives, 3);
         // Negative class: one true negative predicted, one false negative → P 0.5, R 1.
         assert!((m.macro_f1 - (0.8 + 2.0 / 3.0) / 2.0).abs() < 1e-12);
+        assert!((macro_f1(&s, &l, 0.5) - m.macro_f1).abs() < 1e-12);
+        // Positives the majority: F1 of the positive class prefers flagging everything,
+        // macro-F1 keeps the clear negative out.
+        let s = [0.9, 0.8, 0.7, 0.6, 0.4, 0.3, 0.2];
+        let l = [true, true, true, false, true, false, true];
+        assert_eq!(best_f1_threshold(&s, &l), 0.2);
+        assert_eq!(best_macro_f1_threshold(&s, &l), 0.7);
         assert!((m.brier - (0.01 + 0.04 + 0.09 + 0.64) / 4.0).abs() < 1e-12);
     }
 
