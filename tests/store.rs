@@ -577,6 +577,54 @@ async fn concurrent_submissions_and_decisions(db: Db) {
     db.done().await;
 }
 
+/// Many submissions at once (SQLite commits them in groups): a reused id with the same text
+/// or another, and fresh ids, all in flight together.
+async fn simultaneous_submissions_with_reused_ids(db: Db) {
+    let s = db.store.clone();
+    let tasks: Vec<_> = (0..60)
+        .map(|i| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                let (id, text) = match i % 3 {
+                    0 => ("dup".to_owned(), "texte A".to_owned()),
+                    1 => ("dup".to_owned(), "texte B".to_owned()),
+                    _ => (format!("fresh-{i}"), format!("texte {i}")),
+                };
+                let out = s.submit(comment(&id, &text, 0.7, Decision::Flag)).await;
+                (id, text, out)
+            })
+        })
+        .collect();
+    let mut outs = Vec::new();
+    for t in tasks {
+        outs.push(t.await.unwrap());
+    }
+    let (stored, _) = s.get("dup").await.unwrap().unwrap();
+    let mut created_dup = 0;
+    for (id, text, out) in &outs {
+        match out {
+            Ok((c, created)) => {
+                assert_eq!(&c.text, text);
+                if id == "dup" {
+                    assert_eq!(c, &stored);
+                    created_dup += usize::from(*created);
+                } else {
+                    assert!(created, "{id}");
+                }
+            }
+            Err(StoreError::IdConflict(conflicting)) => {
+                assert_eq!(conflicting, "dup");
+                assert_ne!(text, &stored.text, "same text must not conflict");
+            }
+            Err(e) => panic!("{id}: {e}"),
+        }
+    }
+    assert_eq!(created_dup, 1, "the reused id was stored once");
+    let counts = s.counts().await.unwrap();
+    assert_eq!(counts.values().sum::<i64>(), 21, "{counts:?}");
+    db.done().await;
+}
+
 macro_rules! suite {
     ($backend:ident: $($test:ident),* $(,)?) => {
         mod $backend {
@@ -592,5 +640,5 @@ macro_rules! suite {
     };
 }
 
-suite!(sqlite: submit_get_and_idempotency, queue_filters_orders_and_pages, claims_lease_and_expire, decisions_are_versioned_and_recorded, author_history, api_keys, concurrent_submissions_and_decisions);
-suite!(postgres: submit_get_and_idempotency, queue_filters_orders_and_pages, claims_lease_and_expire, decisions_are_versioned_and_recorded, author_history, api_keys, concurrent_submissions_and_decisions);
+suite!(sqlite: submit_get_and_idempotency, queue_filters_orders_and_pages, claims_lease_and_expire, decisions_are_versioned_and_recorded, author_history, api_keys, concurrent_submissions_and_decisions, simultaneous_submissions_with_reused_ids);
+suite!(postgres: submit_get_and_idempotency, queue_filters_orders_and_pages, claims_lease_and_expire, decisions_are_versioned_and_recorded, author_history, api_keys, concurrent_submissions_and_decisions, simultaneous_submissions_with_reused_ids);

@@ -240,15 +240,23 @@ pub(super) fn max_score(scores: &BTreeMap<String, f32>, flagged: &[String]) -> f
 }
 
 /// Implements [`super::Store`] for `$store`, which has `pool: sqlx::Pool<$db>`,
-/// `sql: &'static Sql` and `async fn begin_write(&self) -> Result<Transaction<'static, $db>, sqlx::Error>`.
+/// `sql: &'static Sql`, `async fn begin_write(&self) -> Result<Transaction<'static, $db>, sqlx::Error>`
+/// and `async fn submit_one(&self, NewComment)` (how a submission reaches the generated
+/// `submit_in`: its own transaction, or a group commit).
 macro_rules! impl_store {
     ($store:ty, $db:ty) => {
-        #[async_trait::async_trait]
-        impl $crate::store::Store for $store {
-            async fn submit(
-                &self,
-                c: $crate::store::NewComment,
-            ) -> Result<($crate::store::StoredComment, bool), $crate::store::StoreError> {
+        impl $store {
+            /// Writes one submission inside `tx`. The outer error is a database failure (the
+            /// transaction is then unusable); the inner one a refusal that wrote nothing (an id
+            /// reused for another text), which leaves the transaction usable for the next.
+            pub(super) async fn submit_in(
+                sql: &'static $crate::store::imp::Sql,
+                tx: &mut sqlx::Transaction<'static, $db>,
+                c: &$crate::store::NewComment,
+            ) -> Result<
+                Result<($crate::store::StoredComment, bool), $crate::store::StoreError>,
+                $crate::store::StoreError,
+            > {
                 use $crate::store::imp::*;
                 use $crate::store::*;
                 let scores_json = serde_json::to_string(&c.scores).expect("scores serialise");
@@ -256,8 +264,7 @@ macro_rules! impl_store {
                 let flagged_json = serde_json::to_string(&c.flagged).expect("heads serialise");
                 let max = max_score(&c.scores, &c.flagged);
                 let status = $crate::domain::CommentStatus::from_decision(c.decision);
-                let mut tx = self.begin_write().await?;
-                let seq: Option<i64> = sqlx::query_scalar(self.sql.insert_comment)
+                let seq: Option<i64> = sqlx::query_scalar(sql.insert_comment)
                     .bind(c.id.as_str())
                     .bind(&c.text)
                     .bind(&c.article_id)
@@ -274,28 +281,27 @@ macro_rules! impl_store {
                     .bind(c.decision.as_str())
                     .bind(status.as_str())
                     .bind(c.now_ms)
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&mut **tx)
                     .await?;
                 let Some(seq) = seq else {
                     // The id exists: a retry (same text) gets the stored comment.
-                    let row = sqlx::query(self.sql.select_by_id).bind(c.id.as_str()).fetch_one(&mut *tx).await?;
+                    let row = sqlx::query(sql.select_by_id).bind(c.id.as_str()).fetch_one(&mut **tx).await?;
                     let existing = comment_from_row(&row)?;
-                    tx.rollback().await?;
-                    return if existing.text == c.text {
+                    return Ok(if existing.text == c.text {
                         Ok((existing, false))
                     } else {
                         Err(StoreError::IdConflict(c.id.to_string()))
-                    };
+                    });
                 };
                 for (head, score) in &c.scores {
-                    sqlx::query(self.sql.insert_score)
+                    sqlx::query(sql.insert_score)
                         .bind(seq)
                         .bind(head)
                         .bind(*score as f64)
-                        .execute(&mut *tx)
+                        .execute(&mut **tx)
                         .await?;
                 }
-                sqlx::query(self.sql.insert_event)
+                sqlx::query(sql.insert_event)
                     .bind(seq)
                     .bind(c.now_ms)
                     .bind(&c.actor)
@@ -306,24 +312,23 @@ macro_rules! impl_store {
                     .bind(None::<String>)
                     .bind(&c.model_id)
                     .bind(1i64)
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?;
-                tx.commit().await?;
-                Ok((
+                Ok(Ok((
                     StoredComment {
                         seq,
                         id: c.id.to_string(),
-                        text: c.text,
-                        article_id: c.article_id,
-                        author: c.author,
-                        target: c.target,
-                        lang: c.lang,
-                        scores: c.scores,
-                        stance: c.stance,
-                        flagged: c.flagged,
-                        explanation: c.explanation,
+                        text: c.text.clone(),
+                        article_id: c.article_id.clone(),
+                        author: c.author.clone(),
+                        target: c.target.clone(),
+                        lang: c.lang.clone(),
+                        scores: c.scores.clone(),
+                        stance: c.stance.clone(),
+                        flagged: c.flagged.clone(),
+                        explanation: c.explanation.clone(),
                         max_score: max,
-                        model_id: c.model_id,
+                        model_id: c.model_id.clone(),
                         decision: c.decision,
                         status,
                         version: 1,
@@ -333,7 +338,17 @@ macro_rules! impl_store {
                         claim_expires_at_ms: None,
                     },
                     true,
-                ))
+                )))
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::Store for $store {
+            async fn submit(
+                &self,
+                c: $crate::store::NewComment,
+            ) -> Result<($crate::store::StoredComment, bool), $crate::store::StoreError> {
+                self.submit_one(c).await
             }
 
             async fn get(

@@ -7,6 +7,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
 
 use super::imp::{impl_store, postgres_sql, Sql};
+use super::{NewComment, StoreError, StoredComment};
 
 pub struct PgStore {
     pool: PgPool,
@@ -58,6 +59,15 @@ impl PgStore {
 
     async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
         self.pool.begin().await
+    }
+
+    /// One transaction a submission: PostgreSQL runs concurrent ones side by side (and
+    /// groups their WAL flushes itself).
+    async fn submit_one(&self, c: NewComment) -> Result<(StoredComment, bool), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let out = Self::submit_in(self.sql, &mut tx, &c).await?;
+        tx.commit().await?;
+        out
     }
 }
 

@@ -1,6 +1,11 @@
 //! SQLite: one file, WAL journal, `synchronous = FULL` (a 2xx means the commit reached the
 //! disk), a busy timeout so concurrent writers wait their turn, and write transactions that
 //! take the write lock up front (`BEGIN IMMEDIATE`), so a read-then-write never deadlocks.
+//!
+//! Submissions go through one writer task that commits whatever has queued up as one
+//! transaction (group commit): one disk flush and one lock for many comments, where one
+//! transaction each had the pool's connections queue on SQLite's single write lock, with
+//! its sleeping retries. Each submitter is answered only after the commit.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -8,12 +13,20 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
+use tokio::sync::{mpsc, oneshot};
 
 use super::imp::{impl_store, sqlite_sql, Sql};
+use super::{NewComment, StoreError, StoredComment};
+
+/// At most this many submissions a transaction.
+const MAX_GROUP: usize = 256;
+
+type Reply = oneshot::Sender<Result<(StoredComment, bool), StoreError>>;
 
 pub struct SqliteStore {
     pool: SqlitePool,
     sql: &'static Sql,
+    submissions: mpsc::Sender<(NewComment, Reply)>,
 }
 
 impl SqliteStore {
@@ -33,10 +46,7 @@ impl SqliteStore {
         sqlx::migrate!("src/store/migrations/sqlite")
             .run(&pool)
             .await?;
-        Ok(Self {
-            pool,
-            sql: sqlite_sql(),
-        })
+        Ok(Self::with_writer(pool))
     }
 
     /// A private in-memory database (one connection), for tests and trials.
@@ -52,10 +62,29 @@ impl SqliteStore {
         sqlx::migrate!("src/store/migrations/sqlite")
             .run(&pool)
             .await?;
-        Ok(Self {
+        Ok(Self::with_writer(pool))
+    }
+
+    /// Starts the group-commit writer; it stops when the store is dropped.
+    fn with_writer(pool: SqlitePool) -> Self {
+        let sql = sqlite_sql();
+        let (submissions, queue) = mpsc::channel(4 * MAX_GROUP);
+        tokio::spawn(group_commit(pool.clone(), sql, queue));
+        Self {
             pool,
-            sql: sqlite_sql(),
-        })
+            sql,
+            submissions,
+        }
+    }
+
+    async fn submit_one(&self, c: NewComment) -> Result<(StoredComment, bool), StoreError> {
+        let stopped = || StoreError::Unavailable("the database writer has stopped".into());
+        let (reply, answer) = oneshot::channel();
+        self.submissions
+            .send((c, reply))
+            .await
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
     }
 
     async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
@@ -64,3 +93,61 @@ impl SqliteStore {
 }
 
 impl_store!(SqliteStore, Sqlite);
+
+/// The writer: takes the first waiting submission and every one queued behind it (up to
+/// [`MAX_GROUP`]), writes them in one transaction, then answers each. If the transaction
+/// fails, the group is written again one comment a transaction, so one bad comment fails
+/// alone.
+async fn group_commit(
+    pool: SqlitePool,
+    sql: &'static Sql,
+    mut queue: mpsc::Receiver<(NewComment, Reply)>,
+) {
+    let mut group: Vec<(NewComment, Reply)> = Vec::with_capacity(MAX_GROUP);
+    while let Some(first) = queue.recv().await {
+        group.push(first);
+        while group.len() < MAX_GROUP {
+            match queue.try_recv() {
+                Ok(next) => group.push(next),
+                Err(_) => break,
+            }
+        }
+        let comments: Vec<&NewComment> = group.iter().map(|(c, _)| c).collect();
+        match write_group(&pool, sql, &comments).await {
+            Ok(outs) => {
+                for ((_, reply), out) in group.drain(..).zip(outs) {
+                    let _ = reply.send(out);
+                }
+            }
+            Err(e) if group.len() == 1 => {
+                let (_, reply) = group.pop().expect("one submission");
+                let _ = reply.send(Err(e));
+            }
+            Err(_) => {
+                for (c, reply) in group.drain(..) {
+                    let out = match write_group(&pool, sql, &[&c]).await {
+                        Ok(mut outs) => outs.pop().expect("one answer"),
+                        Err(e) => Err(e),
+                    };
+                    let _ = reply.send(out);
+                }
+            }
+        }
+    }
+}
+
+type Written = Result<(StoredComment, bool), StoreError>;
+
+async fn write_group(
+    pool: &SqlitePool,
+    sql: &'static Sql,
+    comments: &[&NewComment],
+) -> Result<Vec<Written>, StoreError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut outs = Vec::with_capacity(comments.len());
+    for c in comments {
+        outs.push(SqliteStore::submit_in(sql, &mut tx, c).await?);
+    }
+    tx.commit().await?;
+    Ok(outs)
+}
