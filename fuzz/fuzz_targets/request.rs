@@ -16,12 +16,14 @@
 
 #![no_main]
 
-use std::path::PathBuf;
+mod common;
+
 use std::sync::{Arc, OnceLock};
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
+use common::{char_span, model, repo_path};
 use http_body_util::BodyExt;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
@@ -29,7 +31,6 @@ use tokio::runtime::Runtime;
 use tower::ServiceExt;
 use vigie::domain::Role;
 use vigie::http::{app, App, Limits};
-use vigie::model::Model;
 use vigie::policy::Policy;
 use vigie::store::{hash_key, SqliteStore, Store};
 
@@ -38,12 +39,6 @@ const CORAL_SECRET: &str = "coral_fuzz_secret";
 /// Stored comments pile up in the in-memory database: start a fresh one this often.
 const FRESH_STORE_EVERY: u32 = 5_000;
 
-fn repo_path(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join(rel)
-}
-
 fn runtime() -> &'static Runtime {
     static RT: OnceLock<Runtime> = OnceLock::new();
     RT.get_or_init(|| {
@@ -51,16 +46,6 @@ fn runtime() -> &'static Runtime {
             .enable_all()
             .build()
             .expect("tokio runtime")
-    })
-}
-
-fn model() -> &'static Model {
-    static M: OnceLock<Model> = OnceLock::new();
-    M.get_or_init(|| {
-        let path = std::env::var_os("VIGIE_MODEL")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| repo_path("models/default.vigie"));
-        Model::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     })
 }
 
@@ -204,22 +189,6 @@ fn prob(v: &Value) {
     assert!((0.0..=1.0).contains(&p), "probability {p}");
 }
 
-/// `[start, end)` in characters of `text` → that slice.
-fn char_slice(text: &str, start: u64, end: u64) -> &str {
-    assert!(start < end, "empty span {start}..{end}");
-    let mut bounds = text
-        .char_indices()
-        .map(|(b, _)| b)
-        .chain(std::iter::once(text.len()));
-    let a = bounds
-        .nth(start as usize)
-        .expect("span start inside the text");
-    let b = bounds
-        .nth((end - start - 1) as usize)
-        .expect("span end inside the text");
-    &text[a..b]
-}
-
 /// A `ScoreResponse` for the comment `text`.
 fn check_score(text: &str, r: &Value) {
     let scores = r["scores"].as_object().expect("scores");
@@ -230,7 +199,7 @@ fn check_score(text: &str, r: &Value) {
     for items in r["explanation"].as_object().expect("explanation").values() {
         for it in items.as_array().expect("explanation items") {
             let (s, e) = (it["start"].as_u64().unwrap(), it["end"].as_u64().unwrap());
-            assert_eq!(Some(char_slice(text, s, e)), it["text"].as_str(), "{it}");
+            assert_eq!(Some(char_span(text, s, e)), it["text"].as_str(), "{it}");
         }
     }
 }

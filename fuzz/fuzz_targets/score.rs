@@ -14,31 +14,16 @@
 
 #![no_main]
 
-use std::path::PathBuf;
+mod common;
+
 use std::sync::OnceLock;
 
+use common::{char_span, model, repo_path};
 use libfuzzer_sys::fuzz_target;
 use vigie::domain::Lang;
 use vigie::http::score::{score_input, validate};
 use vigie::http::Limits;
-use vigie::model::Model;
 use vigie::policy::Policy;
-
-fn repo_path(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join(rel)
-}
-
-fn model() -> &'static Model {
-    static M: OnceLock<Model> = OnceLock::new();
-    M.get_or_init(|| {
-        let path = std::env::var_os("VIGIE_MODEL")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| repo_path("models/default.vigie"));
-        Model::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-    })
-}
 
 fn policy() -> &'static Policy {
     static P: OnceLock<Policy> = OnceLock::new();
@@ -47,22 +32,6 @@ fn policy() -> &'static Policy {
 
 fn prob(p: f32, what: &str) {
     assert!(p.is_finite() && (0.0..=1.0).contains(&p), "{what} = {p}");
-}
-
-/// Checks a span of character offsets `[start, end)` against `text` and returns its slice.
-fn span<'a>(text: &'a str, start: u32, end: u32) -> &'a str {
-    assert!(start < end, "empty span {start}..{end}");
-    let mut bounds = text
-        .char_indices()
-        .map(|(b, _)| b)
-        .chain(std::iter::once(text.len()));
-    let a = bounds
-        .nth(start as usize)
-        .expect("span start inside the text");
-    let b = bounds
-        .nth((end - start - 1) as usize)
-        .expect("span end inside the text");
-    text.get(a..b).expect("span on char boundaries")
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -118,7 +87,7 @@ fuzz_target!(|data: &[u8]| {
         let contributions = m.explain(text, &a, &at, head, 8);
         assert!(contributions.len() <= 8);
         for c in contributions {
-            assert_eq!(span(text, c.start, c.end), c.text, "{c:?}");
+            assert_eq!(char_span(text, c.start.into(), c.end.into()), c.text, "{c:?}");
             assert!(c.weight.is_finite() && c.weight > 0.0, "{c:?}");
             assert!(c.ngrams.len() <= 3);
             assert!(c.ngrams.iter().all(|g| g.weight.is_finite()));
@@ -135,7 +104,7 @@ fuzz_target!(|data: &[u8]| {
         for (name, items) in &r.explanation {
             assert!(r.flagged.contains(name));
             for it in items {
-                assert_eq!(span(text, it.start, it.end), it.text);
+                assert_eq!(char_span(text, it.start.into(), it.end.into()), it.text);
             }
         }
         if let Some(s) = &r.stance {
