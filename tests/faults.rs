@@ -1372,8 +1372,13 @@ mod reload {
         let mut flipped = good.clone();
         let mid = 20 + (good.len() - 52) / 2;
         flipped[mid] ^= 0x55;
-        let mut version2 = good.clone();
-        version2[8..12].copy_from_slice(&2u32.to_le_bytes());
+        let next_version = vigie::model::FORMAT_VERSION + 1;
+        let mut future = good.clone();
+        future[8..12].copy_from_slice(&next_version.to_le_bytes());
+        let future_message = format!(
+            "model file format version {next_version} is not supported (this build reads version {})",
+            vigie::model::FORMAT_VERSION
+        );
         let cases: [(&str, Option<Vec<u8>>, &str); 6] = [
             ("truncated", Some(truncated), "length mismatch"),
             (
@@ -1383,9 +1388,9 @@ mod reload {
             ),
             ("a flipped payload byte", Some(flipped), "checksum mismatch"),
             (
-                "format version 2",
-                Some(version2),
-                "model file format version 2 is not supported (this build reads version 1)",
+                "a newer format version",
+                Some(future),
+                future_message.as_str(),
             ),
             (
                 "not a model",

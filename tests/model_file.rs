@@ -65,7 +65,8 @@ fn damaged_files_are_refused_with_a_reason() {
     assert!(err(corrupt(b"hello".to_vec(), |_| ())).contains("not a Vigie model"));
     let e = err(corrupt(bytes.clone(), |b| b[8] = 99));
     assert!(
-        e.contains("version 99") && e.contains("reads version 1"),
+        e.contains("version 99")
+            && e.contains(&format!("reads version {}", vigie::model::FORMAT_VERSION)),
         "{e}"
     );
     assert!(err(corrupt(bytes.clone(), |b| b.truncate(b.len() / 2))).contains("length mismatch"));
