@@ -38,3 +38,6 @@ pub mod cli;
 
 /// The HTTP service: router, extractors, errors, OpenAPI.
 pub mod http;
+
+/// Invariants on arbitrary input, shared by the cargo-fuzz targets and the CI fuzz smoke test.
+pub mod fuzzing;

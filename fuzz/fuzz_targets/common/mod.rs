@@ -23,19 +23,3 @@ pub fn model() -> &'static Model {
         Model::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     })
 }
-
-/// Checks a span of character offsets `[start, end)` against `text` and returns its slice.
-pub fn char_span(text: &str, start: u64, end: u64) -> &str {
-    assert!(start < end, "empty span {start}..{end}");
-    let mut bounds = text
-        .char_indices()
-        .map(|(b, _)| b)
-        .chain(std::iter::once(text.len()));
-    let a = bounds
-        .nth(start as usize)
-        .expect("span start inside the text");
-    let b = bounds
-        .nth((end - start - 1) as usize)
-        .expect("span end inside the text");
-    text.get(a..b).expect("span on char boundaries")
-}
