@@ -1,3 +1,5 @@
+use std::sync::OnceLock;
+
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -90,6 +92,18 @@ fn radix_sort(v: &mut Vec<u32>, bound: u32) {
         }
         std::mem::swap(v, &mut tmp);
         shift += BITS;
+    }
+}
+
+/// `1 + ln(count)`, from a table for the small counts that nearly every n-gram has (the
+/// same `f32::ln` values, so rows are bit for bit what they were).
+fn sublinear_tf(count: usize) -> f32 {
+    const TABLE: usize = 64;
+    static LN: OnceLock<[f32; TABLE]> = OnceLock::new();
+    let table = LN.get_or_init(|| std::array::from_fn(|c| 1.0 + (c as f32).ln()));
+    match table.get(count) {
+        Some(&tf) => tf,
+        None => 1.0 + (count as f32).ln(),
     }
 }
 
@@ -344,7 +358,7 @@ impl Vectorizer {
             while j < hits.len() && hits[j] == hits[i] {
                 j += 1;
             }
-            let tf = 1.0 + ((j - i) as f32).ln();
+            let tf = sublinear_tf(j - i);
             let v = tf * self.data.idf[hits[i] as usize];
             if hits[i] < n_words {
                 word_norm2 += v * v;
