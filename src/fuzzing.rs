@@ -37,16 +37,8 @@ const MAX_EXPANSION: usize = 18;
 /// Checks a span of character offsets `[start, end)` against `text` and returns its slice.
 pub fn char_span(text: &str, start: u64, end: u64) -> &str {
     assert!(start < end, "empty span {start}..{end}");
-    let mut bounds = text
-        .char_indices()
-        .map(|(b, _)| b)
-        .chain(std::iter::once(text.len()));
-    let a = bounds
-        .nth(start as usize)
-        .expect("span start inside the text");
-    let b = bounds
-        .nth((end - start - 1) as usize)
-        .expect("span end inside the text");
+    let a = byte_of_char(text, start as usize).expect("span start inside the text");
+    let b = byte_of_char(text, end as usize).expect("span end inside the text");
     text.get(a..b).expect("span on char boundaries")
 }
 
@@ -131,7 +123,6 @@ pub fn check_normalize(input: &str) {
 /// (given or detected), the rest, read as UTF-8 with invalid sequences replaced, is the
 /// comment.
 pub fn check_score(m: &Model, policy: &Policy, data: &[u8]) {
-    // The first byte picks the language (given or detected), the rest is the comment.
     let (lang, rest) = match data.split_first() {
         Some((b, rest)) => (
             match b % 3 {

@@ -116,8 +116,9 @@ const COLLIDED: u32 = u32::MAX;
 /// collide are looked up by their text. An n-gram outside the vocabulary is taken for a
 /// vocabulary one only if their 64-bit hashes are equal: odds of about 1 in 3·10¹³ per
 /// lookup with 500,000 features.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 struct GramIndex {
+    hash: fn(&str) -> u64,
     by_hash: FxHashMap<u64, u32>,
     exact: FxHashMap<Box<str>, u32>,
 }
@@ -129,10 +130,15 @@ fn gram_hash(gram: &str) -> u64 {
 }
 
 impl GramIndex {
-    /// Ids `offset..` for `grams`; duplicates are an error.
+    /// Ids `offset..` for `grams`, looked up by `hash` (tests pass one that collides);
+    /// duplicates are an error.
     fn build(grams: &[String], offset: usize, hash: fn(&str) -> u64) -> Result<Self, String> {
         use std::collections::hash_map::Entry;
-        let mut index = GramIndex::default();
+        let mut index = GramIndex {
+            hash,
+            by_hash: FxHashMap::default(),
+            exact: FxHashMap::default(),
+        };
         index.by_hash.reserve(grams.len());
         let duplicate = |g: &str| format!("vectorizer: duplicate vocabulary entry {g:?}");
         for (i, g) in grams.iter().enumerate() {
@@ -160,8 +166,8 @@ impl GramIndex {
         Ok(index)
     }
 
-    fn get(&self, gram: &str, hash: fn(&str) -> u64) -> Option<u32> {
-        match self.by_hash.get(&hash(gram)) {
+    fn get(&self, gram: &str) -> Option<u32> {
+        match self.by_hash.get(&(self.hash)(gram)) {
             Some(&COLLIDED) => self.exact.get(gram).copied(),
             found => found.copied(),
         }
@@ -187,7 +193,7 @@ impl TryFrom<VectorizerData> for Vectorizer {
             let n = g.chars().count();
             n <= shortest || {
                 let cut = g.char_indices().last().map_or(0, |(i, _)| i);
-                char_index.get(&g[..cut], gram_hash).is_some()
+                char_index.get(&g[..cut]).is_some()
             }
         });
         Ok(Self {
@@ -301,8 +307,8 @@ impl Vectorizer {
 
     fn lookup(&self, kind: NgramKind, gram: &str) -> Option<u32> {
         match kind {
-            NgramKind::Word => self.word_index.get(gram, gram_hash),
-            NgramKind::Char => self.char_index.get(gram, gram_hash),
+            NgramKind::Word => self.word_index.get(gram),
+            NgramKind::Char => self.char_index.get(gram),
         }
     }
 
@@ -418,13 +424,13 @@ mod tests {
         let by_len: fn(&str) -> u64 = |g| g.len() as u64;
         let grams: Vec<String> = ["ab", "cd", "xyz", "ef"].map(String::from).into();
         let index = GramIndex::build(&grams, 10, by_len).unwrap();
-        assert_eq!(index.get("ab", by_len), Some(10));
-        assert_eq!(index.get("cd", by_len), Some(11));
-        assert_eq!(index.get("xyz", by_len), Some(12));
-        assert_eq!(index.get("ef", by_len), Some(13));
-        assert_eq!(index.get("gh", by_len), None);
+        assert_eq!(index.get("ab"), Some(10));
+        assert_eq!(index.get("cd"), Some(11));
+        assert_eq!(index.get("xyz"), Some(12));
+        assert_eq!(index.get("ef"), Some(13));
+        assert_eq!(index.get("gh"), None);
         assert_eq!(
-            index.get("uvw", by_len),
+            index.get("uvw"),
             Some(12),
             "a hash hit outside the exact table"
         );

@@ -26,13 +26,19 @@ const EN: &[&str] = &[
 pub fn detect_lang(normalized: &str) -> Lang {
     // Sets, not the lists: a long comment has hundreds of words, and scanning both lists
     // for each was a tenth of its scoring time.
-    static SETS: OnceLock<[FxHashSet<&str>; 2]> = OnceLock::new();
-    let [fr_set, en_set] =
-        SETS.get_or_init(|| [FR.iter().copied().collect(), EN.iter().copied().collect()]);
-    let longest = FR.iter().chain(EN).map(|w| w.len()).max().unwrap_or(0);
+    // The byte length of the longest listed word: longer words are skipped unhashed.
+    static SETS: OnceLock<(FxHashSet<&str>, FxHashSet<&str>, usize)> = OnceLock::new();
+    let (fr_set, en_set, longest) = SETS.get_or_init(|| {
+        let longest = FR.iter().chain(EN).map(|w| w.len()).max().unwrap_or(0);
+        (
+            FR.iter().copied().collect(),
+            EN.iter().copied().collect(),
+            longest,
+        )
+    });
     let (mut fr, mut en) = (0u32, 0u32);
     for (a, b) in super::words(normalized) {
-        if b - a > longest {
+        if b - a > *longest {
             continue;
         }
         let w = &normalized[a..b];

@@ -63,27 +63,31 @@ pub fn average_precision(scores: &[f64], labels: &[bool]) -> Option<f64> {
     Some(ap)
 }
 
-/// Precision, recall and F1 of the positive class when predicting `score >= threshold`.
-pub fn precision_recall_f1(scores: &[f64], labels: &[bool], threshold: f64) -> (f64, f64, f64) {
-    let (mut tp, mut fp, mut fn_) = (0usize, 0usize, 0usize);
+/// (true positives, false positives, false negatives, true negatives) when predicting
+/// `score >= threshold`.
+fn confusion(scores: &[f64], labels: &[bool], threshold: f64) -> (usize, usize, usize, usize) {
+    let (mut tp, mut fp, mut fn_, mut tn) = (0, 0, 0, 0);
     for (&s, &l) in scores.iter().zip(labels) {
         match (s >= threshold, l) {
             (true, true) => tp += 1,
             (true, false) => fp += 1,
             (false, true) => fn_ += 1,
-            _ => {}
+            (false, false) => tn += 1,
         }
     }
-    let p = if tp + fp == 0 {
-        0.0
-    } else {
-        tp as f64 / (tp + fp) as f64
+    (tp, fp, fn_, tn)
+}
+
+/// Precision, recall and F1 of one class from its hits, wrong claims and misses.
+fn class_prf(hit: usize, wrong: usize, missed: usize) -> (f64, f64, f64) {
+    let ratio = |a: usize, b: usize| {
+        if a + b == 0 {
+            0.0
+        } else {
+            a as f64 / (a + b) as f64
+        }
     };
-    let r = if tp + fn_ == 0 {
-        0.0
-    } else {
-        tp as f64 / (tp + fn_) as f64
-    };
+    let (p, r) = (ratio(hit, wrong), ratio(hit, missed));
     (p, r, f1(p, r))
 }
 
@@ -95,56 +99,46 @@ fn f1(p: f64, r: f64) -> f64 {
     }
 }
 
+/// Precision, recall and F1 of the positive class when predicting `score >= threshold`.
+pub fn precision_recall_f1(scores: &[f64], labels: &[bool], threshold: f64) -> (f64, f64, f64) {
+    let (tp, fp, fn_, _) = confusion(scores, labels, threshold);
+    class_prf(tp, fp, fn_)
+}
+
+/// Macro-F1 (mean of the F1 of both classes) when predicting `score >= threshold`.
+pub fn macro_f1(scores: &[f64], labels: &[bool], threshold: f64) -> f64 {
+    let (tp, fp, fn_, tn) = confusion(scores, labels, threshold);
+    // The negative class's hits are the true negatives, its wrong claims the misses.
+    (class_prf(tp, fp, fn_).2 + class_prf(tn, fn_, fp).2) / 2.0
+}
+
 /// Thresholds tried when choosing one: 0.05, 0.06, …, 0.95.
 pub fn threshold_grid() -> impl Iterator<Item = f64> {
     (5..=95).map(|i| i as f64 / 100.0)
 }
 
-/// The grid threshold with the best F1 (ties: the higher threshold).
-pub fn best_f1_threshold(scores: &[f64], labels: &[bool]) -> f64 {
+/// The grid threshold where `metric` is highest (ties: the higher threshold).
+fn best_on_grid(metric: impl Fn(f64) -> f64) -> f64 {
     let mut best = (f64::NEG_INFINITY, 0.5);
     for t in threshold_grid() {
-        let f = precision_recall_f1(scores, labels, t).2;
-        if f >= best.0 {
-            best = (f, t);
+        let m = metric(t);
+        if m >= best.0 {
+            best = (m, t);
         }
     }
     best.1
 }
 
-/// Macro-F1 (mean of the F1 of both classes) when predicting `score >= threshold`.
-pub fn macro_f1(scores: &[f64], labels: &[bool], threshold: f64) -> f64 {
-    let (mut tp, mut fp, mut fn_, mut tn) = (0usize, 0usize, 0usize, 0usize);
-    for (&s, &l) in scores.iter().zip(labels) {
-        match (s >= threshold, l) {
-            (true, true) => tp += 1,
-            (true, false) => fp += 1,
-            (false, true) => fn_ += 1,
-            (false, false) => tn += 1,
-        }
-    }
-    let class_f1 = |hit: usize, wrong_in: usize, missed: usize| {
-        if hit == 0 {
-            0.0
-        } else {
-            2.0 * hit as f64 / (2 * hit + wrong_in + missed) as f64
-        }
-    };
-    (class_f1(tp, fp, fn_) + class_f1(tn, fn_, fp)) / 2.0
+/// The grid threshold with the best F1 (ties: the higher threshold).
+pub fn best_f1_threshold(scores: &[f64], labels: &[bool]) -> f64 {
+    best_on_grid(|t| precision_recall_f1(scores, labels, t).2)
 }
 
 /// The grid threshold with the best macro-F1 (ties: the higher threshold). Unlike the
 /// positive class's F1, it does not drift to "flag everything" when positives are the
 /// majority (as in corpora collected for hostility).
 pub fn best_macro_f1_threshold(scores: &[f64], labels: &[bool]) -> f64 {
-    let mut best = (f64::NEG_INFINITY, 0.5);
-    for t in threshold_grid() {
-        let f = macro_f1(scores, labels, t);
-        if f >= best.0 {
-            best = (f, t);
-        }
-    }
-    best.1
+    best_on_grid(|t| macro_f1(scores, labels, t))
 }
 
 /// The lowest grid threshold at or above `from` whose precision reaches `precision` with
@@ -174,13 +168,6 @@ pub fn brier(scores: &[f64], labels: &[bool]) -> f64 {
 /// All binary metrics at `threshold`; AUC and AP are 0 when a class is missing.
 pub fn binary_metrics(scores: &[f64], labels: &[bool], threshold: f64) -> BinaryMetrics {
     let (precision, recall, f1_pos) = precision_recall_f1(scores, labels, threshold);
-    // F1 of the negative class: flip labels and predictions.
-    let neg_scores: Vec<f64> = scores
-        .iter()
-        .map(|s| if *s >= threshold { 0.0 } else { 1.0 })
-        .collect();
-    let neg_labels: Vec<bool> = labels.iter().map(|l| !l).collect();
-    let f1_neg = precision_recall_f1(&neg_scores, &neg_labels, 0.5).2;
     BinaryMetrics {
         n: labels.len(),
         positives: labels.iter().filter(|&&l| l).count(),
@@ -190,7 +177,7 @@ pub fn binary_metrics(scores: &[f64], labels: &[bool], threshold: f64) -> Binary
         precision,
         recall,
         f1: f1_pos,
-        macro_f1: (f1_pos + f1_neg) / 2.0,
+        macro_f1: macro_f1(scores, labels, threshold),
         brier: brier(scores, labels),
     }
 }
@@ -208,17 +195,7 @@ pub fn stance_metrics(predicted: &[Stance], gold: &[Stance]) -> StanceMetrics {
                 _ => {}
             }
         }
-        let p = if tp + fp == 0 {
-            0.0
-        } else {
-            tp as f64 / (tp + fp) as f64
-        };
-        let r = if tp + fn_ == 0 {
-            0.0
-        } else {
-            tp as f64 / (tp + fn_) as f64
-        };
-        f1s.insert(c, f1(p, r));
+        f1s.insert(c, class_prf(tp, fp, fn_).2);
     }
     let correct = predicted.iter().zip(gold).filter(|(p, g)| p == g).count();
     StanceMetrics {
