@@ -1,4 +1,5 @@
-//! Scoring one 300-character French comment through every head, in process.
+//! Scoring one 300-character French comment through every head, in process, and one
+//! 650-character English comment (the length of a Wikipedia talk-page comment).
 //! `cargo bench --bench scoring`
 
 use std::hint::black_box;
@@ -13,6 +14,16 @@ pour changer de téléphone, bravo ! Pendant ce temps les hôpitaux manquent de 
 n'est responsable de rien. Franchement, ces guignols de ministres devraient démissionner, \
 tous autant qu'ils sont, avant 2022 !!!";
 
+// Written for this benchmark (no corpus text is copied into the project).
+const LONG_COMMENT: &str = "I have reverted your edit again because the source you keep adding \
+does not say what you claim it says. Please read the article before you change it, and stop \
+calling other editors idiots on their talk pages: that is a personal attack, and you were \
+already warned twice last month. If you think the section about the 2021 elections is biased, \
+bring better sources to the discussion here, explain which sentence is wrong and why, and wait \
+for other people to answer. Edit warring will only get the page protected and you blocked. \
+I am happy to help you find reliable sources, but not if every reply is full of insults and \
+shouting in capital letters. Thanks.";
+
 fn bench(c: &mut Criterion) {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let model = Model::load(&root.join("models/default.vigie")).unwrap();
@@ -22,6 +33,11 @@ fn bench(c: &mut Criterion) {
         "{}",
         COMMENT.chars().count()
     );
+    assert!(
+        (640..=660).contains(&LONG_COMMENT.chars().count()),
+        "{}",
+        LONG_COMMENT.chars().count()
+    );
     let target = model.target_index("gouvernement");
 
     c.bench_function("score_300_chars_all_heads", |b| {
@@ -30,6 +46,12 @@ fn bench(c: &mut Criterion) {
             let p = model.head_probabilities(&a);
             let s = target.map(|t| model.stance(&a, t));
             black_box((p, s))
+        })
+    });
+    c.bench_function("score_650_chars_english_all_heads", |b| {
+        b.iter(|| {
+            let a = model.analyze(black_box(LONG_COMMENT), None);
+            black_box(model.head_probabilities(&a))
         })
     });
     let input = vigie::http::score::validate(

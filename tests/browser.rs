@@ -75,12 +75,12 @@ async fn service() -> (
     Arc<App>,
     String,
     tokio::task::JoinHandle<()>,
-    std::path::PathBuf,
+    common::TempDir,
 ) {
-    let dir = std::env::temp_dir().join(format!("vigie-browser-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let store = SqliteStore::open(&dir.join("vigie.db")).await.unwrap();
+    let dir = common::TempDir::new("browser");
+    let store = SqliteStore::open(&dir.path().join("vigie.db"))
+        .await
+        .unwrap();
     store
         .create_key("ana", &hash_key(MODERATOR), Role::Moderator, 0)
         .await
@@ -373,5 +373,5 @@ async fn a_moderator_rejects_a_comment_with_the_keyboard() {
     c.close().await.unwrap();
     server.abort();
     drop(driver);
-    let _ = std::fs::remove_dir_all(dir);
+    drop(dir);
 }

@@ -124,8 +124,8 @@ fn train_lists_seed_ids_and_trains_on_any_canonical_file() {
     assert!(ok);
     assert_eq!(out.lines().filter(|l| l.contains(":c")).count(), 12);
 
-    let dir = std::env::temp_dir().join(format!("vigie-cli-train-{}", std::process::id()));
-    let out_dir = dir.to_str().unwrap();
+    let tmp = common::TempDir::new("cli-train");
+    let (dir, out_dir) = (tmp.path(), tmp.arg());
     let (ok, out, err) = run(
         env!("CARGO_BIN_EXE_train"),
         &[
@@ -154,7 +154,6 @@ fn train_lists_seed_ids_and_trains_on_any_canonical_file() {
     }
     let m = vigie::model::Model::load(&dir.join("small.vigie")).unwrap();
     assert_eq!(m.card.training.items, 175);
-    std::fs::remove_dir_all(&dir).unwrap();
 
     let (ok, _, err) = run(
         env!("CARGO_BIN_EXE_train"),

@@ -103,9 +103,8 @@ fn every_seed_item_is_labeled() {
         .iter()
         .all(|r| r.target.as_ref().map(|t| t.as_str()) == Some("gouvernement")));
     // A label line for an id no seed has is an error, not silently dropped.
-    let dir = std::env::temp_dir().join(format!("vigie-seedlabels-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let bad = dir.join("labels.jsonl");
+    let dir = common::TempDir::new("seedlabels");
+    let bad = dir.path().join("labels.jsonl");
     let mut content = std::fs::read_to_string(common::path("training/seeds.labels.jsonl")).unwrap();
     content.push_str("{\"id\": \"nope:c99\", \"labels\": {}}\n");
     std::fs::write(&bad, content).unwrap();
@@ -113,5 +112,4 @@ fn every_seed_item_is_labeled() {
         .add_seeds(&common::path("seeds"), &bad)
         .unwrap_err();
     assert!(err.contains("nope:c99"), "{err}");
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -122,12 +122,10 @@ fn training_is_deterministic_and_ids_follow_the_data() {
     assert_ne!(c.model.card.model_id, a.model.card.model_id);
 
     // And the saved file loads back as the same model.
-    let dir = std::env::temp_dir().join(format!("vigie-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join("t.vigie");
+    let dir = common::TempDir::new("model-file");
+    let p = dir.path().join("t.vigie");
     a.model.save(&p).unwrap();
     assert_eq!(Model::load(&p).unwrap(), a.model);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

@@ -344,6 +344,8 @@ def sklearn_child(argv: list[str]) -> None:
         "n_iter_max": int(np.max(lr.n_iter_)),
     }
     a.result.write_text(json.dumps(result, indent=2))
+    # Per-item test probabilities, in test.csv order, for the paired bootstrap.
+    (a.dir / "sklearn.test_proba.json").write_text(json.dumps([float(p) for p in proba]))
 
 
 def run_sklearn(py: str, cdir: Path, solver: str, class_weight: str) -> dict:
@@ -469,6 +471,15 @@ def run_vigie(bin_dir: Path, cdir: Path, feats: dict, input_mode: str, root: Pat
         r.update({"single_n": int(m.group(1)), "single_per_s": float(m.group(3)),
                   "single_threads": int(m.group(4))})
 
+    # per-item test scores, in test.jsonl order (= test.csv order), for the paired bootstrap
+    scores_path = cdir / "vigie.test_scores.jsonl"
+    cmd = [str(bin_dir / "score"), "--model", str(model)]
+    with open(cdir / "test.jsonl") as fi, open(scores_path, "w") as fo, \
+            open(cdir / "vigie.score.test.log", "w") as fe:
+        rc = subprocess.run(cmd, stdin=fi, stdout=fo, stderr=fe, cwd=root).returncode
+    if rc != 0:
+        r["errors"].append(f"score (test) exit {rc}: {_err_tail(cdir / 'vigie.score.test.log')}")
+
     # batch throughput: default threads and chunk over a large file (test texts repeated)
     big = cdir / "batch.jsonl"
     lines = (cdir / "test.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
@@ -481,6 +492,40 @@ def run_vigie(bin_dir: Path, cdir: Path, feats: dict, input_mode: str, root: Pat
                   "batch_threads": int(m.group(4))})
     r["peak_rss_mib"] = max(v for k, v in r.items() if k.endswith("_peak_rss_mib"))
     return r
+
+
+BOOTSTRAP = 2000
+
+
+def paired_bootstrap(cdir: Path) -> dict | None:
+    """ROC-AUC difference (Vigie − sklearn) on the same test items, with a 95 % percentile
+    interval over BOOTSTRAP resamples of the test split (items drawn with replacement, both
+    models scored on each resample), and the share of resamples where Vigie is not worse."""
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
+    try:
+        y = np.array([int(r["label"]) for r in _read_csv(cdir / "test.csv")])
+        ps = np.array(json.loads((cdir / "sklearn.test_proba.json").read_text()))
+        pv = np.array([json.loads(l)["scores"]["toxicity"]
+                       for l in (cdir / "vigie.test_scores.jsonl").read_text().splitlines()
+                       if l.strip()])
+    except (OSError, ValueError, KeyError):
+        return None
+    if not (len(y) == len(ps) == len(pv)):
+        return None
+    rng = np.random.default_rng(0)
+    diffs = []
+    for _ in range(BOOTSTRAP):
+        i = rng.integers(0, len(y), len(y))
+        if y[i].min() == y[i].max():
+            continue
+        diffs.append(roc_auc_score(y[i], pv[i]) - roc_auc_score(y[i], ps[i]))
+    d = np.array(diffs)
+    return {"auc_diff": float(roc_auc_score(y, pv) - roc_auc_score(y, ps)),
+            "vigie_auc_from_scores": float(roc_auc_score(y, pv)),
+            "ci95": [float(np.percentile(d, 2.5)), float(np.percentile(d, 97.5))],
+            "p_not_worse": float((d >= 0).mean()), "resamples": len(d)}
 
 
 def _report_excerpt(report: dict) -> dict:
@@ -591,6 +636,20 @@ def render(env: dict, results: dict, args) -> str:
                  f"| {fmt(s.get('C'), 'g')} / {fmt(ratio(1.0, ex.get('alpha')), 'g')} "
                  f"| {fmt(s.get('n_features'), ',')} / {fmt(ex.get('n_features'), ',')} |")
     L.append("")
+    if any(r.get("paired") for r in results.values()):
+        L.append("ROC-AUC difference on the same test items, Vigie − sklearn, with a paired "
+                 f"bootstrap ({BOOTSTRAP:,} resamples of the test split, both models scored on "
+                 "each): the 95 % percentile interval, and the share of resamples where Vigie's "
+                 "AUC is at least sklearn's. Vigie's per-item scores come from `score` on "
+                 "`test.jsonl`; their AUC is checked against `eval`'s.\n")
+        L.append("| corpus | AUC difference | 95 % interval | Vigie not worse in |")
+        L.append("|---|---|---|---|")
+        for name, r in results.items():
+            pb = r.get("paired")
+            if pb:
+                L.append(f"| {name} | {pb['auc_diff']:+.4f} | [{pb['ci95'][0]:+.4f}, "
+                         f"{pb['ci95'][1]:+.4f}] | {pb['p_not_worse']:.0%} |")
+        L.append("")
     L.append("Train time: sklearn = `pipeline.fit` inside its process; Vigie = wall time of the "
              "whole `train` process (start-up, reading the CSV, writing the model and report "
              "included). Peak RSS: `ru_maxrss` from `os.wait4`; for sklearn the whole run "
@@ -620,6 +679,11 @@ def render(env: dict, results: dict, args) -> str:
                 problems.append(f"- {name} / {side}: {d['error']}")
             for e in d.get("errors", []):
                 problems.append(f"- {name} / {side}: {e}")
+    for name, r in results.items():
+        pb, v = r.get("paired"), r.get("vigie") or {}
+        if pb and v.get("roc_auc") is not None and abs(pb["vigie_auc_from_scores"] - v["roc_auc"]) > 1e-4:
+            problems.append(f"- {name}: AUC of `score`'s output {pb['vigie_auc_from_scores']:.5f} "
+                            f"differs from `eval`'s {v['roc_auc']:.5f}")
     if problems:
         L.append("\n## Problems\n")
         L.extend(problems)
@@ -756,6 +820,13 @@ def main() -> None:
                   f"peak RSS {fmt(v.get('peak_rss_mib'), '.0f')} MiB", flush=True)
             for e in v["errors"]:
                 print(f"   vigie problem: {e}", flush=True)
+        if not args.skip_sklearn and not args.skip_vigie:
+            r["paired"] = paired_bootstrap(cdir)
+            pb = r["paired"]
+            if pb:
+                print(f"   AUC vigie − sklearn {pb['auc_diff']:+.4f}, 95 % interval "
+                      f"[{pb['ci95'][0]:+.4f}, {pb['ci95'][1]:+.4f}], not worse in "
+                      f"{pb['p_not_worse']:.0%} of {pb['resamples']} resamples", flush=True)
         results[name] = r
 
     md = render(env, results, args)

@@ -38,6 +38,57 @@ pub fn for_each_ngram_pruned(
     walk(text, words, chars, true, f);
 }
 
+/// Reusable buffers for the padded character n-grams of one word at a time.
+#[derive(Debug, Default)]
+pub(crate) struct CharGrams {
+    padded: String,
+    bounds: Vec<usize>,
+}
+
+impl CharGrams {
+    /// Calls `f(gram, k, n)` for every character n-gram of `" word "` with `n` in `chars`,
+    /// `k` its first character in the padded word. Pruned (see [`for_each_ngram_pruned`]):
+    /// by start, shortest first, and `false` skips the longer ones from that start;
+    /// otherwise by length, then start, and the value `f` returns is ignored.
+    pub(crate) fn each(
+        &mut self,
+        word: &str,
+        chars: (usize, usize),
+        prune: bool,
+        mut f: impl FnMut(&str, usize, usize) -> bool,
+    ) {
+        if chars.1 < chars.0 || chars.1 == 0 {
+            return;
+        }
+        let padded = &mut self.padded;
+        padded.clear();
+        padded.push(' ');
+        padded.push_str(word);
+        padded.push(' ');
+        let bounds = &mut self.bounds;
+        bounds.clear();
+        bounds.extend(padded.char_indices().map(|(i, _)| i));
+        bounds.push(padded.len());
+        let plen = bounds.len() - 1; // characters in the padded word
+        let lengths = chars.0.max(1)..=chars.1.min(plen);
+        if prune {
+            for k in 0..plen {
+                for n in lengths.clone() {
+                    if k + n > plen || !f(&padded[bounds[k]..bounds[k + n]], k, n) {
+                        break;
+                    }
+                }
+            }
+        } else {
+            for n in lengths {
+                for k in 0..=plen - n {
+                    f(&padded[bounds[k]..bounds[k + n]], k, n);
+                }
+            }
+        }
+    }
+}
+
 fn walk(
     text: &str,
     words: (usize, usize),
@@ -46,9 +97,8 @@ fn walk(
     mut f: impl FnMut(NgramKind, &str, (usize, usize)) -> bool,
 ) {
     let mut bigram = String::new();
-    let mut padded = String::new();
-    let mut bounds: Vec<usize> = Vec::new();
-    // (byte start, byte end, char start, char end) of the previous word.
+    let mut grams = CharGrams::default();
+    // (byte start, byte end, char start) of the previous word.
     let mut prev: Option<(usize, usize, usize)> = None;
     let mut char_pos = 0usize;
     let mut byte_pos = 0usize;
@@ -74,43 +124,12 @@ fn walk(
             }
         }
         prev = Some((bs, be, cs));
-
-        if chars.1 >= chars.0 && chars.1 > 0 {
-            padded.clear();
-            padded.push(' ');
-            padded.push_str(word);
-            padded.push(' ');
-            bounds.clear();
-            bounds.extend(padded.char_indices().map(|(i, _)| i));
-            bounds.push(padded.len());
-            let plen = bounds.len() - 1; // chars in padded = wlen + 2
-                                         // Padded char k is word char k - 1; clip the padding off the span.
-            let mut gram = |k: usize, n: usize| {
-                let s = cs + k.saturating_sub(1);
-                let e = cs + (k + n - 1).min(wlen);
-                f(
-                    NgramKind::Char,
-                    &padded[bounds[k]..bounds[k + n]],
-                    (s, e.max(s + 1)),
-                )
-            };
-            let lengths = chars.0.max(1)..=chars.1.min(plen);
-            if prune {
-                for k in 0..plen {
-                    for n in lengths.clone() {
-                        if k + n > plen || !gram(k, n) {
-                            break;
-                        }
-                    }
-                }
-            } else {
-                for n in lengths {
-                    for k in 0..=plen - n {
-                        gram(k, n);
-                    }
-                }
-            }
-        }
+        // Padded char k is word char k - 1; clip the padding off the span.
+        grams.each(word, chars, prune, |g, k, n| {
+            let s = cs + k.saturating_sub(1);
+            let e = cs + (k + n - 1).min(wlen);
+            f(NgramKind::Char, g, (s, e.max(s + 1)))
+        });
     }
 }
 

@@ -4,8 +4,9 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
+use super::ngrams::CharGrams;
 use super::{for_each_ngram, for_each_ngram_pruned, NgramKind};
-use crate::text::normalize;
+use crate::text::{normalize, words};
 
 /// Vectoriser settings, stored in the model file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,37 +62,92 @@ pub struct Vectorizer {
     /// vocabulary too (true of what [`Vectorizer::fit`] builds): lookups may then stop at
     /// the first unknown n-gram from each start.
     prefix_closed: bool,
+    /// The character n-gram features of each vocabulary word, when word unigrams are
+    /// features (see [`WordChars`]).
+    word_chars: Option<WordChars>,
 }
 
-/// Sorts feature ids below `bound` by 11-bit digits, least significant first (two passes
-/// below 2²² features). A long comment has thousands of n-gram hits: comparison sorting
-/// them was a fifth of its scoring time.
-fn radix_sort(v: &mut Vec<u32>, bound: u32) {
-    const BITS: u32 = 11;
-    if v.len() < 64 {
-        v.sort_unstable();
-        return;
+/// `char_wb` n-grams never cross a word boundary, so a word's character features depend
+/// on the word alone: for every single word of the vocabulary they are looked up once, on
+/// load. A comment's known words (nearly all of its words) then take their character
+/// features from here, found by the word lookup that unigrams need anyway, instead of one
+/// lookup per n-gram: on long comments, about twenty lookups per word replaced by a copy.
+#[derive(Debug, Clone)]
+struct WordChars {
+    /// Word feature `i` has the character features `ids[offsets[i]..offsets[i + 1]]`
+    /// (none for bigrams, which no single word looks up).
+    offsets: Vec<u32>,
+    ids: Vec<u32>,
+}
+
+impl WordChars {
+    fn of(&self, word: u32) -> &[u32] {
+        let i = word as usize;
+        &self.ids[self.offsets[i] as usize..self.offsets[i + 1] as usize]
     }
-    let mut tmp = vec![0u32; v.len()];
-    let mut shift = 0;
-    while shift < 32 && (bound.saturating_sub(1) >> shift) > 0 {
-        let mut counts = [0usize; 1 << BITS];
-        for &x in v.iter() {
-            counts[((x >> shift) & ((1 << BITS) - 1)) as usize] += 1;
+}
+
+/// Counts feature ids and gives them back in increasing order, without sorting: a count per
+/// feature, a bit per feature, and a bit per 64 features to skip empty stretches. A long
+/// comment has thousands of n-gram hits; sorting them (by comparisons, then by radix) was
+/// a fifth of its scoring time. One per thread, sized for the largest model seen, and all
+/// zeros between two rows.
+#[derive(Debug, Default)]
+struct Tally {
+    counts: Vec<u32>,
+    bits: Vec<u64>,
+    summary: Vec<u64>,
+    /// Ids were added and not drained yet.
+    dirty: bool,
+}
+
+thread_local! {
+    static TALLY: std::cell::RefCell<Tally> = std::cell::RefCell::new(Tally::default());
+}
+
+impl Tally {
+    /// Makes room for ids below `bound`, and clears what a row that never finished (a
+    /// panic between `add` and `drain`) left behind.
+    fn start(&mut self, bound: usize) {
+        if self.dirty {
+            self.counts.fill(0);
+            self.bits.fill(0);
+            self.summary.fill(0);
+            self.dirty = false;
         }
-        let mut sum = 0;
-        for c in counts.iter_mut() {
-            let n = *c;
-            *c = sum;
-            sum += n;
+        if self.counts.len() < bound {
+            self.counts.resize(bound, 0);
+            self.bits.resize(bound.div_ceil(64), 0);
+            self.summary.resize(bound.div_ceil(64 * 64), 0);
         }
-        for &x in v.iter() {
-            let d = ((x >> shift) & ((1 << BITS) - 1)) as usize;
-            tmp[counts[d]] = x;
-            counts[d] += 1;
+    }
+
+    /// Counts `i`, below the `bound` given to [`Tally::start`].
+    fn add(&mut self, i: u32) {
+        self.dirty = true;
+        let i = i as usize;
+        self.counts[i] += 1;
+        self.bits[i >> 6] |= 1 << (i & 63);
+        self.summary[i >> 12] |= 1 << ((i >> 6) & 63);
+    }
+
+    /// Calls `f(id, count)` for every id added since [`Tally::start`], in increasing order,
+    /// and clears them.
+    fn drain(&mut self, bound: usize, mut f: impl FnMut(u32, u32)) {
+        for s in 0..bound.div_ceil(64 * 64) {
+            let mut summary = std::mem::take(&mut self.summary[s]);
+            while summary != 0 {
+                let b = s * 64 + summary.trailing_zeros() as usize;
+                summary &= summary - 1;
+                let mut bits = std::mem::take(&mut self.bits[b]);
+                while bits != 0 {
+                    let i = b * 64 + bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    f(i as u32, std::mem::take(&mut self.counts[i]));
+                }
+            }
         }
-        std::mem::swap(v, &mut tmp);
-        shift += BITS;
+        self.dirty = false;
     }
 }
 
@@ -196,12 +252,18 @@ impl TryFrom<VectorizerData> for Vectorizer {
                 char_index.get(&g[..cut]).is_some()
             }
         });
-        Ok(Self {
+        let mut v = Self {
             data,
             word_index,
             char_index,
             prefix_closed,
-        })
+            word_chars: None,
+        };
+        let (w0, w1) = v.data.params.word_ngrams;
+        if w0 <= 1 && 1 <= w1 {
+            v.word_chars = Some(v.build_word_chars()?);
+        }
+        Ok(v)
     }
 }
 
@@ -312,10 +374,67 @@ impl Vectorizer {
         }
     }
 
+    /// Calls `f` with the id of every character n-gram of `word` in the vocabulary.
+    fn char_hits(&self, grams: &mut CharGrams, word: &str, mut f: impl FnMut(u32)) {
+        grams.each(
+            word,
+            self.data.params.char_ngrams,
+            self.prefix_closed,
+            |g, _, _| match self.char_index.get(g) {
+                Some(i) => {
+                    f(i);
+                    true
+                }
+                None => false,
+            },
+        );
+    }
+
+    fn build_word_chars(&self) -> Result<WordChars, String> {
+        let too_many = || "vectorizer: too many character n-grams per word".to_owned();
+        let mut grams = CharGrams::default();
+        let mut offsets = Vec::with_capacity(self.data.words.len() + 1);
+        let mut ids = Vec::new();
+        offsets.push(0);
+        for w in &self.data.words {
+            if !w.contains(' ') {
+                self.char_hits(&mut grams, w, |i| ids.push(i));
+            }
+            offsets.push(u32::try_from(ids.len()).map_err(|_| too_many())?);
+        }
+        ids.shrink_to_fit();
+        Ok(WordChars { offsets, ids })
+    }
+
     /// Features of an already normalised text.
     pub fn transform_normalized(&self, text: &str) -> SparseRow {
         let p = &self.data.params;
         let mut hits: Vec<u32> = Vec::with_capacity(text.len() * 4);
+        if let Some(cache) = &self.word_chars {
+            // The walk of `for_each_ngram`, with the known words' character n-grams copied.
+            let bigrams = p.word_ngrams.0 <= 2 && 2 <= p.word_ngrams.1;
+            let mut bigram = String::new();
+            let mut grams = CharGrams::default();
+            let mut prev: Option<&str> = None;
+            for (bs, be) in words(text) {
+                let word = &text[bs..be];
+                let id = self.word_index.get(word);
+                hits.extend(id);
+                if let (true, Some(pw)) = (bigrams, prev) {
+                    bigram.clear();
+                    bigram.push_str(pw);
+                    bigram.push(' ');
+                    bigram.push_str(word);
+                    hits.extend(self.word_index.get(&bigram));
+                }
+                prev = Some(word);
+                match id {
+                    Some(i) => hits.extend_from_slice(cache.of(i)),
+                    None => self.char_hits(&mut grams, word, |i| hits.push(i)),
+                }
+            }
+            return self.weigh(&hits);
+        }
         let mut hit = |k, g: &str| match self.lookup(k, g) {
             Some(i) => {
                 hits.push(i);
@@ -330,7 +449,7 @@ impl Vectorizer {
                 hit(k, g);
             });
         }
-        self.weigh(hits)
+        self.weigh(&hits)
     }
 
     /// Features of a raw text.
@@ -353,28 +472,27 @@ impl Vectorizer {
     /// block are each scaled to norm 1/√2 (the row to norm 1), as scikit-learn's
     /// `FeatureUnion` of two vectorisers does. Otherwise the ~60 character n-grams of each
     /// word would drown its one word feature.
-    fn weigh(&self, mut hits: Vec<u32>) -> SparseRow {
-        radix_sort(&mut hits, self.data.idf.len() as u32);
+    fn weigh(&self, hits: &[u32]) -> SparseRow {
         let n_words = self.data.words.len() as u32;
+        let bound = self.data.idf.len();
         let mut row = SparseRow::default();
-        let mut i = 0;
         let (mut word_norm2, mut char_norm2) = (0f32, 0f32);
-        while i < hits.len() {
-            let mut j = i + 1;
-            while j < hits.len() && hits[j] == hits[i] {
-                j += 1;
-            }
-            let tf = sublinear_tf(j - i);
-            let v = tf * self.data.idf[hits[i] as usize];
-            if hits[i] < n_words {
-                word_norm2 += v * v;
-            } else {
-                char_norm2 += v * v;
-            }
-            row.indices.push(hits[i]);
-            row.values.push(v);
-            i = j;
-        }
+        // The hits are gathered first and counted in one tight loop: counting them during
+        // the walk, between lookups, was slower.
+        TALLY.with_borrow_mut(|tally| {
+            tally.start(bound);
+            hits.iter().for_each(|&i| tally.add(i));
+            tally.drain(bound, |id, count| {
+                let v = sublinear_tf(count as usize) * self.data.idf[id as usize];
+                if id < n_words {
+                    word_norm2 += v * v;
+                } else {
+                    char_norm2 += v * v;
+                }
+                row.indices.push(id);
+                row.values.push(v);
+            })
+        });
         // A block that is empty leaves the whole norm to the other.
         let blocks = u8::from(word_norm2 > 0.0) + u8::from(char_norm2 > 0.0);
         if blocks > 0 {
@@ -394,16 +512,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn radix_sort_sorts() {
+    fn tally_counts_in_increasing_order_and_clears() {
         let mut state = 12345u64;
+        let mut tally = Tally::default();
         for (n, bound) in [
             (0, 10),
             (5, 10),
             (100, 10),
             (3000, 500_000),
-            (3000, u32::MAX),
+            (3000, 9000),
+            (50, 70),
         ] {
-            let mut v: Vec<u32> = (0..n)
+            let v: Vec<u32> = (0..n)
                 .map(|_| {
                     state = state
                         .wrapping_mul(6364136223846793005)
@@ -411,11 +531,29 @@ mod tests {
                     ((state >> 33) as u32) % bound
                 })
                 .collect();
-            let mut want = v.clone();
-            want.sort_unstable();
-            radix_sort(&mut v, bound);
-            assert_eq!(v, want, "n={n} bound={bound}");
+            let mut want: std::collections::BTreeMap<u32, u32> = Default::default();
+            v.iter().for_each(|&x| *want.entry(x).or_default() += 1);
+            let mut got = Vec::new();
+            tally.start(bound as usize);
+            v.iter().for_each(|&i| tally.add(i));
+            tally.drain(bound as usize, |i, c| got.push((i, c)));
+            assert_eq!(
+                got,
+                want.into_iter().collect::<Vec<_>>(),
+                "n={n} bound={bound}"
+            );
+            assert!(tally.counts.iter().all(|&c| c == 0), "counts left behind");
+            assert!(tally.bits.iter().chain(&tally.summary).all(|&b| b == 0));
         }
+        assert_eq!(tally.counts.len(), 500_000, "sized for the largest bound");
+        // A row left undrained (as a panic would) is cleared by the next start.
+        tally.start(10);
+        tally.add(3);
+        tally.start(10);
+        tally.add(4);
+        let mut got = Vec::new();
+        tally.drain(10, |i, c| got.push((i, c)));
+        assert_eq!(got, [(4, 1)]);
     }
 
     #[test]
@@ -480,11 +618,35 @@ mod tests {
             &docs,
         );
         assert!(v.prefix_closed, "a fitted vocabulary is prefix-closed");
+        assert!(
+            v.word_chars.is_some(),
+            "unigrams: known words' char features listed"
+        );
+        // The plain walk: every n-gram of every word looked up.
+        let mut plain = v.clone();
+        plain.prefix_closed = false;
+        plain.word_chars = None;
         let mut unpruned = v.clone();
         unpruned.prefix_closed = false;
-        for t in docs.iter().chain(&["quelle connerie ce match", "xyz", ""]) {
-            assert_eq!(v.transform(t), unpruned.transform(t), "{t:?}");
+        let texts = [
+            "quelle connerie ce match",
+            "match match quel quel connard",
+            "xyz",
+            "",
+        ];
+        for t in docs.iter().chain(&texts) {
+            assert_eq!(v.transform(t), plain.transform(t), "{t:?}");
+            assert_eq!(unpruned.transform(t), plain.transform(t), "{t:?}");
         }
+        // Word features of a known word: its unigram and its char n-grams.
+        let known = v.lookup(NgramKind::Word, "match").unwrap();
+        let listed = v.word_chars.as_ref().unwrap().of(known);
+        assert!(!listed.is_empty());
+        assert!(listed
+            .iter()
+            .all(|&i| v.feature_name(i as usize).0 == NgramKind::Char));
+        let bigram = v.lookup(NgramKind::Word, "beau match").unwrap();
+        assert!(v.word_chars.as_ref().unwrap().of(bigram).is_empty());
         // A vocabulary with a hole (as a hand-made file could have) is not pruned.
         let mut data = VectorizerData::from(v.clone());
         let i = data

@@ -1,6 +1,6 @@
 use std::sync::OnceLock;
 
-use rustc_hash::FxHashSet;
+use rustc_hash::FxHashMap;
 
 use crate::domain::Lang;
 
@@ -24,26 +24,29 @@ const EN: &[&str] = &[
 /// French or English, from function-word counts over a normalised text. French wins ties,
 /// since the service is French first.
 pub fn detect_lang(normalized: &str) -> Lang {
-    // Sets, not the lists: a long comment has hundreds of words, and scanning both lists
-    // for each was a tenth of its scoring time.
-    // The byte length of the longest listed word: longer words are skipped unhashed.
-    static SETS: OnceLock<(FxHashSet<&str>, FxHashSet<&str>, usize)> = OnceLock::new();
-    let (fr_set, en_set, longest) = SETS.get_or_init(|| {
+    // A map, not the lists: a long comment has hundreds of words, and scanning both lists
+    // for each was a tenth of its scoring time. One lookup a word: bit 0 French, bit 1
+    // English. The byte length of the longest listed word: longer words are skipped unhashed.
+    static WORDS: OnceLock<(FxHashMap<&str, u8>, usize)> = OnceLock::new();
+    let (table, longest) = WORDS.get_or_init(|| {
+        let mut table = FxHashMap::default();
+        for (list, bit) in [(FR, 1u8), (EN, 2u8)] {
+            for w in list {
+                *table.entry(*w).or_default() |= bit;
+            }
+        }
         let longest = FR.iter().chain(EN).map(|w| w.len()).max().unwrap_or(0);
-        (
-            FR.iter().copied().collect(),
-            EN.iter().copied().collect(),
-            longest,
-        )
+        (table, longest)
     });
     let (mut fr, mut en) = (0u32, 0u32);
     for (a, b) in super::words(normalized) {
         if b - a > *longest {
             continue;
         }
-        let w = &normalized[a..b];
-        fr += u32::from(fr_set.contains(w));
-        en += u32::from(en_set.contains(w));
+        if let Some(&bits) = table.get(&normalized[a..b]) {
+            fr += u32::from(bits & 1);
+            en += u32::from(bits >> 1);
+        }
     }
     if en > fr {
         Lang::En

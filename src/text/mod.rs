@@ -16,24 +16,37 @@ pub use normalize::{normalize, Normalized};
 
 /// Byte ranges of the words (maximal runs of alphanumeric characters) of a normalised text.
 pub fn words(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
-    let mut iter = text.char_indices().peekable();
+    let bytes = text.as_bytes();
+    // (alphanumeric?, length in bytes) of the character at byte `i`; ASCII without decoding.
+    let at = move |i: usize| match bytes[i] {
+        b if b.is_ascii() => (b.is_ascii_alphanumeric(), 1),
+        _ => {
+            let c = text[i..].chars().next().expect("i is a char boundary");
+            (c.is_alphanumeric(), c.len_utf8())
+        }
+    };
+    let mut i = 0;
     std::iter::from_fn(move || {
         // Skip separators.
-        let start = loop {
-            let (i, c) = iter.next()?;
-            if c.is_alphanumeric() {
-                break i;
+        loop {
+            if i >= bytes.len() {
+                return None;
             }
-        };
-        let mut end = text.len();
-        while let Some(&(i, c)) = iter.peek() {
-            if !c.is_alphanumeric() {
-                end = i;
+            let (alnum, len) = at(i);
+            if alnum {
                 break;
             }
-            iter.next();
+            i += len;
         }
-        Some((start, end))
+        let start = i;
+        while i < bytes.len() {
+            let (alnum, len) = at(i);
+            if !alnum {
+                break;
+            }
+            i += len;
+        }
+        Some((start, i))
     })
 }
 

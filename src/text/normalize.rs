@@ -50,7 +50,12 @@ fn fold(input: &str) -> Vec<Ch> {
             }
         };
         if c.is_ascii() {
-            push(c);
+            // What `to_lowercase` gives, without its iterator (a quarter of the time here).
+            out.push(Ch {
+                c: c.to_ascii_lowercase(),
+                start,
+                end,
+            });
             continue;
         }
         // Letters that compatibility decomposition keeps whole.
@@ -98,14 +103,21 @@ fn leet_letter(c: char) -> Option<char> {
 /// and "@jarod" (a mention) stay as they are.
 fn undo_leetspeak(mut chars: Vec<Ch>) -> Vec<Ch> {
     let is_part = |c: char| c.is_alphanumeric() || matches!(c, '@' | '$' | '€' | '!');
+    // Only the words around a leet character are looked at (most words have none); every
+    // leet character is itself part of a word.
+    let n = chars.len();
     let mut i = 0;
-    while i < chars.len() {
-        if !is_part(chars[i].c) {
+    while i < n {
+        if leet_letter(chars[i].c).is_none() {
             i += 1;
             continue;
         }
-        let start = i;
-        while i < chars.len() && is_part(chars[i].c) {
+        let mut start = i;
+        while start > 0 && is_part(chars[start - 1].c) {
+            start -= 1;
+        }
+        i += 1;
+        while i < n && is_part(chars[i].c) {
             i += 1;
         }
         // A trailing "!" is punctuation, not an "i".
@@ -142,10 +154,22 @@ fn join_spaced_letters(chars: Vec<Ch>) -> Vec<Ch> {
             && (i == 0 || !chars[i - 1].c.is_alphanumeric())
             && (i + 1 == n || !chars[i + 1].c.is_alphanumeric())
     };
-    let mut out = Vec::with_capacity(n);
+    // Copied only once a run is joined: most texts have none, and come back as they were.
+    let mut out = Vec::new();
+    let mut copied = 0; // chars[copied..i] are still to copy into `out`
     let mut i = 0;
+    // One alphanumeric test a character on the way (letters inside words stop there).
+    let alnum = |c: char| {
+        if c.is_ascii() {
+            c.is_ascii_alphanumeric()
+        } else {
+            c.is_alphanumeric()
+        }
+    };
+    let mut prev_alnum = false;
     while i < n {
-        if lone_letter_at(i) {
+        let here = alnum(chars[i].c);
+        if here && !prev_alnum && lone_letter_at(i) {
             // Extend the run: letter (sep letter)*
             let mut j = i;
             let mut count = 1;
@@ -154,39 +178,59 @@ fn join_spaced_letters(chars: Vec<Ch>) -> Vec<Ch> {
                 count += 1;
             }
             if count >= 3 {
+                out.extend_from_slice(&chars[copied..i]);
                 out.extend((i..=j).step_by(2).map(|k| chars[k]));
                 i = j + 1;
+                copied = i;
+                prev_alnum = true; // chars[j] is a letter
                 continue;
             }
         }
-        out.push(chars[i]);
+        prev_alnum = here;
         i += 1;
     }
+    if out.is_empty() {
+        return chars;
+    }
+    out.extend_from_slice(&chars[copied..]);
     out
 }
 
 /// Runs of three or more of the same character become one ("nuuul" → "nul",
 /// "!!!!" → "!"); French and English have no legitimate triples.
-fn collapse_elongations(chars: Vec<Ch>) -> Vec<Ch> {
-    let mut out: Vec<Ch> = Vec::with_capacity(chars.len());
-    let mut i = 0;
-    while i < chars.len() {
+fn collapse_elongations(mut chars: Vec<Ch>) -> Vec<Ch> {
+    let n = chars.len();
+    // Most texts have no triple: found in one pass, or returned as they are.
+    let Some(first) =
+        (2..n).find(|&k| chars[k].c == chars[k - 1].c && chars[k].c == chars[k - 2].c)
+    else {
+        return chars;
+    };
+    // In place from the first run of three (nothing before it changes): the write position
+    // never passes the read position.
+    let (mut w, mut i) = (first - 2, first - 2);
+    while i < n {
         let mut j = i + 1;
-        while j < chars.len() && chars[j].c == chars[i].c {
+        while j < n && chars[j].c == chars[i].c {
             j += 1;
         }
         if j - i >= 3 {
-            out.push(Ch {
+            chars[w] = Ch {
                 c: chars[i].c,
                 start: chars[i].start,
                 end: chars[j - 1].end,
-            });
+            };
+            w += 1;
         } else {
-            out.extend_from_slice(&chars[i..j]);
+            for k in i..j {
+                chars[w] = chars[k];
+                w += 1;
+            }
         }
         i = j;
     }
-    out
+    chars.truncate(w);
+    chars
 }
 
 #[cfg(test)]
