@@ -11,7 +11,7 @@ pub mod domain;
 /// Reading the seed documents (articles and their reader comments) and canonical JSONL corpora.
 pub mod corpus;
 
-/// Text normalisation (NFKC, case and accent folding, de-obfuscation) with an offset map,
+/// Text normalisation (NFKC, case folding, de-obfuscation; accents kept) with an offset map,
 /// tokenisation and language detection.
 pub mod text;
 

@@ -200,19 +200,21 @@ fn paragraphs(lines: &[&str]) -> String {
     out.join("\n\n")
 }
 
-const MONTHS: [&str; 12] = [
-    "janvier",
-    "fevrier",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "aout",
-    "septembre",
-    "octobre",
-    "novembre",
-    "decembre",
+/// Month names as normalisation leaves them (lowercase, accents kept), with the unaccented
+/// spellings too.
+const MONTHS: [&[&str]; 12] = [
+    &["janvier"],
+    &["février", "fevrier"],
+    &["mars"],
+    &["avril"],
+    &["mai"],
+    &["juin"],
+    &["juillet"],
+    &["août", "aout"],
+    &["septembre"],
+    &["octobre"],
+    &["novembre"],
+    &["décembre", "decembre"],
 ];
 
 /// "22/juillet/2021 - 23h10" → "2021-07-22T23:10:00+02:00" (Europe/Paris).
@@ -225,7 +227,10 @@ pub fn parse_timestamp(s: &str) -> Option<String> {
     if parts.next().is_some() {
         return None;
     }
-    let month = MONTHS.iter().position(|m| *m == month_name)? as u32 + 1;
+    let month = MONTHS
+        .iter()
+        .position(|names| names.contains(&month_name.as_str()))? as u32
+        + 1;
     let (h, m) = time.trim().split_once('h')?;
     let (hour, minute): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
     if !(1..=days_in_month(year, month)).contains(&day) || hour > 23 || minute > 59 {

@@ -4,14 +4,16 @@ use rustc_hash::FxHashMap;
 
 use crate::domain::Lang;
 
-// Frequent function words, ASCII after normalisation. Short lists on purpose: they decide
+// Frequent function words, as normalisation leaves them (accents kept; their unaccented
+// spellings too, common in comments). Short lists on purpose: they decide
 // between two languages, not among a hundred.
 const FR: &[&str] = &[
     "le", "la", "les", "de", "des", "du", "un", "une", "et", "est", "que", "qui", "pas", "ne",
     "pour", "dans", "sur", "au", "aux", "ce", "cette", "il", "elle", "ils", "on", "nous", "vous",
     "je", "tu", "mais", "ou", "avec", "sont", "plus", "son", "sa", "ses", "leur", "c", "l", "d",
-    "j", "qu", "n", "s", "y", "a", "ete", "etre", "fait", "tout", "tous", "comme", "bien", "tres",
-    "meme", "rien", "quoi", "moi", "toi", "lui", "aussi",
+    "j", "qu", "n", "s", "y", "a", "à", "où", "ça", "été", "être", "fait", "tout", "tous", "comme",
+    "bien", "très", "même", "rien", "quoi", "moi", "toi", "lui", "aussi", "ete", "etre", "tres",
+    "meme",
 ];
 const EN: &[&str] = &[
     "the", "of", "and", "to", "in", "is", "that", "it", "for", "was", "on", "are", "with", "as",

@@ -4,7 +4,7 @@
 //! Normalisation folds what readers vary on purpose or by accident, so that
 //! "C0NNAAARD", "c o n n a r d" and "connard" give the same features:
 //! compatibility decomposition (NFKC's folding of ligatures, full-width letters, etc.),
-//! case folding, accent removal, leetspeak inside words, spaced-out letters and
+//! case folding (accents kept), leetspeak inside words, spaced-out letters and
 //! elongations. Each normalised character remembers the range of original characters it
 //! came from, so explanations can point back into the text the reader wrote.
 

@@ -1,4 +1,4 @@
-use unicode_normalization::char::{decompose_compatible, is_combining_mark};
+use unicode_normalization::char::{compose, decompose_compatible, is_combining_mark};
 
 /// A normalised text and, for each of its characters, the range of original character
 /// offsets (Unicode scalar values, end exclusive) it stands for.
@@ -39,7 +39,10 @@ pub fn normalize(input: &str) -> Normalized {
     Normalized { text, origin }
 }
 
-/// Compatibility decomposition, accents dropped, lowercase, a few typographic variants unified.
+/// Compatibility folding with accents kept (NFKC, one character at a time), lowercase, a few
+/// typographic variants unified. Accents stay: French tells "à" from "a", "où" from "ou",
+/// "pédé" from "pede", and dropping them cost 0.009 of cross-validated ROC-AUC on the French
+/// tweets of `../shared/data` (MLMA), with nothing gained on English.
 fn fold(input: &str) -> Vec<Ch> {
     let mut out = Vec::with_capacity(input.len());
     for (i, c) in input.chars().enumerate() {
@@ -75,11 +78,30 @@ fn fold(input: &str) -> Vec<Ch> {
             s.chars().for_each(&mut push);
             continue;
         }
+        // A mark typed on its own (decomposed input, "e\u{301}") joins the letter before it,
+        // so both spellings of "é" give the same text.
+        if is_combining_mark(c) {
+            if let Some(last) = out.last_mut() {
+                if let Some(composed) = compose(last.c, c) {
+                    last.c = composed;
+                    last.end = end;
+                }
+            }
+            continue;
+        }
+        // Decomposed ("ﬁ" → "fi", "ｃ" → "c", "é" → "e" + accent), then each accent put back
+        // on its letter; a mark with no composed form is dropped.
+        let mut letter: Option<char> = None;
         decompose_compatible(c, |d| {
-            if !is_combining_mark(d) {
-                push(d);
+            if is_combining_mark(d) {
+                letter = letter.map(|l| compose(l, d).unwrap_or(l));
+            } else if let Some(l) = letter.replace(d) {
+                push(l);
             }
         });
+        if let Some(l) = letter {
+            push(l);
+        }
     }
     out
 }
@@ -243,12 +265,23 @@ mod tests {
 
     #[test]
     fn folds_case_accents_and_compatibility_forms() {
-        assert_eq!(norm("Épique ÉTÉ"), "epique ete");
+        assert_eq!(norm("Épique ÉTÉ"), "épique été");
+        // Precomposed or decomposed, the same letters and the same offsets back.
+        let decomposed = normalize("Ou\u{300} E\u{301}te\u{301}");
+        assert_eq!(decomposed.text, "où été");
+        assert_eq!(decomposed.text, norm("Où Été"));
+        assert_eq!(decomposed.origin[1], (1, 3));
+        assert_eq!(
+            norm("\u{301}a\u{20dd}"),
+            "a",
+            "marks with nothing to join are dropped"
+        );
+        assert_eq!(norm("ﬁancé"), "fiancé");
         assert_eq!(norm("ｃｏｎｎａｒｄ"), "connard");
         assert_eq!(norm("ﬁn"), "fin");
         assert_eq!(norm("cœur"), "coeur");
         assert_eq!(norm("c’est"), "c'est");
-        assert_eq!(norm("degage"), norm("Dégage"));
+        assert_eq!(norm("Dégage"), "dégage");
     }
 
     #[test]
