@@ -38,6 +38,15 @@ pub fn for_each_ngram_pruned(
     walk(text, words, chars, true, f);
 }
 
+/// A word bigram as the vocabulary spells it, the two words joined by one space, in `buf`.
+pub(crate) fn bigram<'a>(buf: &'a mut String, first: &str, second: &str) -> &'a str {
+    buf.clear();
+    buf.push_str(first);
+    buf.push(' ');
+    buf.push_str(second);
+    buf
+}
+
 /// Reusable buffers for the padded character n-grams of one word at a time.
 #[derive(Debug, Default)]
 pub(crate) struct CharGrams {
@@ -96,7 +105,7 @@ fn walk(
     prune: bool,
     mut f: impl FnMut(NgramKind, &str, (usize, usize)) -> bool,
 ) {
-    let mut bigram = String::new();
+    let mut bigram_buf = String::new();
     let mut grams = CharGrams::default();
     // (byte start, byte end, char start) of the previous word.
     let mut prev: Option<(usize, usize, usize)> = None;
@@ -116,11 +125,11 @@ fn walk(
         }
         if words.0 <= 2 && 2 <= words.1 {
             if let Some((pbs, pbe, pcs)) = prev {
-                bigram.clear();
-                bigram.push_str(&text[pbs..pbe]);
-                bigram.push(' ');
-                bigram.push_str(word);
-                f(NgramKind::Word, &bigram, (pcs, ce));
+                f(
+                    NgramKind::Word,
+                    bigram(&mut bigram_buf, &text[pbs..pbe], word),
+                    (pcs, ce),
+                );
             }
         }
         prev = Some((bs, be, cs));

@@ -4,7 +4,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use super::ngrams::CharGrams;
+use super::ngrams::{bigram, CharGrams};
 use super::{for_each_ngram, for_each_ngram_pruned, NgramKind};
 use crate::text::{normalize, words};
 
@@ -97,7 +97,7 @@ struct Tally {
     counts: Vec<u32>,
     bits: Vec<u64>,
     summary: Vec<u64>,
-    /// Ids were added and not drained yet.
+    /// Started and not drained yet.
     dirty: bool,
 }
 
@@ -107,7 +107,7 @@ thread_local! {
 
 impl Tally {
     /// Makes room for ids below `bound`, and clears what a row that never finished (a
-    /// panic between `add` and `drain`) left behind.
+    /// panic between `start` and `drain`) left behind.
     fn start(&mut self, bound: usize) {
         if self.dirty {
             self.counts.fill(0);
@@ -120,11 +120,11 @@ impl Tally {
             self.bits.resize(bound.div_ceil(64), 0);
             self.summary.resize(bound.div_ceil(64 * 64), 0);
         }
+        self.dirty = true;
     }
 
     /// Counts `i`, below the `bound` given to [`Tally::start`].
     fn add(&mut self, i: u32) {
-        self.dirty = true;
         let i = i as usize;
         self.counts[i] += 1;
         self.bits[i >> 6] |= 1 << (i & 63);
@@ -413,7 +413,7 @@ impl Vectorizer {
         if let Some(cache) = &self.word_chars {
             // The walk of `for_each_ngram`, with the known words' character n-grams copied.
             let bigrams = p.word_ngrams.0 <= 2 && 2 <= p.word_ngrams.1;
-            let mut bigram = String::new();
+            let mut bigram_buf = String::new();
             let mut grams = CharGrams::default();
             let mut prev: Option<&str> = None;
             for (bs, be) in words(text) {
@@ -421,11 +421,7 @@ impl Vectorizer {
                 let id = self.word_index.get(word);
                 hits.extend(id);
                 if let (true, Some(pw)) = (bigrams, prev) {
-                    bigram.clear();
-                    bigram.push_str(pw);
-                    bigram.push(' ');
-                    bigram.push_str(word);
-                    hits.extend(self.word_index.get(&bigram));
+                    hits.extend(self.word_index.get(bigram(&mut bigram_buf, pw, word)));
                 }
                 prev = Some(word);
                 match id {

@@ -181,16 +181,9 @@ fn join_spaced_letters(chars: Vec<Ch>) -> Vec<Ch> {
     let mut copied = 0; // chars[copied..i] are still to copy into `out`
     let mut i = 0;
     // One alphanumeric test a character on the way (letters inside words stop there).
-    let alnum = |c: char| {
-        if c.is_ascii() {
-            c.is_ascii_alphanumeric()
-        } else {
-            c.is_alphanumeric()
-        }
-    };
     let mut prev_alnum = false;
     while i < n {
-        let here = alnum(chars[i].c);
+        let here = chars[i].c.is_alphanumeric();
         if here && !prev_alnum && lone_letter_at(i) {
             // Extend the run: letter (sep letter)*
             let mut j = i;
