@@ -3,6 +3,8 @@
 
 mod card;
 mod file;
+/// The L-BFGS solver the logistic fits use (allocation-free, deterministic).
+pub mod lbfgs;
 pub mod logistic;
 
 pub use card::{
