@@ -412,8 +412,10 @@ async fn coral_phase_scores_stores_and_answers_in_coral_schema() {
     let (_, again) = post(&s, URI, body.clone(), &signed(SECRET, &body)).await;
     assert_eq!(again, b);
     assert_eq!(s.store.counts().await.unwrap().values().sum::<i64>(), 2);
-    // Over a reject threshold: rejected. The older secret still signs while rotating.
-    let body = coral_body("Bande de guignols, démission !");
+    // Over a reject threshold (0.90 in models/thresholds.toml): rejected. The default model
+    // scores this insult 0.96 (`score`); a milder one sat at 0.89 after a retrain. The
+    // older secret still signs while rotating.
+    let body = coral_body("Bande de guignols et de connards, démission !");
     let (st, b) = post(&s, URI, body.clone(), &signed(OLD_SECRET, &body)).await;
     assert_eq!(
         (st, b["status"].as_str()),

@@ -95,10 +95,11 @@ def load_corpus(name: str, data_dir: Path) -> list[tuple[str, str, int]]:
     return rows
 
 
-def is_test(corpus: str, row_id: str) -> bool:
-    """The split rule: test iff int(sha256(f"{corpus}:{id}")[:8], 16) % 5 == 0 (about 20 %)."""
+def is_test(corpus: str, row_id: str, fold: int = 0) -> bool:
+    """The split rule: test iff int(sha256(f"{corpus}:{id}")[:8], 16) % 5 == fold (about 20 %).
+    Fold 0 is the comparison's split; folds 1-4 are the other four fifths (see folds.sh)."""
     h = hashlib.sha256(f"{corpus}:{row_id}".encode("utf-8")).hexdigest()
-    return int(h[:8], 16) % 5 == 0
+    return int(h[:8], 16) % 5 == fold
 
 
 def single_texts(test: list) -> list:
@@ -106,9 +107,9 @@ def single_texts(test: list) -> list:
     return [test[j % len(test)] for j in range(SINGLE_CAP)] if test else []
 
 
-def write_split(corpus: str, rows, cdir: Path) -> dict:
-    train = [r for r in rows if not is_test(corpus, r[0])]
-    test = [r for r in rows if is_test(corpus, r[0])]
+def write_split(corpus: str, rows, cdir: Path, fold: int = 0) -> dict:
+    train = [r for r in rows if not is_test(corpus, r[0], fold)]
+    test = [r for r in rows if is_test(corpus, r[0], fold)]
     cdir.mkdir(parents=True, exist_ok=True)
     for fname, part in (("train.csv", train), ("test.csv", test)):
         with open(cdir / fname, "w", newline="", encoding="utf-8") as fh:
@@ -539,6 +540,69 @@ def _report_excerpt(report: dict) -> dict:
             "by_lang": (card.get("training") or {}).get("by_lang")}
 
 
+def summarize_folds(base: Path) -> None:
+    """Reads <base>/<k>/ (k = 0..4, one compare.py run per test fold, as folds.sh makes them)
+    and prints, per corpus: the AUC difference on each fold, their mean, and the AUC of each
+    side over all items pooled (every item scored once, by the models that did not train on
+    it), with a paired bootstrap of the pooled difference. Also written to
+    <base>/results-folds.md and .json."""
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
+    folds = sorted(int(d.name) for d in base.iterdir() if d.is_dir() and d.name.isdigit())
+    runs = {k: json.loads((base / str(k) / "results.json").read_text()) for k in folds}
+    corpora = [c for c in CORPORA if all(c in runs[k]["corpora"] for k in folds)]
+    out: dict = {"folds": folds, "corpora": {}}
+    L = [f"Test folds {', '.join(map(str, folds))} (each a fifth of the corpus; the union is "
+         "every item once). Per fold: ROC-AUC Vigie − sklearn on that fold's test split. "
+         "Pooled: each side's AUC over all items together, every item scored by the models "
+         "trained without it; 95 % interval from a paired bootstrap "
+         f"({BOOTSTRAP:,} resamples of all items).\n",
+         "| corpus | items | " + " | ".join(f"fold {k}" for k in folds) +
+         " | mean | pooled AUC sklearn / vigie | pooled difference | 95 % interval | "
+         "Vigie not worse in | macro-F1 difference, mean |",
+         "|---|---|" + "---|" * len(folds) + "---|---|---|---|---|---|"]
+    for c in corpora:
+        ys, ps, pv, diffs, f1d = [], [], [], [], []
+        for k in folds:
+            cdir = base / str(k) / c
+            y = [int(r["label"]) for r in _read_csv(cdir / "test.csv")]
+            a = json.loads((cdir / "sklearn.test_proba.json").read_text())
+            b = [json.loads(l)["scores"]["toxicity"]
+                 for l in (cdir / "vigie.test_scores.jsonl").read_text().splitlines() if l.strip()]
+            if not (len(y) == len(a) == len(b)):
+                raise SystemExit(f"{cdir}: {len(y)} labels, {len(a)} sklearn and {len(b)} Vigie scores")
+            ys += y
+            ps += a
+            pv += b
+            diffs.append(roc_auc_score(y, b) - roc_auc_score(y, a))
+            r = runs[k]["corpora"][c]
+            f1d.append(r["vigie"]["macro_f1"] - r["sklearn"]["macro_f1"])
+        y, ps_, pv_ = np.array(ys), np.array(ps), np.array(pv)
+        auc_s, auc_v = roc_auc_score(y, ps_), roc_auc_score(y, pv_)
+        rng = np.random.default_rng(0)
+        boot = []
+        for _ in range(BOOTSTRAP):
+            i = rng.integers(0, len(y), len(y))
+            if y[i].min() != y[i].max():
+                boot.append(roc_auc_score(y[i], pv_[i]) - roc_auc_score(y[i], ps_[i]))
+        d = np.array(boot)
+        row = {"items": len(y), "fold_diffs": diffs, "mean_diff": float(np.mean(diffs)),
+               "pooled_auc_sklearn": float(auc_s), "pooled_auc_vigie": float(auc_v),
+               "pooled_diff": float(auc_v - auc_s),
+               "ci95": [float(np.percentile(d, 2.5)), float(np.percentile(d, 97.5))],
+               "p_not_worse": float((d >= 0).mean()), "mean_macro_f1_diff": float(np.mean(f1d))}
+        out["corpora"][c] = row
+        L.append(f"| {c} | {len(y):,} | " + " | ".join(f"{x:+.4f}" for x in diffs) +
+                 f" | {row['mean_diff']:+.4f} | {auc_s:.4f} / {auc_v:.4f} | {row['pooled_diff']:+.4f} "
+                 f"| [{row['ci95'][0]:+.4f}, {row['ci95'][1]:+.4f}] | {row['p_not_worse']:.0%} "
+                 f"| {row['mean_macro_f1_diff']:+.4f} |")
+    md = "\n".join(L) + "\n"
+    print(md)
+    (base / "results-folds.md").write_text(md, encoding="utf-8")
+    (base / "results-folds.json").write_text(json.dumps(out, indent=2), encoding="utf-8")
+
+
 # ---------------------------------------------------------------------------------------
 # Report
 # ---------------------------------------------------------------------------------------
@@ -597,7 +661,8 @@ def render(env: dict, results: dict, args) -> str:
              f"binaries built {env.get('vigie_train_binary_built')}")
     L.append(f"- scikit-learn solver: `{args.solver}`, class_weight: `{args.sklearn_class_weight}`; "
              f"Vigie: `--class-weight balanced`")
-    L.append("- split: test iff int(sha256(f\"{corpus}:{id}\").hexdigest()[:8], 16) % 5 == 0\n")
+    L.append("- split: test iff int(sha256(f\"{corpus}:{id}\").hexdigest()[:8], 16) % 5 == "
+             f"{args.test_fold}\n")
     L.append("| corpus | n train / test | positive rate (train / test) | ROC-AUC sklearn / vigie "
              "| macro-F1 sklearn / vigie | train s sklearn / vigie / ratio "
              "| single-comment /s sklearn / vigie / ratio | peak RSS MiB sklearn / vigie |")
@@ -745,6 +810,9 @@ def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "_sklearn":
         sklearn_child(sys.argv[2:])
         return
+    if len(sys.argv) > 1 and sys.argv[1] == "_folds":
+        summarize_folds(Path(sys.argv[2]))
+        return
     here = Path(__file__).resolve().parent
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--root", type=Path, default=here.parent.parent,
@@ -762,6 +830,9 @@ def main() -> None:
     ap.add_argument("--vigie-input", default="auto", choices=["auto", "csv", "jsonl"],
                     help="feed Vigie the CSV files through its CSV flags, or canonical JSONL "
                          "(auto: CSV when `train --help` and `eval --help` list the flags)")
+    ap.add_argument("--test-fold", type=int, default=0, choices=range(5),
+                    help="which fifth of each corpus is the test split (default 0, the "
+                         "comparison's; folds.sh runs all five)")
     ap.add_argument("--skip-sklearn", action="store_true")
     ap.add_argument("--skip-vigie", action="store_true")
     args = ap.parse_args()
@@ -795,7 +866,7 @@ def main() -> None:
     for name in corpora:
         cdir = out / name
         rows = load_corpus(name, data_dir)
-        sp = write_split(name, rows, cdir)
+        sp = write_split(name, rows, cdir, args.test_fold)
         print(f"\n== {name}: {len(rows):,} rows -> train {sp['n_train']:,} (positive rate "
               f"{sp['pos_train']:.3f}), test {sp['n_test']:,} (positive rate {sp['pos_test']:.3f})",
               flush=True)
@@ -832,7 +903,8 @@ def main() -> None:
     md = render(env, results, args)
     print("\n" + md)
     (out / "results.md").write_text(md, encoding="utf-8")
-    settings = {"solver": args.solver, "sklearn_class_weight": args.sklearn_class_weight,
+    settings = {"test_fold": args.test_fold, "solver": args.solver,
+                "sklearn_class_weight": args.sklearn_class_weight,
                 "vigie_input": mode, "vigie_features": feats, "single_cap": SINGLE_CAP,
                 "batch_lines": BATCH_LINES, "data_dir": str(data_dir)}
     (out / "results.json").write_text(json.dumps(
