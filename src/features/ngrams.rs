@@ -1,3 +1,5 @@
+use crate::text::{is_contraction_suffix, words as words_of};
+
 /// Which vocabulary an n-gram belongs to.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
@@ -111,7 +113,7 @@ fn walk(
     let mut prev: Option<(usize, usize, usize)> = None;
     let mut char_pos = 0usize;
     let mut byte_pos = 0usize;
-    for (bs, be) in super::super::text::words(text) {
+    for (bs, be) in words_of(text) {
         char_pos += text[byte_pos..bs].chars().count();
         let cs = char_pos;
         let wlen = text[bs..be].chars().count();
@@ -120,19 +122,21 @@ fn walk(
         byte_pos = be;
         let word = &text[bs..be];
 
-        if words.0 <= 1 && 1 <= words.1 {
-            f(NgramKind::Word, word, (cs, ce));
-        }
-        if words.0 <= 2 && 2 <= words.1 {
-            if let Some((pbs, pbe, pcs)) = prev {
-                f(
-                    NgramKind::Word,
-                    bigram(&mut bigram_buf, &text[pbs..pbe], word),
-                    (pcs, ce),
-                );
+        if !is_contraction_suffix(text, bs, be) {
+            if words.0 <= 1 && 1 <= words.1 {
+                f(NgramKind::Word, word, (cs, ce));
             }
+            if words.0 <= 2 && 2 <= words.1 {
+                if let Some((pbs, pbe, pcs)) = prev {
+                    f(
+                        NgramKind::Word,
+                        bigram(&mut bigram_buf, &text[pbs..pbe], word),
+                        (pcs, ce),
+                    );
+                }
+            }
+            prev = Some((bs, be, cs));
         }
-        prev = Some((bs, be, cs));
         // Padded char k is word char k - 1; clip the padding off the span.
         grams.each(word, chars, prune, |g, k, n| {
             let s = cs + k.saturating_sub(1);
@@ -172,6 +176,30 @@ mod tests {
                 ("est pas", (5, 12)),
             ]
         );
+    }
+
+    #[test]
+    fn contraction_suffixes_give_char_ngrams_but_no_word_ngrams() {
+        let g = collect("don't care", (1, 2), (2, 2));
+        let words: Vec<_> = g
+            .iter()
+            .filter(|(k, _, _)| *k == NgramKind::Word)
+            .map(|(_, s, sp)| (s.as_str(), *sp))
+            .collect();
+        assert_eq!(
+            words,
+            [("don", (0, 3)), ("care", (6, 10)), ("don care", (0, 10))]
+        );
+        let chars: Vec<_> = g
+            .iter()
+            .filter(|(k, _, _)| *k == NgramKind::Char)
+            .map(|(_, s, _)| s.as_str())
+            .collect();
+        assert!(chars.contains(&" t") && chars.contains(&"t "), "{chars:?}");
+        // Elisions come before the apostrophe: kept.
+        let g = collect("l'a", (1, 1), (0, 0));
+        let words: Vec<_> = g.iter().map(|(_, s, _)| s.as_str()).collect();
+        assert_eq!(words, ["l"]);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ngrams::{bigram, CharGrams};
 use super::{for_each_ngram, for_each_ngram_pruned, NgramKind};
-use crate::text::{normalize, words};
+use crate::text::{is_contraction_suffix, normalize, words};
 
 /// Vectoriser settings, stored in the model file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -418,6 +418,10 @@ impl Vectorizer {
             let mut prev: Option<&str> = None;
             for (bs, be) in words(text) {
                 let word = &text[bs..be];
+                if is_contraction_suffix(text, bs, be) {
+                    self.char_hits(&mut grams, word, |i| hits.push(i));
+                    continue;
+                }
                 let id = self.word_index.get(word);
                 hits.extend(id);
                 if let (true, Some(pw)) = (bigrams, prev) {
@@ -627,6 +631,7 @@ mod tests {
         let texts = [
             "quelle connerie ce match",
             "match match quel quel connard",
+            "it's a match, don't quel'l connard",
             "xyz",
             "",
         ];

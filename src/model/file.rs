@@ -9,8 +9,9 @@ use sha2::{Digest, Sha256};
 use super::Model;
 
 /// 2: accents kept by normalisation (a version-1 model was trained on accent-folded text, and
-/// would miss every accented n-gram).
-pub const FORMAT_VERSION: u32 = 2;
+/// would miss every accented n-gram). 3: one-character contraction suffixes ("don't") give no
+/// word n-grams (a version-2 model has "t" and "don t" in its vocabulary and would lose them).
+pub const FORMAT_VERSION: u32 = 3;
 const MAGIC: &[u8; 8] = b"VIGIEMDL";
 const HEADER: usize = 8 + 4 + 8;
 
