@@ -498,6 +498,37 @@ def run_vigie(bin_dir: Path, cdir: Path, feats: dict, input_mode: str, root: Pat
 BOOTSTRAP = 2000
 
 
+def paired_scores(cdir: Path):
+    """(labels, sklearn probabilities, Vigie scores) of a corpus folder's test split, as
+    numpy arrays in test.csv order; ValueError when their lengths differ."""
+    import numpy as np
+
+    y = np.array([int(r["label"]) for r in _read_csv(cdir / "test.csv")])
+    ps = np.array(json.loads((cdir / "sklearn.test_proba.json").read_text()))
+    pv = np.array([json.loads(l)["scores"]["toxicity"]
+                   for l in (cdir / "vigie.test_scores.jsonl").read_text().splitlines()
+                   if l.strip()])
+    if not (len(y) == len(ps) == len(pv)):
+        raise ValueError(f"{len(y)} labels, {len(ps)} sklearn and {len(pv)} Vigie scores")
+    return y, ps, pv
+
+
+def bootstrap_auc_diffs(y, ps, pv):
+    """AUC(Vigie) − AUC(sklearn) on BOOTSTRAP resamples of the items (drawn with
+    replacement, seed 0; a resample with one class only is skipped)."""
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(0)
+    diffs = []
+    for _ in range(BOOTSTRAP):
+        i = rng.integers(0, len(y), len(y))
+        if y[i].min() == y[i].max():
+            continue
+        diffs.append(roc_auc_score(y[i], pv[i]) - roc_auc_score(y[i], ps[i]))
+    return np.array(diffs)
+
+
 def paired_bootstrap(cdir: Path) -> dict | None:
     """ROC-AUC difference (Vigie − sklearn) on the same test items, with a 95 % percentile
     interval over BOOTSTRAP resamples of the test split (items drawn with replacement, both
@@ -506,23 +537,10 @@ def paired_bootstrap(cdir: Path) -> dict | None:
     from sklearn.metrics import roc_auc_score
 
     try:
-        y = np.array([int(r["label"]) for r in _read_csv(cdir / "test.csv")])
-        ps = np.array(json.loads((cdir / "sklearn.test_proba.json").read_text()))
-        pv = np.array([json.loads(l)["scores"]["toxicity"]
-                       for l in (cdir / "vigie.test_scores.jsonl").read_text().splitlines()
-                       if l.strip()])
+        y, ps, pv = paired_scores(cdir)
     except (OSError, ValueError, KeyError):
         return None
-    if not (len(y) == len(ps) == len(pv)):
-        return None
-    rng = np.random.default_rng(0)
-    diffs = []
-    for _ in range(BOOTSTRAP):
-        i = rng.integers(0, len(y), len(y))
-        if y[i].min() == y[i].max():
-            continue
-        diffs.append(roc_auc_score(y[i], pv[i]) - roc_auc_score(y[i], ps[i]))
-    d = np.array(diffs)
+    d = bootstrap_auc_diffs(y, ps, pv)
     return {"auc_diff": float(roc_auc_score(y, pv) - roc_auc_score(y, ps)),
             "vigie_auc_from_scores": float(roc_auc_score(y, pv)),
             "ci95": [float(np.percentile(d, 2.5)), float(np.percentile(d, 97.5))],
@@ -566,27 +584,19 @@ def summarize_folds(base: Path) -> None:
         ys, ps, pv, diffs, f1d = [], [], [], [], []
         for k in folds:
             cdir = base / str(k) / c
-            y = [int(r["label"]) for r in _read_csv(cdir / "test.csv")]
-            a = json.loads((cdir / "sklearn.test_proba.json").read_text())
-            b = [json.loads(l)["scores"]["toxicity"]
-                 for l in (cdir / "vigie.test_scores.jsonl").read_text().splitlines() if l.strip()]
-            if not (len(y) == len(a) == len(b)):
-                raise SystemExit(f"{cdir}: {len(y)} labels, {len(a)} sklearn and {len(b)} Vigie scores")
-            ys += y
-            ps += a
-            pv += b
+            try:
+                y, a, b = paired_scores(cdir)
+            except ValueError as e:
+                raise SystemExit(f"{cdir}: {e}")
+            ys.append(y)
+            ps.append(a)
+            pv.append(b)
             diffs.append(roc_auc_score(y, b) - roc_auc_score(y, a))
             r = runs[k]["corpora"][c]
             f1d.append(r["vigie"]["macro_f1"] - r["sklearn"]["macro_f1"])
-        y, ps_, pv_ = np.array(ys), np.array(ps), np.array(pv)
+        y, ps_, pv_ = np.concatenate(ys), np.concatenate(ps), np.concatenate(pv)
         auc_s, auc_v = roc_auc_score(y, ps_), roc_auc_score(y, pv_)
-        rng = np.random.default_rng(0)
-        boot = []
-        for _ in range(BOOTSTRAP):
-            i = rng.integers(0, len(y), len(y))
-            if y[i].min() != y[i].max():
-                boot.append(roc_auc_score(y[i], pv_[i]) - roc_auc_score(y[i], ps_[i]))
-        d = np.array(boot)
+        d = bootstrap_auc_diffs(y, ps_, pv_)
         row = {"items": len(y), "fold_diffs": diffs, "mean_diff": float(np.mean(diffs)),
                "pooled_auc_sklearn": float(auc_s), "pooled_auc_vigie": float(auc_v),
                "pooled_diff": float(auc_v - auc_s),
