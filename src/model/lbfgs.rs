@@ -84,7 +84,8 @@ impl Lbfgs {
         let (mut len, mut head) = (0usize, 0usize);
         let mut iterations = 0;
         while iterations < self.max_iterations {
-            if dot(&g, &g).sqrt() <= self.tolerance_grad {
+            let g_norm = dot(&g, &g).sqrt();
+            if g_norm <= self.tolerance_grad {
                 break;
             }
             // Two-loop recursion: d = -H g.
@@ -103,7 +104,7 @@ impl Lbfgs {
                 d.iter_mut().for_each(|d| *d *= gamma);
             } else {
                 // No curvature yet: a first step of unit length.
-                step = 1.0 / dot(&g, &g).sqrt();
+                step = 1.0 / g_norm;
             }
             for j in (0..len).rev() {
                 let i = (head + m - 1 - j) % m;
@@ -118,7 +119,7 @@ impl Lbfgs {
                 // gradient.
                 d.iter_mut().zip(&g).for_each(|(d, g)| *d = -g);
                 slope = dot(&g, &d);
-                step = 1.0 / dot(&g, &g).sqrt();
+                step = 1.0 / g_norm;
                 len = 0;
             }
             // Backtracking: cut the step (quadratic interpolation, kept within [0.1, 0.5]
