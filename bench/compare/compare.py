@@ -529,11 +529,18 @@ def bootstrap_auc_diffs(y, ps, pv):
     return np.array(diffs)
 
 
+def interval(d) -> dict:
+    """95 % percentile interval of bootstrap differences and the share that are >= 0."""
+    import numpy as np
+
+    return {"ci95": [float(np.percentile(d, 2.5)), float(np.percentile(d, 97.5))],
+            "p_not_worse": float((d >= 0).mean())}
+
+
 def paired_bootstrap(cdir: Path) -> dict | None:
     """ROC-AUC difference (Vigie − sklearn) on the same test items, with a 95 % percentile
     interval over BOOTSTRAP resamples of the test split (items drawn with replacement, both
     models scored on each resample), and the share of resamples where Vigie is not worse."""
-    import numpy as np
     from sklearn.metrics import roc_auc_score
 
     try:
@@ -543,8 +550,7 @@ def paired_bootstrap(cdir: Path) -> dict | None:
     d = bootstrap_auc_diffs(y, ps, pv)
     return {"auc_diff": float(roc_auc_score(y, pv) - roc_auc_score(y, ps)),
             "vigie_auc_from_scores": float(roc_auc_score(y, pv)),
-            "ci95": [float(np.percentile(d, 2.5)), float(np.percentile(d, 97.5))],
-            "p_not_worse": float((d >= 0).mean()), "resamples": len(d)}
+            **interval(d), "resamples": len(d)}
 
 
 def _report_excerpt(report: dict) -> dict:
@@ -599,9 +605,8 @@ def summarize_folds(base: Path) -> None:
         d = bootstrap_auc_diffs(y, ps_, pv_)
         row = {"items": len(y), "fold_diffs": diffs, "mean_diff": float(np.mean(diffs)),
                "pooled_auc_sklearn": float(auc_s), "pooled_auc_vigie": float(auc_v),
-               "pooled_diff": float(auc_v - auc_s),
-               "ci95": [float(np.percentile(d, 2.5)), float(np.percentile(d, 97.5))],
-               "p_not_worse": float((d >= 0).mean()), "mean_macro_f1_diff": float(np.mean(f1d))}
+               "pooled_diff": float(auc_v - auc_s), **interval(d),
+               "mean_macro_f1_diff": float(np.mean(f1d))}
         out["corpora"][c] = row
         L.append(f"| {c} | {len(y):,} | " + " | ".join(f"{x:+.4f}" for x in diffs) +
                  f" | {row['mean_diff']:+.4f} | {auc_s:.4f} / {auc_v:.4f} | {row['pooled_diff']:+.4f} "
