@@ -49,6 +49,19 @@ fn committed_report_describes_the_committed_model() {
     }
     let md = std::fs::read_to_string(common::path("models/default.report.md")).unwrap();
     assert!(md.contains(&m.card.model_id));
+
+    // Heads whose penalty is an end of the grid are named in the report's note, the others not.
+    let edges = m.card.penalties_at_grid_edge();
+    let note = md
+        .lines()
+        .find(|l| l.starts_with("Penalty at an end of the grid"))
+        .unwrap_or("");
+    assert_eq!(note.is_empty(), edges.is_empty(), "{note}");
+    for h in &m.card.heads {
+        let named = note.contains(&format!("`{}`", h.name));
+        let at_edge = edges.iter().any(|(n, _, _)| n == h.name.as_str());
+        assert_eq!(named, at_edge, "{}: {note}", h.name);
+    }
 }
 
 fn corrupt(mut bytes: Vec<u8>, f: impl FnOnce(&mut Vec<u8>)) -> Result<Model, ModelError> {

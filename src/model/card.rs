@@ -128,4 +128,91 @@ impl ModelCard {
     pub fn head(&self, name: &str) -> Option<&HeadCard> {
         self.heads.iter().find(|h| h.name.as_str() == name)
     }
+
+    /// Heads (by name) and stance targets (`stance:<target>`) whose chosen penalty is an end
+    /// of the grid, with that penalty.
+    pub fn penalties_at_grid_edge(&self) -> Vec<(String, f64, GridEdge)> {
+        let heads = self.heads.iter().map(|h| (h.name.to_string(), h.alpha));
+        let stance = self
+            .stance
+            .iter()
+            .map(|s| (format!("stance:{}", s.target), s.alpha));
+        heads
+            .chain(stance)
+            .filter_map(|(name, a)| self.training.grid_edge(a).map(|e| (name, a, e)))
+            .collect()
+    }
+}
+
+/// The end of the penalty grid a chosen alpha sits at. Cross-validation then only knows
+/// that the best penalty is there *or beyond* (Vigie picks α 10, its strongest, for MLMA's
+/// English tweets on every training split of `bench/compare/folds.sh`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GridEdge {
+    Weakest,
+    Strongest,
+}
+
+impl std::fmt::Display for GridEdge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            GridEdge::Weakest => "the weakest penalty tried",
+            GridEdge::Strongest => "the strongest penalty tried",
+        })
+    }
+}
+
+impl TrainingSummary {
+    /// Which end of `alphas` the chosen `alpha` is, if any (never for a one-value grid).
+    pub fn grid_edge(&self, alpha: f64) -> Option<GridEdge> {
+        if self.alphas.len() < 2 {
+            return None;
+        }
+        let min = self.alphas.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = self
+            .alphas
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max);
+        if alpha == min {
+            Some(GridEdge::Weakest)
+        } else if alpha == max {
+            Some(GridEdge::Strongest)
+        } else {
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(alphas: &[f64]) -> TrainingSummary {
+        TrainingSummary {
+            items: 0,
+            by_lang: BTreeMap::new(),
+            sources: Vec::new(),
+            heldout: None,
+            folds: 5,
+            alphas: alphas.to_vec(),
+            class_weight: "none".into(),
+            seed: 42,
+        }
+    }
+
+    #[test]
+    fn a_penalty_at_either_end_of_the_grid_is_an_edge() {
+        // The grid as given on the command line need not be sorted.
+        let s = summary(&[1.0, 0.01, 10.0, 0.1]);
+        assert_eq!(s.grid_edge(0.01), Some(GridEdge::Weakest));
+        assert_eq!(s.grid_edge(10.0), Some(GridEdge::Strongest));
+        assert_eq!(s.grid_edge(0.1), None);
+        assert_eq!(s.grid_edge(1.0), None);
+    }
+
+    #[test]
+    fn a_one_value_grid_has_no_edge() {
+        assert_eq!(summary(&[0.3]).grid_edge(0.3), None);
+    }
 }

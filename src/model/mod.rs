@@ -8,8 +8,8 @@ pub mod lbfgs;
 pub mod logistic;
 
 pub use card::{
-    BinaryMetrics, HeadCard, ModelCard, SourceCard, StanceCard, StanceMetrics, Thresholds,
-    TrainingSummary,
+    BinaryMetrics, GridEdge, HeadCard, ModelCard, SourceCard, StanceCard, StanceMetrics,
+    Thresholds, TrainingSummary,
 };
 pub use file::{ModelError, FORMAT_VERSION};
 

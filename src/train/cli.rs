@@ -249,6 +249,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             held
         );
     }
+    for (name, alpha, edge) in card.penalties_at_grid_edge() {
+        println!("note: {name} chose alpha {alpha}, {edge}; a wider --alphas may fit better");
+    }
     println!(
         "{} features; trained in {:.1} s",
         card.n_features,

@@ -169,6 +169,18 @@ impl Report {
                 hs(&s.heldout, |m| m.f_avg),
             );
         }
+        let edges: Vec<String> = c
+            .penalties_at_grid_edge()
+            .iter()
+            .map(|(name, alpha, edge)| format!("`{name}` ({alpha}, {edge})"))
+            .collect();
+        if !edges.is_empty() {
+            let _ = writeln!(
+                md,
+                "\nPenalty at an end of the grid: {}. Cross-validation only tells that the best penalty is there or beyond; retrain with a wider `--alphas` to look further.",
+                edges.join(", ")
+            );
+        }
         let _ = writeln!(md, "\n## Top weighted n-grams\n\nCharacter n-grams are shown between `⟨⟩`, with `␣` for the word-boundary padding.\n");
         for (head, classes) in &self.top_ngrams {
             for (class, grams) in classes {
