@@ -163,18 +163,18 @@ impl std::fmt::Display for GridEdge {
 }
 
 impl TrainingSummary {
-    /// Which end of `alphas` the chosen `alpha` is, if any (never for a one-value grid).
+    /// Which end of `alphas` the chosen `alpha` is, if any (never for a grid of one value,
+    /// however often it is repeated).
     pub fn grid_edge(&self, alpha: f64) -> Option<GridEdge> {
-        if self.alphas.len() < 2 {
-            return None;
-        }
         let min = self.alphas.iter().copied().fold(f64::INFINITY, f64::min);
         let max = self
             .alphas
             .iter()
             .copied()
             .fold(f64::NEG_INFINITY, f64::max);
-        if alpha == min {
+        if min >= max {
+            None
+        } else if alpha == min {
             Some(GridEdge::Weakest)
         } else if alpha == max {
             Some(GridEdge::Strongest)
@@ -214,5 +214,7 @@ mod tests {
     #[test]
     fn a_one_value_grid_has_no_edge() {
         assert_eq!(summary(&[0.3]).grid_edge(0.3), None);
+        assert_eq!(summary(&[0.3, 0.3]).grid_edge(0.3), None);
+        assert_eq!(summary(&[]).grid_edge(0.3), None);
     }
 }
