@@ -161,4 +161,23 @@ fn train_lists_seed_ids_and_trains_on_any_canonical_file() {
         None,
     );
     assert!(!ok && err.contains("/nonexistent.jsonl"), "{err}");
+
+    let (ok, _, err) = run(
+        env!("CARGO_BIN_EXE_train"),
+        &[
+            "--data",
+            "training/heldout.jsonl",
+            "--no-seeds",
+            "--no-heldout",
+            "--nb-exponent",
+            "2",
+            "--out",
+            out_dir,
+        ],
+        None,
+    );
+    assert!(
+        !ok && err.contains("nb exponent must be in (0, 1]"),
+        "{err}"
+    );
 }

@@ -5,7 +5,7 @@ mod common;
 
 use vigie::corpus::read_jsonl;
 use vigie::model::{Model, ModelError};
-use vigie::train::{TrainParams, TrainingData};
+use vigie::train::{NbScaling, TrainParams, TrainingData};
 
 #[test]
 fn committed_model_round_trips_byte_for_byte() {
@@ -170,6 +170,65 @@ fn invalid_training_settings_are_refused() {
     let mut p = TrainParams::default();
     p.vectorizer.word_ngrams = (2, 1);
     assert!(p.check().is_err());
+    for (exponent, smoothing) in [(0.0, 0.3), (1.5, 0.3), (0.25, 0.0), (0.25, f64::NAN)] {
+        let p = TrainParams {
+            nb_scaling: Some(NbScaling {
+                exponent,
+                smoothing,
+            }),
+            ..Default::default()
+        };
+        assert!(p.check().is_err(), "{exponent} {smoothing}");
+    }
+}
+
+#[test]
+fn nb_scaling_changes_the_binary_heads_only_and_saves_a_plain_model_file() {
+    let base = TrainParams {
+        folds: 3,
+        alphas: vec![0.3, 3.0],
+        name: "t".into(),
+        ..Default::default()
+    };
+    let with_nb = TrainParams {
+        nb_scaling: Some(NbScaling {
+            exponent: 0.25,
+            smoothing: 0.3,
+        }),
+        ..base.clone()
+    };
+    let data = small_training_data();
+    let plain = base.check().unwrap().fit(&data, None, &()).unwrap().model;
+    let nb = with_nb
+        .check()
+        .unwrap()
+        .fit(&data, None, &())
+        .unwrap()
+        .model;
+    assert_ne!(nb.card.model_id, plain.card.model_id);
+    assert_eq!(nb.card.n_features, plain.card.n_features);
+
+    let text = "Ces gens-là sont une bande de voleurs, ils méritent la prison.";
+    let (a, b) = (plain.analyze(text, None), nb.analyze(text, None));
+    // Other binary weights (the scales are folded into them)...
+    assert_ne!(plain.head_probabilities(&a), nb.head_probabilities(&b));
+    // ...and the same stance model, which the scaling leaves alone.
+    for t in 0..plain.card.stance.len() {
+        assert_eq!(
+            plain.stance(&a, t).probabilities,
+            nb.stance(&b, t).probabilities
+        );
+    }
+    // Cross-validation still ranks most toxic items above civil ones on the heads with
+    // enough positives (profanity's 19 rank at chance here, with or without the scaling).
+    for h in nb.card.heads.iter().filter(|h| h.positives >= 30) {
+        assert!(h.cv.roc_auc > 0.7, "{}: {}", h.name, h.cv.roc_auc);
+    }
+    assert!(nb.card.heads.iter().filter(|h| h.positives >= 30).count() >= 2);
+    let dir = common::TempDir::new("nb-model");
+    let p = dir.path().join("nb.vigie");
+    nb.save(&p).unwrap();
+    assert_eq!(Model::load(&p).unwrap(), nb);
 }
 
 #[test]

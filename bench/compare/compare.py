@@ -393,7 +393,16 @@ def _err_tail(path: Path, n=4000) -> str:
     return path.read_text(errors="replace")[-n:].strip()
 
 
-def run_vigie(bin_dir: Path, cdir: Path, feats: dict, input_mode: str, root: Path) -> dict:
+def vigie_train_flags(nb_exponent: float) -> list[str]:
+    """Vigie's `train` settings for the comparison (besides data and output)."""
+    flags = ["--class-weight", "balanced"]
+    if nb_exponent:
+        flags += ["--nb-exponent", f"{nb_exponent:g}"]
+    return flags
+
+
+def run_vigie(bin_dir: Path, cdir: Path, feats: dict, input_mode: str, root: Path,
+              nb_exponent: float) -> dict:
     """input_mode: "csv" (the CLIs' CSV flags) or "jsonl" (canonical JSONL fallback)."""
     r: dict = {"input": input_mode, "errors": []}
     mdir = cdir / "vigie"
@@ -409,7 +418,7 @@ def run_vigie(bin_dir: Path, cdir: Path, feats: dict, input_mode: str, root: Pat
 
     # train
     cmd = [str(bin_dir / "train"), *data_train, "--no-seeds", "--no-heldout",
-           "--out", str(mdir), "--name", "vigie", "--class-weight", "balanced"]
+           "--out", str(mdir), "--name", "vigie", *vigie_train_flags(nb_exponent)]
     r["train_cmd"] = " ".join(cmd)
     log = cdir / "vigie.train.log"
     with open(log, "w") as fh:
@@ -675,7 +684,7 @@ def render(env: dict, results: dict, args) -> str:
              f"(numpy {env['numpy']}, scipy {env['scipy']}), Vigie commit {env['vigie_commit']}, "
              f"binaries built {env.get('vigie_train_binary_built')}")
     L.append(f"- scikit-learn solver: `{args.solver}`, class_weight: `{args.sklearn_class_weight}`; "
-             f"Vigie: `--class-weight balanced`")
+             f"Vigie: `{' '.join(vigie_train_flags(args.vigie_nb_exponent))}`")
     L.append("- split: test iff int(sha256(f\"{corpus}:{id}\").hexdigest()[:8], 16) % 5 == "
              f"{args.test_fold}\n")
     L.append("| corpus | n train / test | positive rate (train / test) | ROC-AUC sklearn / vigie "
@@ -845,6 +854,9 @@ def main() -> None:
     ap.add_argument("--vigie-input", default="auto", choices=["auto", "csv", "jsonl"],
                     help="feed Vigie the CSV files through its CSV flags, or canonical JSONL "
                          "(auto: CSV when `train --help` and `eval --help` list the flags)")
+    ap.add_argument("--vigie-nb-exponent", type=float, default=0.25,
+                    help="Vigie's `train --nb-exponent` (default 0.25; 0: plain TF-IDF, as "
+                         "scikit-learn's side)")
     ap.add_argument("--test-fold", type=int, default=0, choices=range(5),
                     help="which fifth of each corpus is the test split (default 0, the "
                          "comparison's; folds.sh runs all five)")
@@ -877,6 +889,11 @@ def main() -> None:
     if not args.skip_vigie:
         print(f"Vigie binaries in {bin_dir}: {feats}; input: {mode}")
 
+    # --skip-sklearn keeps scikit-learn's results of an earlier run into the same --out (its
+    # test probabilities stay in <corpus>/sklearn.test_proba.json), for the same split only.
+    previous: dict = {}
+    if args.skip_sklearn and (out / "results.json").exists():
+        previous = json.loads((out / "results.json").read_text())
     results: dict = {}
     for name in corpora:
         cdir = out / name
@@ -886,6 +903,10 @@ def main() -> None:
               f"{sp['pos_train']:.3f}), test {sp['n_test']:,} (positive rate {sp['pos_test']:.3f})",
               flush=True)
         r = {"split": sp}
+        old = previous.get("corpora", {}).get(name, {})
+        if args.skip_sklearn and "sklearn" in old and old.get("split") == sp:
+            r["sklearn"] = old["sklearn"]
+            print("   sklearn: kept from the earlier run in this --out", flush=True)
         if not args.skip_sklearn:
             r.setdefault("load_1min_before", {})["sklearn"] = os.getloadavg()[0]
             r["sklearn"] = run_sklearn(py, cdir, args.solver, args.sklearn_class_weight)
@@ -897,7 +918,7 @@ def main() -> None:
                   f"(tree PSS {s['tree_pss_peak_mib']:.0f})", flush=True)
         if not args.skip_vigie:
             r.setdefault("load_1min_before", {})["vigie"] = os.getloadavg()[0]
-            r["vigie"] = run_vigie(bin_dir, cdir, feats, mode, root)
+            r["vigie"] = run_vigie(bin_dir, cdir, feats, mode, root, args.vigie_nb_exponent)
             v = r["vigie"]
             print("   vigie:  " +
                   f"AUC {fmt(v.get('roc_auc'), '.4f')}, macro-F1 {fmt(v.get('macro_f1'), '.4f')} "
@@ -906,7 +927,7 @@ def main() -> None:
                   f"peak RSS {fmt(v.get('peak_rss_mib'), '.0f')} MiB", flush=True)
             for e in v["errors"]:
                 print(f"   vigie problem: {e}", flush=True)
-        if not args.skip_sklearn and not args.skip_vigie:
+        if "sklearn" in r and not args.skip_vigie:
             r["paired"] = paired_bootstrap(cdir)
             pb = r["paired"]
             if pb:
@@ -920,6 +941,7 @@ def main() -> None:
     (out / "results.md").write_text(md, encoding="utf-8")
     settings = {"test_fold": args.test_fold, "solver": args.solver,
                 "sklearn_class_weight": args.sklearn_class_weight,
+                "vigie_train_flags": vigie_train_flags(args.vigie_nb_exponent),
                 "vigie_input": mode, "vigie_features": feats, "single_cap": SINGLE_CAP,
                 "batch_lines": BATCH_LINES, "data_dir": str(data_dir)}
     (out / "results.json").write_text(json.dumps(

@@ -5,15 +5,19 @@
 //! penalties; the penalty with the best out-of-fold ROC-AUC (stance: macro-F1) is kept,
 //! thresholds are read off the out-of-fold scores (flag: best macro-F1; reject: the
 //! precision target), and the head is refitted on all its labeled items, starting from the
-//! mean of the folds' fits. Everything is deterministic: same data and settings, same bytes.
+//! mean of the folds' fits. Binary heads may first scale their columns by Naive-Bayes
+//! ratios ([`nb`]). Everything is deterministic: same data and settings, same bytes.
 
 pub mod bias;
 pub mod cli;
 mod data;
 pub mod metrics;
+/// Naive-Bayes column scaling of binary heads (`--nb-exponent`).
+pub mod nb;
 mod report;
 
 pub use data::{data_hash, sha256_hex, TrainingData};
+pub use nb::NbScaling;
 pub use report::{NgramWeight, Report};
 
 use std::collections::BTreeMap;
@@ -63,6 +67,10 @@ pub struct TrainParams {
     pub default_target: Option<Target>,
     /// Precision the reject threshold must reach on out-of-fold scores.
     pub reject_precision: f64,
+    /// Naive-Bayes scaling of the binary heads' columns; `None`: plain TF-IDF. Left out of
+    /// the settings' JSON when off, so the model ids of plain trainings stay as they were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nb_scaling: Option<NbScaling>,
 }
 
 impl Default for TrainParams {
@@ -79,6 +87,7 @@ impl Default for TrainParams {
             min_examples: 5,
             default_target: None,
             reject_precision: 0.9,
+            nb_scaling: None,
         }
     }
 }
@@ -109,6 +118,9 @@ impl TrainParams {
         let (w, c) = (self.vectorizer.word_ngrams, self.vectorizer.char_ngrams);
         if w.0 > w.1 || w.0 == 0 && w.1 > 0 || c.0 > c.1 || w.1 == 0 && c.1 == 0 {
             return bad("n-gram ranges must be ordered, start at 1 or more, and not both be empty");
+        }
+        if let Some(nb) = &self.nb_scaling {
+            nb.check().map_err(TrainError::Params)?;
         }
         if self.name.is_empty()
             || !self
@@ -214,10 +226,12 @@ struct CrossValidation {
     mean_fits: Vec<Option<logistic::Fitted>>,
 }
 
+/// `nb`: scale each fold's columns by ratios from its own training rows (binary tasks).
 fn cross_validate(
     p: &TrainParams,
     x: &Csr,
     task: &Task,
+    nb: Option<NbScaling>,
     progress: &dyn Progress,
 ) -> Result<CrossValidation, TrainError> {
     let n_classes = if task.k == 1 { 2 } else { task.k };
@@ -235,6 +249,16 @@ fn cross_validate(
             let ys: Vec<usize> = train.iter().map(|&i| task.classes[i]).collect();
             let sw = class_weights(&ys, n_classes, p.class_weight);
             let xt = select_rows(x, &test.iter().map(|&i| task.rows[i]).collect::<Vec<_>>());
+            let (xs, xt) = match nb {
+                Some(nb) => {
+                    let scales = nb.column_scales(&xs, &ys);
+                    (
+                        nb::scale_columns(&xs, &scales),
+                        nb::scale_columns(&xt, &scales),
+                    )
+                }
+                None => (xs, xt),
+            };
             let mut out: Vec<FoldScores> = Vec::with_capacity(order.len());
             for &a in &order {
                 let params = fit_params(p, p.alphas[a], ys.len())?;
@@ -418,14 +442,25 @@ impl ValidTrainParams {
 
         let final_fit = |task: &Task,
                          alpha: f64,
+                         nb: Option<NbScaling>,
                          start: Option<&logistic::Fitted>|
          -> Result<FittedHead, TrainError> {
             let n_classes = if task.k == 1 { 2 } else { task.k };
             let xs = select_rows(&x, &task.rows);
+            let scales = nb.map(|nb| nb.column_scales(&xs, &task.classes));
+            let xs = match &scales {
+                Some(s) => nb::scale_columns(&xs, s),
+                None => xs,
+            };
             let sw = class_weights(&task.classes, n_classes, p.class_weight);
             let params = fit_params(p, alpha, task.rows.len())?;
-            let f = logistic::fit_from(&params, &xs, &task.classes, task.k, sw.as_deref(), start)?;
+            let mut f =
+                logistic::fit_from(&params, &xs, &task.classes, task.k, sw.as_deref(), start)?;
             progress.fit_done();
+            // Folded into the weights: the model scores unscaled TF-IDF rows.
+            if let Some(s) = &scales {
+                f.weights.iter_mut().zip(s).for_each(|(w, s)| *w *= s);
+            }
             Ok(FittedHead {
                 weights: f.weights,
                 intercepts: f.intercepts,
@@ -436,7 +471,7 @@ impl ValidTrainParams {
         let mut head_fits = Vec::new();
         for (name, task) in &tasks {
             progress.message(&format!("head {name}"));
-            let cv = cross_validate(p, &x, task, progress)?;
+            let cv = cross_validate(p, &x, task, p.nb_scaling, progress)?;
             let labels: Vec<bool> = task.classes.iter().map(|&c| c == 1).collect();
             let flat: Vec<Vec<f64>> = cv
                 .scores
@@ -456,7 +491,12 @@ impl ValidTrainParams {
                 flag: flag as f32,
                 reject: reject.max(flag) as f32,
             };
-            let fitted = final_fit(task, p.alphas[best], cv.mean_fits[best].as_ref())?;
+            let fitted = final_fit(
+                task,
+                p.alphas[best],
+                p.nb_scaling,
+                cv.mean_fits[best].as_ref(),
+            )?;
             head_cards.push(HeadCard {
                 name: name.clone(),
                 alpha: p.alphas[best],
@@ -472,7 +512,7 @@ impl ValidTrainParams {
         let mut stance_fits = Vec::new();
         for (target, task) in &stance_tasks {
             progress.message(&format!("stance toward {target}"));
-            let cv = cross_validate(p, &x, task, progress)?;
+            let cv = cross_validate(p, &x, task, None, progress)?;
             let gold: Vec<Stance> = task.classes.iter().map(|&c| Stance::ALL[c]).collect();
             let per_alpha: Vec<_> = cv
                 .scores
@@ -484,7 +524,7 @@ impl ValidTrainParams {
                 .collect();
             let quality: Vec<f64> = per_alpha.iter().map(|m| m.macro_f1).collect();
             let best = pick_alpha(&p.alphas, &quality);
-            let fitted = final_fit(task, p.alphas[best], cv.mean_fits[best].as_ref())?;
+            let fitted = final_fit(task, p.alphas[best], None, cv.mean_fits[best].as_ref())?;
             let mut counts = BTreeMap::new();
             for s in &gold {
                 *counts.entry(*s).or_insert(0) += 1;
