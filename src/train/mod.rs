@@ -215,6 +215,14 @@ struct Task<'a> {
     k: usize,
 }
 
+impl Task<'_> {
+    /// The column scaling this task trains with: the settings' own, for binary tasks only
+    /// (the log-count ratio is between two classes).
+    fn nb_scaling(&self, p: &TrainParams) -> Option<NbScaling> {
+        p.nb_scaling.filter(|_| self.k == 1)
+    }
+}
+
 /// One cross-validation fit: alpha index, out-of-fold predictions (task row, scores), the fit.
 type FoldScores = (usize, Vec<(usize, Vec<f64>)>, logistic::Fitted);
 
@@ -226,15 +234,16 @@ struct CrossValidation {
     mean_fits: Vec<Option<logistic::Fitted>>,
 }
 
-/// `nb`: scale each fold's columns by ratios from its own training rows (binary tasks).
+/// Binary tasks with `p.nb_scaling` scale each fold's columns by ratios from that fold's
+/// own training rows.
 fn cross_validate(
     p: &TrainParams,
     x: &Csr,
     task: &Task,
-    nb: Option<NbScaling>,
     progress: &dyn Progress,
 ) -> Result<CrossValidation, TrainError> {
     let n_classes = if task.k == 1 { 2 } else { task.k };
+    let nb = task.nb_scaling(p);
     let fold = assign_folds(p.seed, &task.ids, &task.classes, p.folds);
     // Folds run in parallel; within a fold the alphas go from the strongest penalty to the
     // weakest, each fit starting from the previous one's solution (a warm start).
@@ -245,20 +254,15 @@ fn cross_validate(
         .map(|f| {
             let train: Vec<usize> = (0..task.rows.len()).filter(|&i| fold[i] != f).collect();
             let test: Vec<usize> = (0..task.rows.len()).filter(|&i| fold[i] == f).collect();
-            let xs = select_rows(x, &train.iter().map(|&i| task.rows[i]).collect::<Vec<_>>());
+            let mut xs = select_rows(x, &train.iter().map(|&i| task.rows[i]).collect::<Vec<_>>());
             let ys: Vec<usize> = train.iter().map(|&i| task.classes[i]).collect();
             let sw = class_weights(&ys, n_classes, p.class_weight);
-            let xt = select_rows(x, &test.iter().map(|&i| task.rows[i]).collect::<Vec<_>>());
-            let (xs, xt) = match nb {
-                Some(nb) => {
-                    let scales = nb.column_scales(&xs, &ys);
-                    (
-                        nb::scale_columns(&xs, &scales),
-                        nb::scale_columns(&xt, &scales),
-                    )
-                }
-                None => (xs, xt),
-            };
+            let mut xt = select_rows(x, &test.iter().map(|&i| task.rows[i]).collect::<Vec<_>>());
+            if let Some(nb) = nb {
+                let scales = nb.column_scales(&xs, &ys);
+                nb::scale_columns(&mut xs, &scales);
+                nb::scale_columns(&mut xt, &scales);
+            }
             let mut out: Vec<FoldScores> = Vec::with_capacity(order.len());
             for &a in &order {
                 let params = fit_params(p, p.alphas[a], ys.len())?;
@@ -442,16 +446,16 @@ impl ValidTrainParams {
 
         let final_fit = |task: &Task,
                          alpha: f64,
-                         nb: Option<NbScaling>,
                          start: Option<&logistic::Fitted>|
          -> Result<FittedHead, TrainError> {
             let n_classes = if task.k == 1 { 2 } else { task.k };
-            let xs = select_rows(&x, &task.rows);
-            let scales = nb.map(|nb| nb.column_scales(&xs, &task.classes));
-            let xs = match &scales {
-                Some(s) => nb::scale_columns(&xs, s),
-                None => xs,
-            };
+            let mut xs = select_rows(&x, &task.rows);
+            let scales = task
+                .nb_scaling(p)
+                .map(|nb| nb.column_scales(&xs, &task.classes));
+            if let Some(s) = &scales {
+                nb::scale_columns(&mut xs, s);
+            }
             let sw = class_weights(&task.classes, n_classes, p.class_weight);
             let params = fit_params(p, alpha, task.rows.len())?;
             let mut f =
@@ -471,7 +475,7 @@ impl ValidTrainParams {
         let mut head_fits = Vec::new();
         for (name, task) in &tasks {
             progress.message(&format!("head {name}"));
-            let cv = cross_validate(p, &x, task, p.nb_scaling, progress)?;
+            let cv = cross_validate(p, &x, task, progress)?;
             let labels: Vec<bool> = task.classes.iter().map(|&c| c == 1).collect();
             let flat: Vec<Vec<f64>> = cv
                 .scores
@@ -491,12 +495,7 @@ impl ValidTrainParams {
                 flag: flag as f32,
                 reject: reject.max(flag) as f32,
             };
-            let fitted = final_fit(
-                task,
-                p.alphas[best],
-                p.nb_scaling,
-                cv.mean_fits[best].as_ref(),
-            )?;
+            let fitted = final_fit(task, p.alphas[best], cv.mean_fits[best].as_ref())?;
             head_cards.push(HeadCard {
                 name: name.clone(),
                 alpha: p.alphas[best],
@@ -512,7 +511,7 @@ impl ValidTrainParams {
         let mut stance_fits = Vec::new();
         for (target, task) in &stance_tasks {
             progress.message(&format!("stance toward {target}"));
-            let cv = cross_validate(p, &x, task, None, progress)?;
+            let cv = cross_validate(p, &x, task, progress)?;
             let gold: Vec<Stance> = task.classes.iter().map(|&c| Stance::ALL[c]).collect();
             let per_alpha: Vec<_> = cv
                 .scores
@@ -524,7 +523,7 @@ impl ValidTrainParams {
                 .collect();
             let quality: Vec<f64> = per_alpha.iter().map(|m| m.macro_f1).collect();
             let best = pick_alpha(&p.alphas, &quality);
-            let fitted = final_fit(task, p.alphas[best], None, cv.mean_fits[best].as_ref())?;
+            let fitted = final_fit(task, p.alphas[best], cv.mean_fits[best].as_ref())?;
             let mut counts = BTreeMap::new();
             for s in &gold {
                 *counts.entry(*s).or_insert(0) += 1;

@@ -57,20 +57,14 @@ impl NbScaling {
     }
 }
 
-/// `x` with column `j` multiplied by `scales[j]`.
-pub fn scale_columns(x: &Csr, scales: &[f64]) -> Csr {
-    let data = x
-        .indices()
-        .iter()
-        .zip(x.data())
-        .map(|(&j, &v)| v * scales[j as usize] as f32)
-        .collect();
-    Csr::new(
-        (x.rows(), x.cols()),
-        x.indptr().raw_storage().to_vec(),
-        x.indices().to_vec(),
-        data,
-    )
+/// Multiplies column `j` of `x` by `scales[j]`, in place (the folds' row copies are
+/// scaled where they are, not copied again).
+pub fn scale_columns(x: &mut Csr, scales: &[f64]) {
+    for mut row in x.outer_iterator_mut() {
+        for (j, v) in row.iter_mut() {
+            *v *= scales[j] as f32;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -118,7 +112,8 @@ mod tests {
     #[test]
     fn scaling_multiplies_each_column() {
         let x = csr(&[&[(0, 2.0), (2, 1.0)], &[(1, 3.0)]], 3);
-        let y = scale_columns(&x, &[0.5, 2.0, 3.0]);
+        let mut y = x.clone();
+        scale_columns(&mut y, &[0.5, 2.0, 3.0]);
         assert_eq!(y.data(), &[1.0, 3.0, 6.0]);
         assert_eq!(y.indices(), x.indices());
     }
