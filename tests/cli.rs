@@ -181,3 +181,56 @@ fn train_lists_seed_ids_and_trains_on_any_canonical_file() {
         "{err}"
     );
 }
+
+#[test]
+fn train_calibrates_class_weighted_heads_unless_told_not_to() {
+    let tmp = common::TempDir::new("cli-calibration");
+    let (dir, out_dir) = (tmp.path(), tmp.arg());
+    let train = |extra: &[&str], name: &str| {
+        let mut args = vec![
+            "--data",
+            "training/heldout.jsonl",
+            "--no-seeds",
+            "--no-heldout",
+            "--folds",
+            "3",
+            "--alphas",
+            "1",
+            "--out",
+            out_dir,
+            "--name",
+            name,
+        ];
+        args.extend_from_slice(extra);
+        run(env!("CARGO_BIN_EXE_train"), &args, None)
+    };
+    let head = |name: &str| {
+        let m = vigie::model::Model::load(&dir.join(format!("{name}.vigie"))).unwrap();
+        m.card.head("toxicity").unwrap().clone()
+    };
+
+    // `auto` (the default) calibrates when classes are balanced by weights...
+    let (ok, out, err) = train(&["--class-weight", "balanced"], "auto");
+    assert!(ok, "{err}");
+    assert!(out.contains("calibration: toxicity p = σ("), "{out}");
+    let p = head("auto").calibration.expect("calibrated");
+    assert!(p.a > 0.0, "{p:?}");
+    let md = std::fs::read_to_string(dir.join("auto.report.md")).unwrap();
+    assert!(md.contains("Calibrated by Platt scaling"), "{md}");
+    // ...and `none` keeps the weighted model's own probabilities.
+    let (ok, out, err) = train(
+        &["--class-weight", "balanced", "--calibration", "none"],
+        "raw",
+    );
+    assert!(ok, "{err}");
+    assert!(!out.contains("calibration:"), "{out}");
+    assert_eq!(head("raw").calibration, None);
+    // Unweighted training is left alone unless asked.
+    let (ok, out, _) = train(&[], "plain");
+    assert!(ok && !out.contains("calibration:"), "{out}");
+    let (ok, out, _) = train(&["--calibration", "platt"], "platt");
+    assert!(ok && out.contains("calibration: toxicity"), "{out}");
+
+    let (ok, _, err) = train(&["--calibration", "isotonic"], "bad");
+    assert!(!ok && err.contains("platt"), "{err}");
+}

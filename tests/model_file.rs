@@ -5,7 +5,7 @@ mod common;
 
 use vigie::corpus::read_jsonl;
 use vigie::model::{Model, ModelError};
-use vigie::train::{NbScaling, TrainParams, TrainingData};
+use vigie::train::{evaluate, Calibration, ClassWeight, NbScaling, TrainParams, TrainingData};
 
 #[test]
 fn committed_model_round_trips_byte_for_byte() {
@@ -229,6 +229,77 @@ fn nb_scaling_changes_the_binary_heads_only_and_saves_a_plain_model_file() {
     let p = dir.path().join("nb.vigie");
     nb.save(&p).unwrap();
     assert_eq!(Model::load(&p).unwrap(), nb);
+}
+
+#[test]
+fn platt_calibration_keeps_the_ranking_and_fixes_the_probabilities_of_class_weights() {
+    let weighted = TrainParams {
+        folds: 3,
+        alphas: vec![0.3, 3.0],
+        name: "t".into(),
+        class_weight: ClassWeight::Balanced,
+        ..Default::default()
+    };
+    let calibrated = TrainParams {
+        calibration: Calibration::Platt,
+        ..weighted.clone()
+    };
+    let data = small_training_data();
+    let fit = |p: TrainParams| p.check().unwrap().fit(&data, None, &()).unwrap().model;
+    let (raw, cal) = (fit(weighted), fit(calibrated));
+    assert_ne!(raw.card.model_id, cal.card.model_id);
+    assert!(raw.card.heads.iter().all(|h| h.calibration.is_none()));
+    // Heads whose out-of-fold logits rank the items are calibrated (profanity's 19
+    // positives rank at chance here: a decreasing map would turn it upside down, so
+    // `fit_platt` may refuse it).
+    let ranked: Vec<_> = cal
+        .card
+        .heads
+        .iter()
+        .filter(|h| h.positives >= 30)
+        .collect();
+    assert!(ranked.len() >= 2);
+    assert!(ranked.iter().all(|h| h.calibration.is_some()));
+
+    // The training corpus, never seen by these models, as a test set.
+    let test = read_jsonl(&common::path("training/corpus.jsonl")).unwrap();
+    let (er, ec) = (evaluate(&raw, &test), evaluate(&cal, &test));
+    for (i, h) in cal.card.heads.iter().enumerate() {
+        let (r, c) = (&raw.card.heads[i], h);
+        // An increasing map: the same out-of-fold ranking (and penalty).
+        assert_eq!(r.alpha, c.alpha, "{}", h.name);
+        assert!((r.cv.roc_auc - c.cv.roc_auc).abs() < 1e-9, "{}", h.name);
+        let (Some(mr), Some(mc), Some(_)) = (&er.heads[i], &ec.heads[i], h.calibration) else {
+            continue;
+        };
+        // The same ranking of unseen comments, up to the f32 rounding of the weights.
+        assert!(
+            (mr.roc_auc - mc.roc_auc).abs() < 1e-3,
+            "{}: {mr:?} {mc:?}",
+            h.name
+        );
+        // Balanced weights push every head (all have few positives here) towards
+        // "toxic"; calibrated scores average nearer the rate of toxic comments.
+        let rate = mc.positives as f64 / mc.n as f64;
+        let mean = |s: &[f64]| s.iter().sum::<f64>() / s.len() as f64;
+        let (mean_raw, mean_cal) = (mean(&er.scored[i].0), mean(&ec.scored[i].0));
+        assert!(
+            (mean_cal - rate).abs() < (mean_raw - rate).abs(),
+            "{}: rate {rate}, mean score {mean_raw} -> {mean_cal}",
+            h.name
+        );
+        assert!(
+            mc.brier < mr.brier,
+            "{}: Brier {} -> {}",
+            h.name,
+            mr.brier,
+            mc.brier
+        );
+    }
+    let dir = common::TempDir::new("platt-model");
+    let p = dir.path().join("cal.vigie");
+    cal.save(&p).unwrap();
+    assert_eq!(Model::load(&p).unwrap(), cal);
 }
 
 #[test]

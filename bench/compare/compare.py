@@ -395,7 +395,9 @@ def _err_tail(path: Path, n=4000) -> str:
 
 def vigie_train_flags(nb_exponent: float) -> list[str]:
     """Vigie's `train` settings for the comparison (besides data and output)."""
-    flags = ["--class-weight", "balanced"]
+    # Platt calibration is what `auto` gives with balanced class weights; spelled out here so
+    # the table says it.
+    flags = ["--class-weight", "balanced", "--calibration", "platt"]
     if nb_exponent:
         flags += ["--nb-exponent", f"{nb_exponent:g}"]
     return flags
@@ -559,7 +561,16 @@ def paired_bootstrap(cdir: Path) -> dict | None:
     d = bootstrap_auc_diffs(y, ps, pv)
     return {"auc_diff": float(roc_auc_score(y, pv) - roc_auc_score(y, ps)),
             "vigie_auc_from_scores": float(roc_auc_score(y, pv)),
-            **interval(d), "resamples": len(d)}
+            **interval(d), "resamples": len(d),
+            "brier_sklearn": brier(y, ps), "brier_vigie": brier(y, pv),
+            "brier_base_rate": brier(y, [float(y.mean())] * len(y))}
+
+
+def brier(y, p) -> float:
+    """Mean squared difference between the probabilities and the 0/1 labels."""
+    import numpy as np
+
+    return float(np.mean((np.asarray(p, dtype=float) - y) ** 2))
 
 
 def _report_excerpt(report: dict) -> dict:
@@ -593,8 +604,8 @@ def summarize_folds(base: Path) -> None:
          f"({BOOTSTRAP:,} resamples of all items).\n",
          "| corpus | items | " + " | ".join(f"fold {k}" for k in folds) +
          " | mean | pooled AUC sklearn / vigie | pooled difference | 95 % interval | "
-         "Vigie not worse in | macro-F1 difference, mean |",
-         "|---|---|" + "---|" * len(folds) + "---|---|---|---|---|---|"]
+         "Vigie not worse in | macro-F1 difference, mean | pooled Brier sklearn / vigie |",
+         "|---|---|" + "---|" * len(folds) + "---|---|---|---|---|---|---|"]
     for c in corpora:
         ys, ps, pv, diffs, f1d = [], [], [], [], []
         for k in folds:
@@ -615,12 +626,14 @@ def summarize_folds(base: Path) -> None:
         row = {"items": len(y), "fold_diffs": diffs, "mean_diff": float(np.mean(diffs)),
                "pooled_auc_sklearn": float(auc_s), "pooled_auc_vigie": float(auc_v),
                "pooled_diff": float(auc_v - auc_s), **interval(d),
-               "mean_macro_f1_diff": float(np.mean(f1d))}
+               "mean_macro_f1_diff": float(np.mean(f1d)),
+               "pooled_brier_sklearn": brier(y, ps_), "pooled_brier_vigie": brier(y, pv_)}
         out["corpora"][c] = row
         L.append(f"| {c} | {len(y):,} | " + " | ".join(f"{x:+.4f}" for x in diffs) +
                  f" | {row['mean_diff']:+.4f} | {auc_s:.4f} / {auc_v:.4f} | {row['pooled_diff']:+.4f} "
                  f"| [{row['ci95'][0]:+.4f}, {row['ci95'][1]:+.4f}] | {row['p_not_worse']:.0%} "
-                 f"| {row['mean_macro_f1_diff']:+.4f} |")
+                 f"| {row['mean_macro_f1_diff']:+.4f} "
+                 f"| {row['pooled_brier_sklearn']:.4f} / {row['pooled_brier_vigie']:.4f} |")
     md = "\n".join(L) + "\n"
     print(md)
     (base / "results-folds.md").write_text(md, encoding="utf-8")
@@ -730,14 +743,19 @@ def render(env: dict, results: dict, args) -> str:
                  f"bootstrap ({BOOTSTRAP:,} resamples of the test split, both models scored on "
                  "each): the 95 % percentile interval, and the share of resamples where Vigie's "
                  "AUC is at least sklearn's. Vigie's per-item scores come from `score` on "
-                 "`test.jsonl`; their AUC is checked against `eval`'s.\n")
-        L.append("| corpus | AUC difference | 95 % interval | Vigie not worse in |")
-        L.append("|---|---|---|---|")
+                 "`test.jsonl`; their AUC is checked against `eval`'s. Brier score (lower is "
+                 "better) of each side's probabilities on the test split, and of the constant "
+                 "that predicts the split's positive rate for every item.\n")
+        L.append("| corpus | AUC difference | 95 % interval | Vigie not worse in "
+                 "| Brier sklearn / vigie / constant |")
+        L.append("|---|---|---|---|---|")
         for name, r in results.items():
             pb = r.get("paired")
             if pb:
                 L.append(f"| {name} | {pb['auc_diff']:+.4f} | [{pb['ci95'][0]:+.4f}, "
-                         f"{pb['ci95'][1]:+.4f}] | {pb['p_not_worse']:.0%} |")
+                         f"{pb['ci95'][1]:+.4f}] | {pb['p_not_worse']:.0%} "
+                         f"| {fmt(pb.get('brier_sklearn'), '.4f')} / {fmt(pb.get('brier_vigie'), '.4f')} "
+                         f"/ {fmt(pb.get('brier_base_rate'), '.4f')} |")
         L.append("")
     L.append("Train time: sklearn = `pipeline.fit` inside its process; Vigie = wall time of the "
              "whole `train` process (start-up, reading the CSV, writing the model and report "

@@ -70,9 +70,28 @@ pub struct HeadCard {
     pub thresholds: Thresholds,
     pub positives: usize,
     pub negatives: usize,
-    /// Out-of-fold metrics at the chosen alpha.
+    /// Platt scaling fitted on the out-of-fold logits and folded into the head's weights
+    /// (`train --calibration`); `None`: the logistic model's own probabilities.
+    #[serde(default)]
+    pub calibration: Option<Platt>,
+    /// Out-of-fold metrics at the chosen alpha (after calibration, when there is one).
     pub cv: BinaryMetrics,
     pub heldout: Option<BinaryMetrics>,
+}
+
+/// A calibration map `p = σ(a·z + b)` over a head's logit `z`; `a > 0`, so the ranking is
+/// kept.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Platt {
+    pub a: f64,
+    pub b: f64,
+}
+
+impl Platt {
+    /// The calibrated probability of logit `z`.
+    pub fn apply(&self, z: f64) -> f64 {
+        super::logistic::sigmoid(self.a * z + self.b)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]

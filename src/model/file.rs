@@ -11,7 +11,8 @@ use super::Model;
 /// 2: accents kept by normalisation (a version-1 model was trained on accent-folded text, and
 /// would miss every accented n-gram). 3: one-character contraction suffixes ("don't") give no
 /// word n-grams (a version-2 model has "t" and "don t" in its vocabulary and would lose them).
-pub const FORMAT_VERSION: u32 = 3;
+/// 4: a head's card records its calibration (the payload gained a field).
+pub const FORMAT_VERSION: u32 = 4;
 const MAGIC: &[u8; 8] = b"VIGIEMDL";
 const HEADER: usize = 8 + 4 + 8;
 

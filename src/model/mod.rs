@@ -8,7 +8,7 @@ pub mod lbfgs;
 pub mod logistic;
 
 pub use card::{
-    BinaryMetrics, GridEdge, HeadCard, ModelCard, SourceCard, StanceCard, StanceMetrics,
+    BinaryMetrics, GridEdge, HeadCard, ModelCard, Platt, SourceCard, StanceCard, StanceMetrics,
     Thresholds, TrainingSummary,
 };
 pub use file::{ModelError, FORMAT_VERSION};

@@ -6,7 +6,7 @@ use std::time::Instant;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{ClassWeight, Progress, TrainParams, TrainingData};
+use super::{Calibration, ClassWeight, Progress, TrainParams, TrainingData};
 use crate::corpus::{read_jsonl, read_seed_dir};
 use crate::domain::Target;
 use crate::features::VectorizerParams;
@@ -82,6 +82,12 @@ pub struct TrainArgs {
     /// Added to each class's column sums before the ratio of `--nb-exponent`.
     #[arg(long, default_value_t = 0.3)]
     pub nb_smoothing: f64,
+    /// Calibration of the binary heads' probabilities (see `vigie::train::calibration`):
+    /// `platt` fits `σ(a·z + b)` on the out-of-fold logits; `auto` is `platt` with
+    /// `--class-weight balanced` (whose probabilities lean towards the minority class) and
+    /// `none` otherwise.
+    #[arg(long, value_enum, default_value_t = CalibrationArg::Auto)]
+    pub calibration: CalibrationArg,
     /// Identity terms and templates for the unintended-bias check in the report (skipped
     /// when the folder does not exist).
     #[arg(long, default_value = "training/bias")]
@@ -89,6 +95,23 @@ pub struct TrainArgs {
     /// Print the seed items (id, lang, text) as JSONL and exit: the ids to label.
     #[arg(long)]
     pub print_seeds: bool,
+}
+
+/// `--calibration`: a [`Calibration`], or `auto`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CalibrationArg {
+    Auto,
+    None,
+    Platt,
+}
+
+impl CalibrationArg {
+    pub fn resolve(self, class_weight: ClassWeight) -> Calibration {
+        match (self, class_weight) {
+            (Self::None, _) | (Self::Auto, ClassWeight::None) => Calibration::None,
+            (Self::Platt, _) | (Self::Auto, ClassWeight::Balanced) => Calibration::Platt,
+        }
+    }
 }
 
 struct Bar(ProgressBar);
@@ -132,6 +155,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             exponent: args.nb_exponent,
             smoothing: args.nb_smoothing,
         }),
+        calibration: args.calibration.resolve(args.class_weight),
         max_iterations: args.max_iterations,
         gradient_tolerance: args.gradient_tolerance,
         seed: args.seed,
@@ -264,6 +288,16 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     }
     for (name, alpha, edge) in card.penalties_at_grid_edge() {
         println!("note: {name} chose alpha {alpha}, {edge}; a wider --alphas may fit better");
+    }
+    for h in &card.heads {
+        if let Some(p) = h.calibration {
+            println!(
+                "calibration: {} p = σ({:.3}·z {:+.3})",
+                h.name.as_str(),
+                p.a,
+                p.b
+            );
+        }
     }
     println!(
         "{} features; trained in {:.1} s",

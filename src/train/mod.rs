@@ -6,9 +6,13 @@
 //! thresholds are read off the out-of-fold scores (flag: best macro-F1; reject: the
 //! precision target), and the head is refitted on all its labeled items, starting from the
 //! mean of the folds' fits. Binary heads may first scale their columns by Naive-Bayes
-//! ratios ([`nb`]). Everything is deterministic: same data and settings, same bytes.
+//! ratios ([`nb`]), and may be calibrated by Platt scaling on their out-of-fold logits
+//! ([`calibration`]; thresholds are then read off the calibrated scores). Everything is
+//! deterministic: same data and settings, same bytes.
 
 pub mod bias;
+/// Platt scaling of binary heads (`--calibration`).
+pub mod calibration;
 pub mod cli;
 mod data;
 pub mod metrics;
@@ -16,6 +20,7 @@ pub mod metrics;
 pub mod nb;
 mod report;
 
+pub use calibration::Calibration;
 pub use data::{data_hash, sha256_hex, TrainingData};
 pub use nb::NbScaling;
 pub use report::{NgramWeight, Report};
@@ -71,6 +76,18 @@ pub struct TrainParams {
     /// the settings' JSON when off, so the model ids of plain trainings stay as they were.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nb_scaling: Option<NbScaling>,
+    /// Calibration of the binary heads' probabilities. Left out of the settings' JSON when
+    /// `None`, as `nb_scaling` is.
+    #[serde(default = "no_calibration", skip_serializing_if = "is_no_calibration")]
+    pub calibration: Calibration,
+}
+
+fn no_calibration() -> Calibration {
+    Calibration::None
+}
+
+fn is_no_calibration(c: &Calibration) -> bool {
+    *c == Calibration::None
 }
 
 impl Default for TrainParams {
@@ -88,6 +105,7 @@ impl Default for TrainParams {
             default_target: None,
             reject_precision: 0.9,
             nb_scaling: None,
+            calibration: Calibration::None,
         }
     }
 }
@@ -487,7 +505,24 @@ impl ValidTrainParams {
                 .map(|s| metrics::roc_auc(s, &labels).unwrap_or(0.0))
                 .collect();
             let best = pick_alpha(&p.alphas, &aucs);
-            let oof = &flat[best];
+            let platt = match p.calibration {
+                Calibration::None => None,
+                Calibration::Platt => {
+                    let z: Vec<f64> = flat[best].iter().map(|&s| calibration::logit(s)).collect();
+                    calibration::fit_platt(&z, &labels)
+                }
+            };
+            let calibrated: Vec<f64>;
+            let oof = match &platt {
+                Some(c) => {
+                    calibrated = flat[best]
+                        .iter()
+                        .map(|&s| c.apply(calibration::logit(s)))
+                        .collect();
+                    &calibrated
+                }
+                None => &flat[best],
+            };
             let flag = metrics::best_macro_f1_threshold(oof, &labels);
             let reject =
                 metrics::precision_threshold(oof, &labels, flag.max(0.5), p.reject_precision);
@@ -495,13 +530,19 @@ impl ValidTrainParams {
                 flag: flag as f32,
                 reject: reject.max(flag) as f32,
             };
-            let fitted = final_fit(task, p.alphas[best], cv.mean_fits[best].as_ref())?;
+            let mut fitted = final_fit(task, p.alphas[best], cv.mean_fits[best].as_ref())?;
+            // σ(a·(w·x + c) + b): the map is folded into the weights and the intercept.
+            if let Some(c) = &platt {
+                fitted.weights.iter_mut().for_each(|w| *w *= c.a);
+                fitted.intercepts[0] = c.a * fitted.intercepts[0] + c.b;
+            }
             head_cards.push(HeadCard {
                 name: name.clone(),
                 alpha: p.alphas[best],
                 thresholds,
                 positives: labels.iter().filter(|&&l| l).count(),
                 negatives: labels.iter().filter(|&&l| !l).count(),
+                calibration: platt,
                 cv: metrics::binary_metrics(oof, &labels, flag),
                 heldout: None,
             });

@@ -181,6 +181,21 @@ impl Report {
                 edges.join(", ")
             );
         }
+        let calibrated: Vec<String> = c
+            .heads
+            .iter()
+            .filter_map(|h| {
+                h.calibration
+                    .map(|p| format!("`{}` (σ({:.3}·z {:+.3}))", h.name, p.a, p.b))
+            })
+            .collect();
+        if !calibrated.is_empty() {
+            let _ = writeln!(
+                md,
+                "\nCalibrated by Platt scaling on the out-of-fold logits z (folded into the weights; the CV metrics and thresholds above are on the calibrated scores): {}.",
+                calibrated.join(", ")
+            );
+        }
         let _ = writeln!(md, "\n## Top weighted n-grams\n\nCharacter n-grams are shown between `⟨⟩`, with `␣` for the word-boundary padding.\n");
         for (head, classes) in &self.top_ngrams {
             for (class, grams) in classes {
