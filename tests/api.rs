@@ -150,6 +150,27 @@ async fn openapi_describes_every_route() {
     }
     assert!(b["components"]["schemas"]["ScoreResponse"].is_object());
     assert!(b["components"]["schemas"]["ErrorBody"].is_object());
+    // Every schema the spec refers to is in it (the model card's nested types included,
+    // such as a head's calibration).
+    fn refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    out.push(r.clone());
+                }
+                m.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    refs(&b, &mut all);
+    assert!(all.iter().any(|r| r.ends_with("/Platt")), "{all:?}");
+    for r in &all {
+        let name = r.strip_prefix("#/components/schemas/").expect(r);
+        assert!(b["components"]["schemas"][name].is_object(), "{r}");
+    }
 }
 
 #[tokio::test]
