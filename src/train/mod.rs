@@ -512,20 +512,16 @@ impl ValidTrainParams {
                     calibration::fit_platt(&z, &labels)
                 }
             };
-            let calibrated: Vec<f64>;
-            let oof = match &platt {
-                Some(c) => {
-                    calibrated = flat[best]
-                        .iter()
-                        .map(|&s| c.apply(calibration::logit(s)))
-                        .collect();
-                    &calibrated
-                }
-                None => &flat[best],
+            let oof: Vec<f64> = match &platt {
+                Some(c) => flat[best]
+                    .iter()
+                    .map(|&s| c.apply(calibration::logit(s)))
+                    .collect(),
+                None => flat[best].clone(),
             };
-            let flag = metrics::best_macro_f1_threshold(oof, &labels);
+            let flag = metrics::best_macro_f1_threshold(&oof, &labels);
             let reject =
-                metrics::precision_threshold(oof, &labels, flag.max(0.5), p.reject_precision);
+                metrics::precision_threshold(&oof, &labels, flag.max(0.5), p.reject_precision);
             let thresholds = Thresholds {
                 flag: flag as f32,
                 reject: reject.max(flag) as f32,
@@ -543,7 +539,7 @@ impl ValidTrainParams {
                 positives: labels.iter().filter(|&&l| l).count(),
                 negatives: labels.iter().filter(|&&l| !l).count(),
                 calibration: platt,
-                cv: metrics::binary_metrics(oof, &labels, flag),
+                cv: metrics::binary_metrics(&oof, &labels, flag),
                 heldout: None,
             });
             head_fits.push(fitted);
