@@ -118,6 +118,27 @@ fn eval_reports_every_head_and_stance() {
     assert!(!ok && err.contains("/nonexistent.jsonl"), "{err}");
 }
 
+/// `train` on the 175 held-out items (3 folds, one alpha) into `out_dir` as `name`, with
+/// `extra` flags.
+fn train_small(out_dir: &str, name: &str, extra: &[&str]) -> (bool, String, String) {
+    let mut args = vec![
+        "--data",
+        "training/heldout.jsonl",
+        "--no-seeds",
+        "--no-heldout",
+        "--folds",
+        "3",
+        "--alphas",
+        "1",
+        "--out",
+        out_dir,
+        "--name",
+        name,
+    ];
+    args.extend_from_slice(extra);
+    run(env!("CARGO_BIN_EXE_train"), &args, None)
+}
+
 #[test]
 fn train_lists_seed_ids_and_trains_on_any_canonical_file() {
     let (ok, out, _) = run(env!("CARGO_BIN_EXE_train"), &["--print-seeds"], None);
@@ -126,24 +147,7 @@ fn train_lists_seed_ids_and_trains_on_any_canonical_file() {
 
     let tmp = common::TempDir::new("cli-train");
     let (dir, out_dir) = (tmp.path(), tmp.arg());
-    let (ok, out, err) = run(
-        env!("CARGO_BIN_EXE_train"),
-        &[
-            "--data",
-            "training/heldout.jsonl",
-            "--no-seeds",
-            "--no-heldout",
-            "--folds",
-            "3",
-            "--alphas",
-            "1",
-            "--out",
-            out_dir,
-            "--name",
-            "small",
-        ],
-        None,
-    );
+    let (ok, out, err) = train_small(out_dir, "small", &[]);
     assert!(ok, "{err}");
     assert!(
         out.contains("toxicity") && out.contains("trained in"),
@@ -186,24 +190,7 @@ fn train_lists_seed_ids_and_trains_on_any_canonical_file() {
 fn train_calibrates_class_weighted_heads_unless_told_not_to() {
     let tmp = common::TempDir::new("cli-calibration");
     let (dir, out_dir) = (tmp.path(), tmp.arg());
-    let train = |extra: &[&str], name: &str| {
-        let mut args = vec![
-            "--data",
-            "training/heldout.jsonl",
-            "--no-seeds",
-            "--no-heldout",
-            "--folds",
-            "3",
-            "--alphas",
-            "1",
-            "--out",
-            out_dir,
-            "--name",
-            name,
-        ];
-        args.extend_from_slice(extra);
-        run(env!("CARGO_BIN_EXE_train"), &args, None)
-    };
+    let train = |extra: &[&str], name: &str| train_small(out_dir, name, extra);
     let head = |name: &str| {
         let m = vigie::model::Model::load(&dir.join(format!("{name}.vigie"))).unwrap();
         m.card.head("toxicity").unwrap().clone()

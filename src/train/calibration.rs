@@ -9,16 +9,25 @@
 //! affine in `z`, so it folds into the head's weights and intercept: the model file,
 //! scoring speed and explanations stay those of a plain logistic model.
 
-use crate::model::logistic::sigmoid;
+use crate::model::logistic::{sigmoid, softplus};
 use crate::model::Platt;
 
 /// How a binary head's probabilities are calibrated.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Calibration {
     /// The logistic model's own probabilities.
+    #[default]
     None,
     /// Platt scaling on the out-of-fold logits.
     Platt,
@@ -33,6 +42,14 @@ const P_CLAMP: f64 = 1e-15;
 pub fn logit(p: f64) -> f64 {
     let p = p.clamp(P_CLAMP, 1.0 - P_CLAMP);
     (p / (1.0 - p)).ln()
+}
+
+/// The Platt map of out-of-fold probabilities `scores` and the scores it calibrates (each
+/// logit taken once); `None` as for [`fit_platt`].
+pub fn calibrate(scores: &[f64], labels: &[bool]) -> Option<(Platt, Vec<f64>)> {
+    let z: Vec<f64> = scores.iter().map(|&s| logit(s)).collect();
+    let platt = fit_platt(&z, labels)?;
+    Some((platt, z.into_iter().map(|z| platt.apply(z)).collect()))
 }
 
 /// Fits `a` and `b` by Newton's method with a backtracking line search on the log-loss
@@ -58,12 +75,7 @@ pub fn fit_platt(logits: &[f64], labels: &[bool]) -> Option<Platt> {
             .zip(labels)
             .map(|(&z, &l)| {
                 let f = a * z + b;
-                let softplus = if f > 0.0 {
-                    f + (-f).exp().ln_1p()
-                } else {
-                    f.exp().ln_1p()
-                };
-                softplus - target(l) * f
+                softplus(f) - target(l) * f
             })
             .sum()
     };

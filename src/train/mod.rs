@@ -78,12 +78,8 @@ pub struct TrainParams {
     pub nb_scaling: Option<NbScaling>,
     /// Calibration of the binary heads' probabilities. Left out of the settings' JSON when
     /// `None`, as `nb_scaling` is.
-    #[serde(default = "no_calibration", skip_serializing_if = "is_no_calibration")]
+    #[serde(default, skip_serializing_if = "is_no_calibration")]
     pub calibration: Calibration,
-}
-
-fn no_calibration() -> Calibration {
-    Calibration::None
 }
 
 fn is_no_calibration(c: &Calibration) -> bool {
@@ -505,19 +501,12 @@ impl ValidTrainParams {
                 .map(|s| metrics::roc_auc(s, &labels).unwrap_or(0.0))
                 .collect();
             let best = pick_alpha(&p.alphas, &aucs);
-            let platt = match p.calibration {
-                Calibration::None => None,
-                Calibration::Platt => {
-                    let z: Vec<f64> = flat[best].iter().map(|&s| calibration::logit(s)).collect();
-                    calibration::fit_platt(&z, &labels)
-                }
-            };
-            let oof: Vec<f64> = match &platt {
-                Some(c) => flat[best]
-                    .iter()
-                    .map(|&s| c.apply(calibration::logit(s)))
-                    .collect(),
-                None => flat[best].clone(),
+            let calibrated = (p.calibration == Calibration::Platt)
+                .then(|| calibration::calibrate(&flat[best], &labels))
+                .flatten();
+            let (platt, oof) = match calibrated {
+                Some((c, scores)) => (Some(c), scores),
+                None => (None, flat[best].clone()),
             };
             let flag = metrics::best_macro_f1_threshold(&oof, &labels);
             let reject =
