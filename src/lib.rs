@@ -5,6 +5,9 @@
 //! fits and reports them, [`policy`] turns scores into a decision, and [`http`] serves it all.
 //! See `DESIGN.md` for the map.
 
+/// Small helpers every layer uses: hex encoding, SHA-256 digests.
+pub mod util;
+
 /// Comments, scores, stance, decisions: the vocabulary of moderation, free of HTTP and SQL.
 pub mod domain;
 

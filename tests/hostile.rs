@@ -253,6 +253,7 @@ async fn both_backends_store_nasty_texts_unchanged() {
                 model_id: "m".into(),
                 decision: Decision::Flag,
                 actor: text.chars().take(30).collect(),
+                note: None,
                 now_ms: 1,
             };
             store

@@ -373,10 +373,11 @@ async fn coral_phase_scores_stores_and_answers_in_coral_schema() {
     let s = state(false).await;
     const URI: &str = "/v1/integrations/coral";
 
-    // A civil comment: published as usual.
+    // A civil comment: nothing to say (204), so Coral goes on with its own phases, its
+    // pre-moderation of new commenters included.
     let body = coral_body("Merci pour cet article très complet.");
     let (st, b) = post(&s, URI, body.clone(), &signed(SECRET, &body)).await;
-    assert_eq!((st, b), (StatusCode::OK, json!({"status": "NONE"})));
+    assert_eq!((st, b), (StatusCode::NO_CONTENT, Value::Null));
     // A rude one: withheld for review, flagged as toxic, and in our queue.
     let body = coral_body("Quelle bande de bras cassés");
     let (st, b) = post(&s, URI, body.clone(), &signed(SECRET, &body)).await;
@@ -420,6 +421,22 @@ async fn coral_phase_scores_stores_and_answers_in_coral_schema() {
     assert_eq!(
         (st, b["status"].as_str()),
         (StatusCode::OK, Some("REJECTED"))
+    );
+    // With the moderation action that makes Coral record it and notify the author: the
+    // code of the most serious head that fired, and the words that made it fire.
+    let action = &b["moderationAction"];
+    assert_eq!(action["status"], "REJECTED", "{b}");
+    let reason = &action["rejectionReason"];
+    assert!(
+        ["ABUSIVE", "OFFENSIVE", "HATE_SPEECH", "HARASSMENT_BULLYING"]
+            .contains(&reason["code"].as_str().unwrap()),
+        "{b}"
+    );
+    let explanation = reason["detailedExplanation"].as_str().unwrap();
+    assert!(
+        explanation.starts_with("Automated moderation (Vigie): ")
+            && explanation.contains("connards"),
+        "{explanation}"
     );
     // HTML bodies and the older `tenant` shape.
     let body = fixture("coral/older_tenant_shape.json").into_bytes();
@@ -468,18 +485,6 @@ async fn coral_phase_refuses_bad_signatures_and_bad_bodies() {
         "nothing stored"
     );
 
-    let too_long = coral_body(&"é".repeat(10_001));
-    let (st, b) = post(&s, URI, too_long.clone(), &signed(SECRET, &too_long)).await;
-    assert_eq!(
-        (st, b["error"]["code"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("text_too_long"))
-    );
-    let empty = coral_body("<p> </p>");
-    let (st, b) = post(&s, URI, empty.clone(), &signed(SECRET, &empty)).await;
-    assert_eq!(
-        (st, b["error"]["code"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("empty_text"))
-    );
     let not_json = b"{\"action\": ".to_vec();
     let (st, b) = post(&s, URI, not_json.clone(), &signed(SECRET, &not_json)).await;
     assert_eq!(
@@ -511,4 +516,140 @@ async fn coral_phase_refuses_bad_signatures_and_bad_bodies() {
         (st, b["error"]["code"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("not_configured"))
     );
+}
+
+/// Coral publishes a comment whose phase answers an error, so what Coral really sends is
+/// answered, never refused: a long text is scored on its first characters and held, a body
+/// too large to keep is held once its signature checks, an image-only comment gets 204.
+#[tokio::test]
+async fn coral_phase_judges_long_empty_and_oversized_comments_instead_of_failing() {
+    let s = state(false).await;
+    const URI: &str = "/v1/integrations/coral";
+    let max = Limits::default().max_text_chars;
+
+    // 20,000 harmless characters: the first 10,000 are scored; the rest could hold anything,
+    // so it is held for review, and the record says so.
+    let text = "Merci pour cet article très complet. ".repeat(20_000 / 37 + 1);
+    let long = coral_body(&text);
+    let (st, b) = post(&s, URI, long.clone(), &signed(SECRET, &long)).await;
+    assert_eq!(
+        (st, b),
+        (StatusCode::OK, json!({"status": "SYSTEM_WITHHELD"}))
+    );
+    let page = s
+        .store
+        .author("baf4e943-f4f5-4dcd-a0cc-c1a5f6b87a65")
+        .await
+        .unwrap();
+    let stored = &page.comments[0];
+    assert_eq!(stored.text, text.trim(), "the whole text is kept");
+    assert_eq!(stored.status.as_str(), "pending");
+    let (_, events) = s.store.get(&stored.id).await.unwrap().unwrap();
+    let chars = text.trim().chars().count();
+    assert_eq!(
+        events[0].reason.as_deref(),
+        Some(format!("scored on the first {max} of its {chars} characters; held for review when it would be allowed").as_str())
+    );
+    // Insults after the first 10,000 characters are not scored, and still not published.
+    let rude = format!(
+        "{}Bande de guignols et de connards !",
+        "Merci. ".repeat(max / 7 + 1)
+    );
+    let rude = coral_body(&rude);
+    let (st, b) = post(&s, URI, rude.clone(), &signed(SECRET, &rude)).await;
+    assert_eq!(
+        (st, b["status"].as_str()),
+        (StatusCode::OK, Some("SYSTEM_WITHHELD")),
+        "{b}"
+    );
+
+    // Nothing to score (an image-only comment, a NUL): 204, nothing stored.
+    let before = s.store.counts().await.unwrap().values().sum::<i64>();
+    for body in [
+        "<p><img src=\"https://example.org/cat.gif\"/></p>",
+        "<p> </p>",
+        "\0",
+    ] {
+        let empty = coral_body(body);
+        let (st, b) = post(&s, URI, empty.clone(), &signed(SECRET, &empty)).await;
+        assert_eq!((st, b), (StatusCode::NO_CONTENT, Value::Null), "{body:?}");
+    }
+    assert_eq!(
+        s.store.counts().await.unwrap().values().sum::<i64>(),
+        before
+    );
+
+    // A body over the general 1 MiB limit is read and scored as any other.
+    let huge = coral_body(&"Très bon article. ".repeat((1 << 20) / 18 + 1));
+    assert!(huge.len() > Limits::default().max_body_bytes);
+    let (st, b) = post(&s, URI, huge.clone(), &signed(SECRET, &huge)).await;
+    assert_eq!(
+        (st, b),
+        (StatusCode::OK, json!({"status": "SYSTEM_WITHHELD"}))
+    );
+
+    // Over the Coral body limit: read to the end for its signature, then held, unstored.
+    let mut small = App::new(
+        common::default_model().clone(),
+        Policy::default(),
+        Limits {
+            max_coral_body_bytes: 4096,
+            ..Limits::default()
+        },
+        Arc::new(SqliteStore::in_memory().await.unwrap()),
+    );
+    small.coral_secrets = vec![SECRET.into()];
+    let small = Arc::new(small);
+    let big = coral_body(&"Bonjour. ".repeat(1000));
+    assert!(big.len() > 4096);
+    let (st, b) = post(&small, URI, big.clone(), &signed(SECRET, &big)).await;
+    assert_eq!(
+        (st, b),
+        (StatusCode::OK, json!({"status": "SYSTEM_WITHHELD"}))
+    );
+    assert_eq!(small.store.counts().await.unwrap().values().sum::<i64>(), 0);
+    let (st, b) = post(&small, URI, big.clone(), &signed("not_the_secret", &big)).await;
+    assert_eq!(
+        (st, b["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_signature"))
+    );
+}
+
+/// A database failure must not publish a comment Vigie scored as toxic: the answer comes
+/// from the scores, and the failure is logged.
+#[tokio::test]
+async fn coral_phase_answers_from_the_scores_when_the_database_fails() {
+    let dir = common::TempDir::new("coral-db-fails");
+    let file = dir.path().join("vigie.db");
+    let url = format!("sqlite://{}", file.display());
+    let store = vigie::store::open(Some(&url), dir.path()).await.unwrap();
+    let mut app = App::new(
+        common::default_model().clone(),
+        Policy::load(&common::path("models/thresholds.toml")).unwrap(),
+        Limits::default(),
+        store,
+    );
+    app.coral_secrets = vec![SECRET.into()];
+    let s = Arc::new(app);
+    // Another process breaks the database under the running service.
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    sqlx::query("ALTER TABLE comments RENAME TO comments_gone")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    const URI: &str = "/v1/integrations/coral";
+    let body = coral_body("Quelle bande de bras cassés");
+    let (st, b) = post(&s, URI, body.clone(), &signed(SECRET, &body)).await;
+    assert_eq!(
+        (st, b),
+        (
+            StatusCode::OK,
+            json!({"status": "SYSTEM_WITHHELD", "actions": [{"actionType": "FLAG", "reason": "COMMENT_DETECTED_TOXIC"}]})
+        )
+    );
+    let body = coral_body("Merci pour cet article très complet.");
+    let (st, _) = post(&s, URI, body.clone(), &signed(SECRET, &body)).await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
 }

@@ -105,6 +105,7 @@ fn comment(id: &str, text: &str, tox: f32, decision: Decision) -> NewComment {
         model_id: "m1".into(),
         decision,
         actor: "scorer-key".into(),
+        note: None,
         now_ms: 1_000,
     }
 }
@@ -156,9 +157,19 @@ async fn submit_get_and_idempotency(db: Db) {
         ),
         ("submitted", "pending", "scorer-key")
     );
+    assert_eq!(events[0].reason, None);
+    // A note on the submission (a text scored only in part) is the submitted event's reason.
+    let mut noted = comment("c2", "Très long texte", 0.2, Decision::Flag);
+    noted.note = Some("scored on the first 10 of its 15 characters".into());
+    s.submit(noted).await.unwrap();
+    let (_, events) = s.get("c2").await.unwrap().unwrap();
+    assert_eq!(
+        events[0].reason.as_deref(),
+        Some("scored on the first 10 of its 15 characters")
+    );
     assert!(s.get("nope").await.unwrap().is_none());
     let counts = s.counts().await.unwrap();
-    assert_eq!(counts["pending"], 1);
+    assert_eq!(counts["pending"], 2);
     assert_eq!(counts["published"], 0);
     db.done().await;
 }

@@ -37,9 +37,39 @@ impl CommentText {
         Ok(Self(text))
     }
 
+    /// What can be scored of a text that must not be refused (an integration whose errors
+    /// would publish the comment unmoderated): NULs become spaces, the ends are trimmed (so
+    /// leading blanks cannot push the words out of the prefix), and a text over `max_chars`
+    /// keeps its first `max_chars` characters. `None` when nothing is left.
+    pub fn scorable_prefix(text: &str, max_chars: usize) -> Option<ScorablePrefix> {
+        let whole = text.replace('\0', " ").trim().to_owned();
+        let end = whole
+            .char_indices()
+            .nth(max_chars)
+            .map_or(whole.len(), |(i, _)| i);
+        let cut_from = (end < whole.len()).then(|| whole.chars().count());
+        let scored = CommentText::parse(&whole[..end], max_chars).ok()?;
+        Some(ScorablePrefix {
+            whole,
+            scored,
+            cut_from,
+        })
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// A text that must not be refused, and the part of it that is scored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScorablePrefix {
+    /// The whole text, NULs replaced: what is stored.
+    pub whole: String,
+    /// Its first characters, at most the limit: what is scored.
+    pub scored: CommentText,
+    /// The whole text's length in characters, when `scored` is only a prefix of it.
+    pub cut_from: Option<usize>,
 }
 
 impl AsRef<str> for CommentText {
@@ -153,6 +183,20 @@ mod tests {
             CommentText::parse("ééééééééééé", 10),
             Err(TextError::TooLong { len: 11, max: 10 })
         );
+    }
+
+    #[test]
+    fn scorable_prefix_cuts_long_texts_and_keeps_short_ones() {
+        let short = CommentText::scorable_prefix("ééé", 3).unwrap();
+        assert_eq!((short.scored.as_str(), short.cut_from), ("ééé", None));
+        let long = CommentText::scorable_prefix("éééé b", 3).unwrap();
+        assert_eq!((long.scored.as_str(), long.cut_from), ("ééé", Some(6)));
+        assert_eq!(long.whole, "éééé b");
+        let nul = CommentText::scorable_prefix("a\0b", 10).unwrap();
+        assert_eq!((nul.scored.as_str(), nul.whole.as_str()), ("a b", "a b"));
+        assert_eq!(CommentText::scorable_prefix(" \0 ", 10), None);
+        let padded = CommentText::scorable_prefix(&format!("{}x", " ".repeat(10)), 3).unwrap();
+        assert_eq!((padded.scored.as_str(), padded.cut_from), ("x", None));
     }
 
     #[test]

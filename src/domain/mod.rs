@@ -5,6 +5,6 @@ mod comment;
 mod queue;
 mod scores;
 
-pub use comment::{CommentText, Lang, Target, TextError};
+pub use comment::{CommentText, Lang, ScorablePrefix, Target, TextError};
 pub use queue::{CommentId, CommentStatus, ModeratorAction, Role};
 pub use scores::{Decision, HeadName, Stance};

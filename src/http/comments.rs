@@ -13,7 +13,7 @@ use super::extract::Json;
 use super::score::{score_input, validate, ScoreResponse};
 use super::views::{CommentView, EventView};
 use super::AppState;
-use crate::domain::{CommentId, CommentText, ModeratorAction, Stance};
+use crate::domain::{CommentId, ModeratorAction, Stance};
 use crate::store::{now_ms, DecisionInput, NewComment};
 
 /// Submission: scorer keys and up.
@@ -116,7 +116,7 @@ pub async fn submit(
         article_id,
         author,
         actor(caller.as_deref()),
-        &input.text,
+        input.text.as_str().to_owned(),
         scored,
     );
     let (stored, created) = app.store.submit(new).await?;
@@ -147,12 +147,12 @@ pub fn to_new_comment(
     article_id: Option<String>,
     author: Option<String>,
     actor: String,
-    text: &CommentText,
+    text: String,
     scored: ScoreResponse,
 ) -> NewComment {
     NewComment {
         id,
-        text: text.as_str().to_owned(),
+        text,
         article_id,
         author,
         target: scored.stance.as_ref().map(|s| s.target.clone()),
@@ -169,6 +169,7 @@ pub fn to_new_comment(
         model_id: scored.model_id,
         decision: scored.decision,
         actor,
+        note: None,
         now_ms: now_ms(),
     }
 }

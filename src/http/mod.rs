@@ -39,6 +39,9 @@ pub struct Limits {
     pub max_text_chars: usize,
     pub max_body_bytes: usize,
     pub max_batch: usize,
+    /// Coral's requests are read to the end whatever their size (their signature covers
+    /// all of it); this much is kept and scored, a larger one is withheld for review.
+    pub max_coral_body_bytes: usize,
     /// The whole request, body upload included.
     pub request_timeout: std::time::Duration,
 }
@@ -49,6 +52,7 @@ impl Default for Limits {
             max_text_chars: 10_000,
             max_body_bytes: 1 << 20,
             max_batch: 1_000,
+            max_coral_body_bytes: 16 << 20,
             request_timeout: std::time::Duration::from_secs(30),
         }
     }

@@ -72,6 +72,10 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub coral_secrets: Vec<String>,
+    /// Largest Coral request kept and scored, in bytes. A larger one is still read to check
+    /// its signature, then withheld for review in Coral (an error would publish it).
+    #[arg(long, env = "VIGIE_CORAL_MAX_BODY_BYTES", default_value_t = 16 << 20)]
+    pub coral_max_body_bytes: usize,
     /// On SIGTERM or Ctrl-C the server stops accepting connections at once and lets
     /// in-flight requests finish; after this many seconds it closes whatever is still open.
     #[arg(long, env = "VIGIE_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
@@ -108,6 +112,7 @@ impl ServeArgs {
             max_text_chars: self.max_text_chars,
             max_body_bytes: self.max_body_bytes,
             max_batch: self.max_batch,
+            max_coral_body_bytes: self.coral_max_body_bytes,
             request_timeout: std::time::Duration::try_from_secs_f64(self.request_timeout_secs)
                 .ok()
                 .filter(|d| !d.is_zero())

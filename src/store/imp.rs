@@ -308,7 +308,7 @@ macro_rules! impl_store {
                     .bind("submitted")
                     .bind(None::<String>)
                     .bind(status.as_str())
-                    .bind(None::<String>)
+                    .bind(&c.note)
                     .bind(None::<String>)
                     .bind(&c.model_id)
                     .bind(1i64)

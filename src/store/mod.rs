@@ -38,6 +38,8 @@ pub struct NewComment {
     pub decision: Decision,
     /// Who submitted it (API key name, or "anonymous").
     pub actor: String,
+    /// Recorded as the reason of the `submitted` event, e.g. that only a prefix was scored.
+    pub note: Option<String>,
     pub now_ms: i64,
 }
 
@@ -331,19 +333,14 @@ pub fn now_ms() -> i64 {
 
 /// SHA-256 of an API key, hex: what is stored instead of the key.
 pub fn hash_key(key: &str) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(key.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::util::sha256_hex(key.as_bytes())
 }
 
 /// A new random API key: `vg_` and 64 hex digits (256 bits from the OS).
 pub fn generate_key() -> String {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).expect("the OS random source works");
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("vg_{hex}")
+    format!("vg_{}", crate::util::hex(&bytes))
 }
 
 #[cfg(test)]

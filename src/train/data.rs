@@ -18,13 +18,8 @@ pub struct TrainingData {
     pub unlabeled: Vec<String>,
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
+use crate::util::hex;
+pub use crate::util::sha256_hex;
 
 /// SHA-256 over the canonical JSON of every record, in order.
 pub fn data_hash(records: &[Record]) -> String {

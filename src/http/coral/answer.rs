@@ -1,0 +1,217 @@
+//! What Vigie answers Coral, in the shapes Coral's external phase reads
+//! (`server/src/core/server/services/comments/pipeline/phases/external.ts`, coralproject/talk
+//! commit 27ac2c0a; rejection reasons from `schema.graphql` at fbf51c41).
+//!
+//! Coral's `mergePhaseResult` ends the moderation pipeline on any status, and the external
+//! phase runs before the pre-moderation phases. So "nothing to say" must be `204 No Content`,
+//! never `{"status": "NONE"}`: that would publish the comments of a pre-moderated story or
+//! of a new commenter without their review.
+
+use std::collections::BTreeMap;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+
+use crate::domain::Decision;
+
+/// Coral's answer to one comment.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CoralAnswer {
+    /// `204`: Coral goes on with its own phases (pre-moderation included).
+    NoOpinion,
+    /// Held for a moderator (`SYSTEM_WITHHELD`), with a toxic flag when the model flagged it.
+    Withheld { flagged: bool },
+    /// Rejected, with the moderation action that makes Coral record it and tell the author.
+    Rejected(RejectionReason),
+}
+
+/// Coral's `RejectionReason`: `code` from `REJECTION_REASON_CODE`, the rest optional.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RejectionReason {
+    pub code: &'static str,
+    pub detailed_explanation: String,
+}
+
+/// The parts of a scored comment the answer is made of, stored or freshly scored.
+pub struct Verdict<'a> {
+    pub decision: Decision,
+    pub flagged: &'a [String],
+    pub scores: &'a BTreeMap<String, f32>,
+    /// Per flagged head, the words that drove it (`[{"text", …}]`).
+    pub explanation: Option<&'a Value>,
+}
+
+impl CoralAnswer {
+    pub fn from_verdict(v: &Verdict<'_>) -> CoralAnswer {
+        match v.decision {
+            Decision::Allow => CoralAnswer::NoOpinion,
+            Decision::Flag => CoralAnswer::Withheld {
+                flagged: !v.flagged.is_empty(),
+            },
+            Decision::Reject => CoralAnswer::Rejected(rejection_reason(v)),
+        }
+    }
+
+    /// The JSON body; `None` for the 204.
+    pub fn body(&self) -> Option<Value> {
+        let toxic = json!([{"actionType": "FLAG", "reason": "COMMENT_DETECTED_TOXIC"}]);
+        match self {
+            CoralAnswer::NoOpinion => None,
+            CoralAnswer::Withheld { flagged: true } => {
+                Some(json!({"status": "SYSTEM_WITHHELD", "actions": toxic}))
+            }
+            CoralAnswer::Withheld { flagged: false } => Some(json!({"status": "SYSTEM_WITHHELD"})),
+            CoralAnswer::Rejected(reason) => Some(json!({
+                "status": "REJECTED",
+                "actions": toxic,
+                "moderationAction": {
+                    "status": "REJECTED",
+                    "rejectionReason": {
+                        "code": reason.code,
+                        "detailedExplanation": reason.detailed_explanation,
+                    },
+                },
+            })),
+        }
+    }
+}
+
+impl IntoResponse for CoralAnswer {
+    fn into_response(self) -> Response {
+        match self.body() {
+            None => StatusCode::NO_CONTENT.into_response(),
+            Some(body) => axum::Json(body).into_response(),
+        }
+    }
+}
+
+/// Heads from the most to the least serious, with the Coral code each one means. A head a
+/// site trained itself (`rejected`, say) is `OTHER`.
+const CODES: [(&str, &str); 5] = [
+    ("identity_attack", "HATE_SPEECH"),
+    ("threat", "HARASSMENT_BULLYING"),
+    ("insult", "ABUSIVE"),
+    ("toxicity", "OFFENSIVE"),
+    ("profanity", "OFFENSIVE"),
+];
+
+/// The code of the most serious flagged head, and the flagged heads' scores and words.
+fn rejection_reason(v: &Verdict<'_>) -> RejectionReason {
+    let code = CODES
+        .iter()
+        .find(|(head, _)| v.flagged.iter().any(|f| f == head))
+        .map_or("OTHER", |(_, code)| code);
+    RejectionReason {
+        code,
+        detailed_explanation: explain(v),
+    }
+}
+
+/// `Automated moderation (Vigie): insult 96 % ("connards", "guignols"); toxicity 93 %`.
+fn explain(v: &Verdict<'_>) -> String {
+    let parts: Vec<String> = v
+        .flagged
+        .iter()
+        .map(|head| {
+            let score = v.scores.get(head).copied().unwrap_or(0.0);
+            let words: Vec<String> = v
+                .explanation
+                .and_then(|e| e[head.as_str()].as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|item| item["text"].as_str())
+                .take(3)
+                .map(|w| format!("\"{w}\""))
+                .collect();
+            let pct = (score * 100.0).round();
+            if words.is_empty() {
+                format!("{head} {pct} %")
+            } else {
+                format!("{head} {pct} % ({})", words.join(", "))
+            }
+        })
+        .collect();
+    format!("Automated moderation (Vigie): {}", parts.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verdict<'a>(
+        decision: Decision,
+        flagged: &'a [String],
+        scores: &'a BTreeMap<String, f32>,
+        explanation: Option<&'a Value>,
+    ) -> CoralAnswer {
+        CoralAnswer::from_verdict(&Verdict {
+            decision,
+            flagged,
+            scores,
+            explanation,
+        })
+    }
+
+    #[test]
+    fn allowing_says_nothing_so_premoderation_still_runs() {
+        let a = verdict(Decision::Allow, &[], &BTreeMap::new(), None);
+        assert_eq!(a, CoralAnswer::NoOpinion);
+        assert_eq!(a.body(), None);
+        assert_eq!(a.into_response().status(), StatusCode::NO_CONTENT);
+    }
+
+    #[test]
+    fn rejections_name_the_most_serious_head_and_its_words() {
+        let flagged = vec!["toxicity".to_owned(), "identity_attack".to_owned()];
+        let scores: BTreeMap<String, f32> =
+            [("toxicity".into(), 0.93), ("identity_attack".into(), 0.92)].into();
+        let explanation = json!({"identity_attack": [{"text": "bougnoules"}], "toxicity": [{"text": "a"}, {"text": "b"}, {"text": "c"}, {"text": "d"}]});
+        let a = verdict(Decision::Reject, &flagged, &scores, Some(&explanation));
+        let body = a.body().unwrap();
+        assert_eq!(body["status"], "REJECTED");
+        let reason = &body["moderationAction"]["rejectionReason"];
+        assert_eq!(body["moderationAction"]["status"], "REJECTED");
+        assert_eq!(reason["code"], "HATE_SPEECH");
+        assert_eq!(
+            reason["detailedExplanation"],
+            "Automated moderation (Vigie): toxicity 93 % (\"a\", \"b\", \"c\"); identity_attack 92 % (\"bougnoules\")"
+        );
+    }
+
+    #[test]
+    fn every_head_maps_to_a_coral_code() {
+        let scores = BTreeMap::new();
+        for (head, code) in [
+            ("threat", "HARASSMENT_BULLYING"),
+            ("insult", "ABUSIVE"),
+            ("profanity", "OFFENSIVE"),
+            ("toxicity", "OFFENSIVE"),
+            ("rejected", "OTHER"),
+        ] {
+            let flagged = vec![head.to_owned()];
+            let CoralAnswer::Rejected(r) = verdict(Decision::Reject, &flagged, &scores, None)
+            else {
+                panic!("a reject decision rejects");
+            };
+            assert_eq!(r.code, code, "{head}");
+            assert_eq!(
+                r.detailed_explanation,
+                format!("Automated moderation (Vigie): {head} 0 %")
+            );
+        }
+    }
+
+    #[test]
+    fn flags_are_withheld_without_a_moderation_action() {
+        // Coral sends the author a rejection notice whenever a moderation action is present.
+        let flagged = vec!["insult".to_owned()];
+        let body = verdict(Decision::Flag, &flagged, &BTreeMap::new(), None)
+            .body()
+            .unwrap();
+        assert_eq!(
+            body,
+            json!({"status": "SYSTEM_WITHHELD", "actions": [{"actionType": "FLAG", "reason": "COMMENT_DETECTED_TOXIC"}]})
+        );
+    }
+}
