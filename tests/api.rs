@@ -249,6 +249,16 @@ async fn language_and_target_can_be_given() {
     .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(b["stance"]["target"], "nucleaire");
+    // A target as people write it finds its slug.
+    let (s, b) = post(
+        "/v1/score",
+        json!({"text": "Vive l'EPR, enfin une énergie propre et pilotable", "target": "Nucléaire"}),
+    )
+    .await;
+    assert_eq!(
+        (s, &b["stance"]["target"]),
+        (StatusCode::OK, &json!("nucleaire"))
+    );
 }
 
 #[tokio::test]

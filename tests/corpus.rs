@@ -113,3 +113,23 @@ fn every_seed_item_is_labeled() {
         .unwrap_err();
     assert!(err.contains("nope:c99"), "{err}");
 }
+
+/// A site's own data names its targets as people write them; they read as stable slugs.
+#[test]
+fn targets_written_as_people_write_them_are_slugged() {
+    let jsonl = concat!(
+        r#"{"id": "1", "text": "We must act now", "labels": {"stance": "favor"}, "target": "Climate Change is a Real Concern"}"#,
+        "\n",
+        r#"{"id": "2", "text": "She lied", "labels": {"stance": "against"}, "target": "Hillary Clinton"}"#,
+        "\n",
+    );
+    let records = vigie::corpus::read_jsonl_str(std::path::Path::new("site.jsonl"), jsonl).unwrap();
+    let targets: Vec<&str> = records
+        .iter()
+        .map(|r| r.target.as_ref().unwrap().as_str())
+        .collect();
+    assert_eq!(
+        targets,
+        ["climate-change-is-a-real-concern", "hillary-clinton"]
+    );
+}

@@ -103,7 +103,7 @@ fn parse_line(line: &str) -> Result<Record, String> {
         };
         labels.binary.insert(head, v);
     }
-    let target = raw.target.map(|t| Target::parse(&t)).transpose()?;
+    let target = raw.target.map(|t| Target::from_name(&t)).transpose()?;
     if labels.stance.is_some() && target.is_none() {
         return Err(format!(
             "record {:?} has a stance label but no target",

@@ -204,7 +204,7 @@ pub fn read_table_str(
             }
         }
         let target = match target_col.map(cell).map(str::trim) {
-            Some(t) if !t.is_empty() => Some(Target::parse(t).map_err(|e| err(line, e))?),
+            Some(t) if !t.is_empty() => Some(Target::from_name(t).map_err(|e| err(line, e))?),
             _ => None,
         };
         if labels.stance.is_some() && target.is_none() {

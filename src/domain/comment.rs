@@ -136,9 +136,46 @@ impl Target {
         }
     }
 
+    /// A target as people write it ("Climate Change is a Real Concern", "Hillary Clinton",
+    /// "Réforme des retraites"): a valid slug stays as it is; anything else becomes its
+    /// stable slug (accents dropped, lowercase, other characters runs of `-`, at most 64
+    /// bytes), `climate-change-is-a-real-concern`. `Err` when no letter or digit is left.
+    pub fn from_name(name: &str) -> Result<Self, String> {
+        if let Ok(t) = Target::parse(name) {
+            return Ok(t);
+        }
+        Target::parse(&slug(name))
+            .map_err(|_| format!("invalid target {name:?}: it has no letter or digit"))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Lowercase ASCII letters and digits of `name` (accents dropped by NFKD), other runs as one
+/// `-`, cut to 64 bytes at a `-` where possible.
+fn slug(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let mut out = String::new();
+    for c in name.nfkd().flat_map(char::to_lowercase) {
+        match c {
+            c if c.is_ascii_alphanumeric() => out.push(c),
+            'œ' => out.push_str("oe"),
+            'æ' => out.push_str("ae"),
+            'ß' => out.push_str("ss"),
+            // The accent of a decomposed letter is dropped; anything else separates.
+            c if unicode_normalization::char::is_combining_mark(c) => {}
+            _ if !out.ends_with('-') => out.push('-'),
+            _ => {}
+        }
+    }
+    let mut out = out.trim_matches('-').to_owned();
+    if out.len() > 64 {
+        let cut = out[..64].rfind('-').filter(|&i| i > 0).unwrap_or(64);
+        out.truncate(cut);
+    }
+    out
 }
 
 impl TryFrom<String> for Target {
@@ -215,5 +252,26 @@ mod tests {
         assert!(Target::parse("Gouvernement").is_err());
         assert!(Target::parse("a b").is_err());
         assert!(Target::parse(&"x".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn targets_as_people_write_them_get_stable_slugs() {
+        let slug = |s: &str| Target::from_name(s).map(|t| t.as_str().to_owned());
+        assert_eq!(
+            slug("Climate Change is a Real Concern").unwrap(),
+            "climate-change-is-a-real-concern"
+        );
+        assert_eq!(slug("Hillary Clinton").unwrap(), "hillary-clinton");
+        assert_eq!(
+            slug("  Réforme des retraites (2023) ").unwrap(),
+            "reforme-des-retraites-2023"
+        );
+        assert_eq!(slug("gouvernement").unwrap(), "gouvernement");
+        assert_eq!(slug("nucleaire_2").unwrap(), "nucleaire_2");
+        assert_eq!(slug("Œuvre d'État").unwrap(), "oeuvre-d-etat");
+        let long = slug(&"Legalization of Abortion ".repeat(5)).unwrap();
+        assert!(long.len() <= 64 && !long.ends_with('-'), "{long}");
+        assert!(Target::from_name("?!").is_err());
+        assert!(Target::from_name("").is_err());
     }
 }

@@ -151,7 +151,12 @@ pub fn validate(
             if model.card.stance.is_empty() {
                 return Err(ApiError::NoStanceModel);
             }
-            Some(model.target_index(t).ok_or_else(|| {
+            let index = model.target_index(t).or_else(|| {
+                // "Hillary Clinton" finds the target trained as `hillary-clinton`.
+                let slug = crate::domain::Target::from_name(t).ok()?;
+                model.target_index(slug.as_str())
+            });
+            Some(index.ok_or_else(|| {
                 ApiError::UnknownTarget {
                     target: t.to_owned(),
                     known: model

@@ -23,9 +23,151 @@ const EN: &[&str] = &[
     "there", "than", "them", "because", "should",
 ];
 
-/// French or English, from function-word counts over a normalised text. French wins ties,
-/// since the service is French first.
+// When function words tie (or there are none, as in "great game last night"), words that
+// short comments are made of, and the shapes of words only one language has.
+const FR_SHORT: &[&str] = &[
+    "merci",
+    "bravo",
+    "oui",
+    "non",
+    "mdr",
+    "ptdr",
+    "bof",
+    "nul",
+    "nulle",
+    "vrai",
+    "faux",
+    "trop",
+    "bon",
+    "bonne",
+    "journée",
+    "journee",
+    "soirée",
+    "soiree",
+    "salut",
+    "coucou",
+    "bonjour",
+    "bonsoir",
+    "stp",
+    "svp",
+    "voilà",
+    "voila",
+    "bah",
+    "ben",
+    "bref",
+    "franchement",
+    "honte",
+    "encore",
+    "toujours",
+    "jamais",
+    "gens",
+    "pourquoi",
+    "quand",
+    "exactement",
+    "enfin",
+    "article",
+    "génial",
+    "genial",
+    "excellent",
+    "débile",
+    "debile",
+    "nan",
+    "ouais",
+    "grave",
+    "chapeau",
+    "pitié",
+    "pitie",
+    "lamentable",
+    "hâte",
+    "hate",
+];
+const EN_SHORT: &[&str] = &[
+    "ok",
+    "okay",
+    "lol",
+    "lmao",
+    "omg",
+    "wtf",
+    "thanks",
+    "thank",
+    "thx",
+    "yes",
+    "yeah",
+    "yep",
+    "nope",
+    "great",
+    "good",
+    "nice",
+    "day",
+    "game",
+    "night",
+    "last",
+    "love",
+    "like",
+    "agree",
+    "well",
+    "said",
+    "true",
+    "right",
+    "wrong",
+    "sure",
+    "really",
+    "very",
+    "people",
+    "think",
+    "know",
+    "man",
+    "guys",
+    "here",
+    "now",
+    "best",
+    "bad",
+    "awesome",
+    "cool",
+    "wow",
+    "please",
+    "sorry",
+    "name",
+    "why",
+    "how",
+    "when",
+    "where",
+    "fake",
+    "news",
+    "stupid",
+    "idiot",
+    "amazing",
+    "team",
+    "win",
+    "won",
+    "lost",
+    "totally",
+    "absolutely",
+    "disagree",
+    "congrats",
+    "hello",
+    "hi",
+    "bye",
+];
+
+/// French or English, from function-word counts over a normalised text; when they tie, from
+/// the words of short comments and the shapes of words. French wins what is left tied, since
+/// the service is French first.
 pub fn detect_lang(normalized: &str) -> Lang {
+    let (fr, en) = function_words(normalized);
+    if fr != en {
+        return if en > fr { Lang::En } else { Lang::Fr };
+    }
+    let (fr, en) = short_comment_cues(normalized);
+    if en > fr {
+        Lang::En
+    } else {
+        Lang::Fr
+    }
+}
+
+/// (French, English) function-word counts.
+fn function_words(normalized: &str) -> (u32, u32) {
     // A map, not the lists: a long comment has hundreds of words, and scanning both lists
     // for each was a tenth of its scoring time. One lookup a word: bit 0 French, bit 1
     // English. The byte length of the longest listed word: longer words are skipped unhashed.
@@ -50,11 +192,29 @@ pub fn detect_lang(normalized: &str) -> Lang {
             en += u32::from(bits >> 1);
         }
     }
-    if en > fr {
-        Lang::En
-    } else {
-        Lang::Fr
+    (fr, en)
+}
+
+/// (French, English) counts of short-comment words and of word shapes: French accents and
+/// `œ`; English `th`, `w`, `-ing`, `-ght`.
+fn short_comment_cues(normalized: &str) -> (u32, u32) {
+    let (mut fr, mut en) = (0u32, 0u32);
+    for (a, b) in super::words(normalized) {
+        let w = &normalized[a..b];
+        if FR_SHORT.contains(&w)
+            || w.contains(['é', 'è', 'ê', 'à', 'ç', 'ù', 'û', 'ô', 'î', 'ï', 'ë', 'œ'])
+        {
+            fr += 1;
+        } else if EN_SHORT.contains(&w)
+            || w.contains("th")
+            || w.contains('w')
+            || w.ends_with("ing")
+            || w.contains("ght")
+        {
+            en += 1;
+        }
     }
+    (fr, en)
 }
 
 #[cfg(test)]
@@ -78,5 +238,39 @@ mod tests {
         );
         assert_eq!(detect("Macron Pegasus NSO"), Lang::Fr);
         assert_eq!(detect("I think that this is not what they said"), Lang::En);
+    }
+
+    #[test]
+    fn short_comments_in_both_languages() {
+        for en in [
+            "have a nice day",
+            "ok",
+            "lol",
+            "great game last night",
+            "Sorry, I like your name.",
+            "Thanks!",
+            "So true",
+            "wow",
+            "Nothing to add",
+            "Totally agree",
+        ] {
+            assert_eq!(detect(en), Lang::En, "{en}");
+        }
+        for fr in [
+            "Bravo",
+            "merci",
+            "mdr",
+            "Trop bien",
+            "c'est nul",
+            "Très juste",
+            "Bonne journée",
+            "N'importe quoi",
+            "Lamentable.",
+            "ouais grave",
+            "Macron démission",
+            "",
+        ] {
+            assert_eq!(detect(fr), Lang::Fr, "{fr}");
+        }
     }
 }

@@ -162,7 +162,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         default_target: args
             .default_target
             .as_deref()
-            .map(Target::parse)
+            .map(Target::from_name)
             .transpose()
             .map_err(anyhow::Error::msg)?,
         ..Default::default()
