@@ -1,36 +1,117 @@
-//! Clients the project did not write, against the service on a real port. Coral Talk's
-//! external-moderation phase (`tests/clients/coral/check.mjs`: Coral's signing, response
-//! handling, Joi schema and merge semantics) runs in Node.js with `joi` installed from the
-//! npm registry by `npm ci`. Without `node` and `npm` the test says it was skipped, unless
-//! `VIGIE_REQUIRE_NODE` is set (as `.ci/run` does).
+//! Clients the project did not write, against the service on a real port:
+//! - Coral Talk's external-moderation phase (`tests/clients/coral/check.mjs`: Coral's
+//!   signing, response handling, Joi schema and merge semantics), with `joi` from npm;
+//! - the npm `perspective-api-client` 3.1.0 (`tests/clients/perspective-npm/check.js`) and
+//!   Google's `google-api-python-client` built from Vigie's discovery document
+//!   (`tests/clients/perspective-python/check.py`), against the real `serve` binary.
+//!
+//! Their packages come from the npm registry (`npm ci`) and PyPI (a virtualenv under
+//! `target/`). Without `node`/`npm` or `python3` a test says it was skipped, unless
+//! `VIGIE_REQUIRE_NODE` / `VIGIE_REQUIRE_PYTHON` is set (as `.ci/run` does).
 
 mod common;
 
 use std::process::Command;
 use std::sync::Arc;
 
+use common::serve::{create_key, Server};
 use vigie::http::{app, App, Limits};
 use vigie::policy::Policy;
 use vigie::store::SqliteStore;
 
 const SECRET: &str = "coral_client_secret";
 
-fn node_available() -> bool {
-    let ok = |bin: &str| {
+/// Whether every one of `bins` runs; if not, skipped unless `require` is set.
+fn available(bins: &[&str], require: &str) -> bool {
+    let runs = |bin: &&str| {
         Command::new(bin)
             .arg("--version")
             .output()
             .is_ok_and(|o| o.status.success())
     };
-    let found = ok("node") && ok("npm");
+    let found = bins.iter().all(runs);
     assert!(
-        found || std::env::var_os("VIGIE_REQUIRE_NODE").is_none(),
-        "VIGIE_REQUIRE_NODE is set but node or npm is missing"
+        found || std::env::var_os(require).is_none(),
+        "{require} is set but one of {bins:?} is missing"
     );
     if !found {
-        eprintln!("SKIPPED: node and npm are needed for the client checks");
+        eprintln!("SKIPPED: {bins:?} needed for this client check");
     }
     found
+}
+
+fn node_available() -> bool {
+    available(&["node", "npm"], "VIGIE_REQUIRE_NODE")
+}
+
+/// Runs `program args` in `dir`; asserts it exits 0 and prints what it printed.
+fn run_check(program: &str, args: &[&str], dir: &std::path::Path) -> String {
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("run {program}: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "{program} {args:?} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// The real `serve` on a free port with the committed model, requiring a scorer key; and
+/// that key.
+fn serve_with_key(dir: &common::TempDir) -> (Server, String) {
+    let db = ["--data-dir", dir.arg()];
+    let key = create_key(&db, "client", "scorer");
+    let server = Server::start(&[db[0], db[1], "--score-requires-key"]);
+    (server, key)
+}
+
+#[test]
+fn perspective_npm_client_works_unchanged() {
+    if !node_available() {
+        return;
+    }
+    let dir = common::path("tests/clients/perspective-npm");
+    npm_ci(&dir);
+    let data = common::TempDir::new("client-npm");
+    let (server, key) = serve_with_key(&data);
+    let out = run_check("node", &["check.js", &server.base(), &key], &dir);
+    assert_eq!(out.matches("\"ok\":true").count(), 10, "{out}");
+}
+
+#[test]
+fn perspective_python_client_builds_from_the_discovery_document() {
+    if !available(&["python3"], "VIGIE_REQUIRE_PYTHON") {
+        return;
+    }
+    let dir = common::path("tests/clients/perspective-python");
+    let venv = common::path("target/clients-venv");
+    let python = venv.join("bin/python");
+    if !python.exists() {
+        run_check("python3", &["-m", "venv", venv.to_str().unwrap()], &dir);
+    }
+    let python = python.to_str().unwrap();
+    run_check(
+        python,
+        &[
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+            "requirements.txt",
+        ],
+        &dir,
+    );
+    let data = common::TempDir::new("client-python");
+    let (server, key) = serve_with_key(&data);
+    let out = run_check(python, &["check.py", &server.base(), &key], &dir);
+    assert_eq!(out.matches("\"ok\": true").count(), 6, "{out}");
 }
 
 /// `npm ci` in `dir`: the versions of `package-lock.json`, from the npm registry.

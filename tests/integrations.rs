@@ -282,7 +282,7 @@ async fn perspective_errors_have_perspective_shapes() {
             "COMMENT_EMPTY",
         ),
         (
-            json!({"comment": {"text": "x".repeat(10_001)}, "requestedAttributes": {"TOXICITY": {}}}),
+            json!({"comment": {"text": "x".repeat(20_481)}, "requestedAttributes": {"TOXICITY": {}}}),
             "Comment text too long.",
             "COMMENT_TOO_LONG",
         ),
@@ -345,11 +345,83 @@ async fn perspective_keys_come_as_query_parameters() {
     let (st, _) = post(
         &s,
         ANALYZE,
-        body,
+        body.clone(),
         &[("authorization", "Bearer vg_site".into())],
     )
     .await;
     assert_eq!(st, StatusCode::OK);
+    // As Google's clients may send it.
+    let (st, _) = post(
+        &s,
+        ANALYZE,
+        body.clone(),
+        &[("x-goog-api-key", "vg_site".into())],
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, b) = post(&s, ANALYZE, body, &[("x-goog-api-key", "wrong".into())]).await;
+    assert_eq!(
+        (st, b["error"]["details"][0]["reason"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("API_KEY_INVALID"))
+    );
+}
+
+/// Perspective takes 20,480 bytes of text; so does the drop-in endpoint, over the API's own
+/// 10,000-character limit.
+#[tokio::test]
+async fn perspective_takes_what_perspective_takes() {
+    let s = state(false).await;
+    for text in [
+        "x ".repeat(10_240),
+        "é".repeat(10_240),
+        "Quel idiot. ".repeat(1_706),
+    ] {
+        assert!(text.len() <= 20_480 && text.chars().count() > Limits::default().max_text_chars);
+        let body = json!({"comment": {"text": text}, "requestedAttributes": {"TOXICITY": {}}, "spanAnnotations": true});
+        let (st, b) = post(&s, ANALYZE, body.to_string().into_bytes(), &[]).await;
+        assert_eq!(st, StatusCode::OK, "{b}");
+        let v = b["attributeScores"]["TOXICITY"]["summaryScore"]["value"]
+            .as_f64()
+            .unwrap();
+        assert!((0.0..=1.0).contains(&v));
+    }
+}
+
+/// Google's generated clients build themselves from the discovery document.
+#[tokio::test]
+async fn perspective_discovery_document_points_at_this_server() {
+    let s = state(false).await;
+    let get = |uri: &'static str| {
+        let s = s.clone();
+        async move {
+            let resp = app(s)
+                .oneshot(
+                    Request::get(uri)
+                        .header(header::HOST, "vigie.test:8080")
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            let status = resp.status();
+            let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+            (status, serde_json::from_slice::<Value>(&bytes).unwrap())
+        }
+    };
+    let (st, doc) = get("/$discovery/rest?version=v1alpha1").await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(doc["kind"], "discovery#restDescription");
+    assert_eq!(doc["name"], "commentanalyzer");
+    assert_eq!(doc["rootUrl"], "http://vigie.test:8080/");
+    assert_eq!(
+        doc["resources"]["comments"]["methods"]["analyze"]["path"],
+        "v1alpha1/comments:analyze"
+    );
+    let (st, b) = get("/$discovery/rest?version=v9").await;
+    assert_eq!(
+        (st, b["error"]["code"].as_u64()),
+        (StatusCode::NOT_FOUND, Some(404))
+    );
 }
 
 type Headers = Vec<(&'static str, String)>;

@@ -39,6 +39,7 @@ pub const ROUTES: &[(Method, &str, Access)] = &[
         "/v1alpha1/comments:analyze",
         Access::Perspective,
     ),
+    (Method::GET, "/$discovery/rest", Access::Public),
     (
         Method::POST,
         "/v1/integrations/coral",

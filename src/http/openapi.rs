@@ -24,6 +24,7 @@ use utoipa::{Modify, OpenApi};
         super::admin::create_key,
         super::admin::revoke_key,
         super::perspective::analyze,
+        super::perspective::discovery::document,
         super::coral::moderate,
     ),
     components(schemas(super::error::ErrorBody, super::error::ErrorDetail)),

@@ -5,7 +5,11 @@
 //! `SEVERE_TOXICITY`, which the default model has no head for, is derived:
 //! `toxicity × max(threat, identity_attack, insult × profanity)` — toxic *and* threatening,
 //! hateful, or an obscene insult; mild rudeness and profanity alone stay low. A model with a
-//! `severe_toxicity` head answers with it. Nothing is stored.
+//! `severe_toxicity` head answers with it. Nothing is stored. The key comes as Google's
+//! clients send it (`?key=`, `X-Goog-Api-Key`), and [`discovery`] serves the discovery
+//! document Google's generated clients build themselves from.
+
+pub mod discovery;
 
 use std::collections::BTreeMap;
 
@@ -14,7 +18,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::Router;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -25,8 +29,14 @@ use crate::model::Model;
 use crate::store::hash_key;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/v1alpha1/comments:analyze", post(analyze))
+    Router::new()
+        .route("/v1alpha1/comments:analyze", post(analyze))
+        .route("/$discovery/rest", get(discovery::document))
 }
+
+/// Perspective takes comments up to 20,480 bytes; a character limit of the same number
+/// takes every one of them (and what clients that count characters let through).
+pub const MAX_TEXT_CHARS: usize = 20_480;
 
 /// A Perspective-style error: `{"error": {"code", "message", "status", "details"}}`.
 #[derive(Debug)]
@@ -220,7 +230,14 @@ async fn check_key(
     if !app.score_requires_key {
         return Ok(());
     }
-    let key = query_key.or_else(|| super::auth::bearer(headers));
+    let key = query_key
+        .or_else(|| {
+            headers
+                .get("x-goog-api-key")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        })
+        .or_else(|| super::auth::bearer(headers));
     let denied = |m: &str| PerspectiveError {
         status: StatusCode::FORBIDDEN,
         message: m.into(),
@@ -248,7 +265,11 @@ async fn check_key(
 #[utoipa::path(
     post,
     path = "/v1alpha1/comments:analyze",
-    params(("key" = Option<String>, Query, description = "API key, as Perspective clients send it (needed with --score-requires-key)")),
+    tag = "perspective",
+    params(
+        ("key" = Option<String>, Query, description = "API key, as Perspective clients send it (needed with --score-requires-key)"),
+        ("X-Goog-Api-Key" = Option<String>, Header, description = "API key, as Google's clients may send it instead"),
+    ),
     request_body(content = Object, description = "Perspective AnalyzeCommentRequest: comment.text, requestedAttributes, languages, doNotStore, spanAnnotations, clientToken…"),
     responses(
         (status = 200, description = "Perspective AnalyzeCommentResponse: attributeScores.NAME.summaryScore, spanScores, languages, detectedLanguages, clientToken", body = Object),
@@ -302,7 +323,7 @@ pub async fn analyze(
             "Comment must be non-empty.",
         ));
     }
-    if text.chars().count() > app.limits.max_text_chars {
+    if text.chars().take(MAX_TEXT_CHARS + 1).count() > MAX_TEXT_CHARS {
         return Err(PerspectiveError::invalid(
             "COMMENT_TOO_LONG",
             "Comment text too long.",
