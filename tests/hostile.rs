@@ -278,3 +278,71 @@ async fn both_backends_store_nasty_texts_unchanged() {
             .unwrap();
     }
 }
+
+/// A NUL in a path or query parameter is refused with 422 before it reaches the database,
+/// on both backends (PostgreSQL would fail the query and show its own error text).
+#[tokio::test]
+async fn nul_in_paths_and_queries_is_refused_before_the_database() {
+    let mut stores: Vec<(&str, Arc<dyn Store>)> =
+        vec![("sqlite", Arc::new(SqliteStore::in_memory().await.unwrap()))];
+    let url = std::env::var("VIGIE_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let schema = format!("vigie_t_nul_{}", std::process::id());
+    match vigie::store::PgStore::connect_schema(&url, &schema).await {
+        Ok(pg) => stores.push(("postgres", Arc::new(pg))),
+        Err(e) => {
+            assert!(
+                std::env::var_os("VIGIE_REQUIRE_POSTGRES").is_none(),
+                "PostgreSQL required: {e}"
+            );
+            eprintln!("SKIPPED (PostgreSQL): {e}");
+        }
+    }
+    for (backend, store) in &stores {
+        store
+            .create_key("root", &hash_key("vg_nul_admin"), Role::Admin, 0)
+            .await
+            .unwrap();
+        let s = Arc::new(App::new(
+            common::default_model().clone(),
+            Policy::default(),
+            Limits::default(),
+            store.clone(),
+        ));
+        for (method, uri) in [
+            ("GET", "/v1/comments/a%00b"),
+            ("POST", "/v1/comments/a%00b/decision"),
+            ("GET", "/v1/queue?author=a%00b"),
+            ("GET", "/v1/queue?article=a%00b"),
+            ("GET", "/v1/authors/a%00b"),
+            ("DELETE", "/v1/admin/keys/a%00b"),
+            ("GET", "/moderation/comments/a%00b"),
+            ("GET", "/moderation/queue?author=a%00b"),
+        ] {
+            let req = Request::builder()
+                .method(method)
+                .uri(uri)
+                .header(header::AUTHORIZATION, "Bearer vg_nul_admin")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from("{}"))
+                .unwrap();
+            let resp = app(s.clone()).oneshot(req).await.unwrap();
+            let status = resp.status();
+            let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+            let body: Value = serde_json::from_slice(&bytes).unwrap();
+            assert_eq!(
+                (status, body["error"]["code"].as_str()),
+                (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_request")),
+                "{backend} {method} {uri}: {body}"
+            );
+        }
+    }
+    if stores.len() == 2 {
+        drop(stores);
+        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+}

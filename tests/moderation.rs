@@ -291,6 +291,24 @@ async fn a_moderation_session() {
         (s, b["error"]["code"].as_str()),
         (StatusCode::CONFLICT, Some("id_conflict"))
     );
+    // So is the same text under another author, article or language: nothing is dropped
+    // silently.
+    for changed in [
+        json!({"author": "someone-else"}),
+        json!({"article_id": "other-article"}),
+        json!({"lang": "en"}),
+    ] {
+        let mut retry = json!({"id": "coral-1", "text": "Bande d'abrutis, ce gouvernement de guignols", "article_id": "pegasus", "author": "jarod"});
+        for (k, v) in changed.as_object().unwrap() {
+            retry[k] = v.clone();
+        }
+        let (s, b) = post("/v1/comments", SCORER, retry).await;
+        assert_eq!(
+            (s, b["error"]["code"].as_str()),
+            (StatusCode::CONFLICT, Some("id_conflict")),
+            "{changed}"
+        );
+    }
 
     // The queue: pending only, filters, counts.
     let (s, q) = svc

@@ -537,3 +537,61 @@ async fn pages_link_forward_and_back() {
     let back = send(&s, Method::GET, &prev, Some(&cookie), None, &[]).await;
     assert_eq!(back.body.matches("class=\"card\"").count(), 25);
 }
+
+/// What the API refuses, the page refuses too, before anything is decided: a NUL in the
+/// reason, a control character in the return address.
+#[tokio::test]
+async fn forms_with_a_nul_reason_or_a_control_character_decide_nothing() {
+    let s = state().await;
+    submit(&s, "f1", "Quelle bande de bras cassés").await;
+    let cookie = sign_in(&s).await;
+    for (form, says) in [
+        ("action=reject&version=1&reason=a%00b", "NUL"),
+        (
+            "action=reject&version=1&return_to=%2Fmoderation%2Fqueue%0D%0AX-Evil%3A%201",
+            "control character",
+        ),
+    ] {
+        let r = send(
+            &s,
+            Method::POST,
+            "/moderation/comments/f1/decision",
+            Some(&cookie),
+            Some(form),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{form}");
+        assert!(r.body.contains(says), "{}", r.body);
+        let bulk = format!("item=f1%3A1&{form}");
+        let r = send(
+            &s,
+            Method::POST,
+            "/moderation/bulk",
+            Some(&cookie),
+            Some(&bulk),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bulk}");
+        let (c, events) = s.store.get("f1").await.unwrap().unwrap();
+        assert_eq!((c.status.as_str(), events.len()), ("pending", 1), "{form}");
+    }
+}
+
+/// `.` and `..` are path segments: a comment with such an id could never be decided from its
+/// card, so it is refused at submission.
+#[tokio::test]
+async fn dot_ids_are_refused_at_submission() {
+    let s = state().await;
+    for id in [".", ".."] {
+        let body = serde_json::json!({"id": id, "text": "Bonjour"}).to_string();
+        let req = Request::post("/v1/comments")
+            .header(header::AUTHORIZATION, format!("Bearer {SCORER}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body))
+            .unwrap();
+        let resp = app(s.clone()).oneshot(req).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY, "{id:?}");
+    }
+}

@@ -99,6 +99,13 @@ impl CommentId {
             && s.len() <= 128
             && s.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'));
+        // `.` and `..` are path segments: a browser rewrites `/moderation/comments/../decide`
+        // before sending it, so such a comment could never be decided from its card.
+        if s == "." || s == ".." {
+            return Err(format!(
+                "invalid comment id {s:?}: \".\" and \"..\" are path segments, not ids"
+            ));
+        }
         if ok {
             Ok(Self(s.to_owned()))
         } else {
@@ -208,6 +215,9 @@ mod tests {
         assert!(CommentId::parse("a/b").is_err());
         assert!(CommentId::parse("a b").is_err());
         assert!(CommentId::parse("é").is_err());
+        assert!(CommentId::parse(".").is_err());
+        assert!(CommentId::parse("..").is_err());
+        assert!(CommentId::parse("...").is_ok());
         assert!(CommentId::parse(&"x".repeat(129)).is_err());
         let a = CommentId::generate();
         assert!(CommentId::parse(a.as_str()).is_ok());

@@ -82,7 +82,7 @@ fn short_field(
     responses(
         (status = 201, description = "Stored", body = CommentView),
         (status = 200, description = "Already stored under this id (a retry): the stored result", body = CommentView),
-        (status = 409, description = "The id was used for another text", body = ErrorBody),
+        (status = 409, description = "The id was used for another text, author, article or language", body = ErrorBody),
         (status = 422, description = "Invalid comment", body = ErrorBody),
         (status = 503, description = "Database unavailable: nothing was stored", body = ErrorBody),
     ),

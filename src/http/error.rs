@@ -186,7 +186,7 @@ impl From<StoreError> for ApiError {
             },
             StoreError::IdConflict(id) => ApiError::Conflict {
                 code: "id_conflict",
-                message: format!("id {id:?} was already used for a comment with another text"),
+                message: format!("id {id:?} was already used for a comment with another text, author, article or language"),
             },
             StoreError::KeyExists(name) => ApiError::Conflict {
                 code: "key_exists",

@@ -121,6 +121,26 @@ pub async fn deadline(State(app): State<AppState>, req: Request, next: Next) -> 
     }
 }
 
+/// Middleware: a NUL (`%00`) anywhere in the path or the query is refused with 422 before
+/// any handler runs. No database column stores one: PostgreSQL would fail the query, and its
+/// error text must not reach the page.
+pub async fn refuse_nul(req: Request, next: Next) -> Response {
+    let uri = req.uri();
+    let has_nul = |s: &str| {
+        s.as_bytes()
+            .windows(3)
+            .any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0')
+    };
+    if has_nul(uri.path()) || uri.query().is_some_and(has_nul) {
+        return ApiError::Invalid {
+            code: "invalid_request",
+            message: "the path or query holds a NUL character (%00), which no field accepts".into(),
+        }
+        .into_response();
+    }
+    next.run(req).await
+}
+
 /// Middleware: one debug line per request with method, path (no query), status and time
 /// (debug, not info: at ten thousand requests a second the log would cost more than the
 /// scoring).

@@ -126,6 +126,7 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::Extension(extract::BodyLimit(limit)))
         .layer(from_fn_with_state(state.clone(), limits::rate_limit))
+        .layer(axum::middleware::from_fn(limits::refuse_nul))
         .layer(from_fn_with_state(state.clone(), limits::deadline))
         .layer(axum::middleware::from_fn(limits::access_log))
         .with_state(state)

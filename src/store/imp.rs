@@ -287,7 +287,13 @@ macro_rules! impl_store {
                     // The id exists: a retry (same text) gets the stored comment.
                     let row = sqlx::query(sql.select_by_id).bind(c.id.as_str()).fetch_one(&mut **tx).await?;
                     let existing = comment_from_row(&row)?;
-                    return Ok(if existing.text == c.text {
+                    // Only an exact retry: another author, article or language under the
+                    // same id and text would otherwise be silently dropped.
+                    let same = existing.text == c.text
+                        && existing.author == c.author
+                        && existing.article_id == c.article_id
+                        && existing.lang == c.lang;
+                    return Ok(if same {
                         Ok((existing, false))
                     } else {
                         Err(StoreError::IdConflict(c.id.to_string()))

@@ -211,7 +211,7 @@ pub enum StoreError {
     VersionConflict { current: i64 },
     #[error("claimed by {by} until {until_ms}")]
     Claimed { by: String, until_ms: i64 },
-    #[error("id {0:?} was already used for another text")]
+    #[error("id {0:?} was already used for another text, author, article or language")]
     IdConflict(String),
     #[error("a key named {0:?} already exists")]
     KeyExists(String),

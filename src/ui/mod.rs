@@ -603,6 +603,29 @@ fn back_to(return_to: Option<&str>, notice: &str) -> Response {
     Redirect::to(&format!("{base}{sep}notice={notice}")).into_response()
 }
 
+/// What is wrong with a form's free text or return address, checked before anything is
+/// decided: a NUL in the reason (no database stores one) or a control character in the
+/// return address (no redirect can carry one), as the API refuses them.
+fn form_problem(reason: Option<&str>, return_to: Option<&str>) -> Option<&'static str> {
+    if reason.is_some_and(|r| r.contains('\0')) {
+        return Some("The reason holds a NUL character; nothing was decided.");
+    }
+    if return_to.is_some_and(|r| r.chars().any(char::is_control)) {
+        return Some("The return address holds a control character; nothing was decided.");
+    }
+    None
+}
+
+fn unprocessable(message: &str) -> Response {
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        render(&ErrorPage {
+            message: message.into(),
+        }),
+    )
+        .into_response()
+}
+
 fn action_of(s: &str) -> Option<ModeratorAction> {
     match s {
         "approve" => Some(ModeratorAction::Approve),
@@ -637,7 +660,12 @@ async fn apply(
         .map_err(|e| match e {
             StoreError::VersionConflict { .. } => format!("{id} changed meanwhile; look again"),
             StoreError::Claimed { by, .. } => format!("{id} is being reviewed by {by}"),
-            other => format!("{id}: {other}"),
+            StoreError::NotFound(_) => format!("{id}: no such comment"),
+            other => {
+                // The database's own words stay in the log.
+                tracing::error!(error = %other, id, "decision from the page failed");
+                format!("{id}: the decision could not be saved; try again")
+            }
         })
 }
 
@@ -647,14 +675,11 @@ async fn decide(
     Path(id): Path<String>,
     Form(f): Form<DecisionForm>,
 ) -> Response {
+    if let Some(problem) = form_problem(f.reason.as_deref(), f.return_to.as_deref()) {
+        return unprocessable(problem);
+    }
     let Some(action) = action_of(&f.action) else {
-        return (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            render(&ErrorPage {
-                message: "Unknown action.".into(),
-            }),
-        )
-            .into_response();
+        return unprocessable("Unknown action.");
     };
     let notice = match apply(&app, &me, &id, action, f.version, f.reason).await {
         Ok(()) => format!(
@@ -689,14 +714,12 @@ async fn bulk(
             fields.insert(k.into_owned(), v.into_owned());
         }
     }
+    let field = |name: &str| fields.get(name).map(String::as_str);
+    if let Some(problem) = form_problem(field("reason"), field("return_to")) {
+        return unprocessable(problem);
+    }
     let Some(action) = fields.get("action").and_then(|a| action_of(a)) else {
-        return (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            render(&ErrorPage {
-                message: "Unknown action.".into(),
-            }),
-        )
-            .into_response();
+        return unprocessable("Unknown action.");
     };
     let (mut done, mut failed) = (0, Vec::new());
     for (id, version) in &items {
