@@ -808,6 +808,70 @@ fn sigterm_with_a_request_that_never_finishes_exits_after_the_grace_period() {
     eprintln!("grace: exited 0 {waited:?} after SIGTERM (grace 2 s)");
 }
 
+/// Slowloris: a client that sends its request line and then a header line now and then is
+/// cut off once the header-read timeout passes, and does not hold up a SIGTERM.
+#[test]
+fn slow_headers_are_cut_off_and_do_not_hold_the_shutdown() {
+    let _serial = SERIAL.blocking_lock();
+    let dir = TempDir::new("faults-slowloris");
+    let mut server = Server::start(&[
+        "--data-dir",
+        dir.arg(),
+        "--header-read-timeout-secs",
+        "1",
+        "--shutdown-grace-secs",
+        "20",
+    ]);
+    let mut slow = connect(server.addr);
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: vigie\r\n")
+        .unwrap();
+    let t0 = Instant::now();
+    let mut cut_after = None;
+    while t0.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(300));
+        if slow.write_all(b"X-Slow: 1\r\n").is_err() {
+            cut_after = Some(t0.elapsed());
+            break;
+        }
+        slow.set_read_timeout(Some(Duration::from_millis(1)))
+            .unwrap();
+        let mut byte = [0u8; 1];
+        match slow.read(&mut byte) {
+            Ok(_) => {
+                // 0: closed; anything else: the server answered (408) and will close.
+                cut_after = Some(t0.elapsed());
+                break;
+            }
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(_) => {
+                cut_after = Some(t0.elapsed());
+                break;
+            }
+        }
+    }
+    let cut_after = cut_after.expect("the slow connection was still open after 10 s");
+    assert!(
+        cut_after < Duration::from_secs(5),
+        "cut after {cut_after:?}"
+    );
+    // Another slow client, then SIGTERM: it is not a request in flight, so the process
+    // exits long before the 20 s grace period.
+    let mut slow = connect(server.addr);
+    slow.write_all(b"GET /healthz HTTP/1.1\r\n").unwrap();
+    server.signal("TERM");
+    let t0 = Instant::now();
+    let status = server
+        .wait_exit(Duration::from_secs(15))
+        .expect("serve still running 15 s after SIGTERM with a slow client connected");
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    eprintln!(
+        "slowloris: cut after {cut_after:?}; exited {:?} after SIGTERM",
+        t0.elapsed()
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // 3. PostgreSQL stopped under a running server
 

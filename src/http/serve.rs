@@ -1,6 +1,5 @@
 //! The `serve` command line: configuration from flags and environment, then the server.
 
-use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -76,6 +75,10 @@ pub struct ServeArgs {
     /// its signature, then withheld for review in Coral (an error would publish it).
     #[arg(long, env = "VIGIE_CORAL_MAX_BODY_BYTES", default_value_t = 16 << 20)]
     pub coral_max_body_bytes: usize,
+    /// Longest a client may take to send a request's line and headers, in seconds; a slower
+    /// one (slowloris) is disconnected.
+    #[arg(long, env = "VIGIE_HEADER_READ_TIMEOUT_SECS", default_value_t = 10.0)]
+    pub header_read_timeout_secs: f64,
     /// On SIGTERM or Ctrl-C the server stops accepting connections at once and lets
     /// in-flight requests finish; after this many seconds it closes whatever is still open.
     #[arg(long, env = "VIGIE_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
@@ -188,31 +191,92 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let signal = shutdown_signal();
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     tracing::info!(addr = %listener.local_addr()?, model = %model_id, "listening");
-    let grace = std::time::Duration::from_secs(args.shutdown_grace_secs);
-    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, app(state))
-        .with_graceful_shutdown(async move {
-            signal.await;
-            tracing::info!(
-                grace_secs = grace.as_secs(),
-                "shutting down: no new connections, finishing in-flight requests"
-            );
-            let _ = stopping_tx.send(());
-        })
-        .into_future();
-    // The drain is bounded: a client that never finishes its request cannot hold the
-    // process up past the grace period.
-    let deadline = async move {
-        match stopping_rx.await {
-            Ok(()) => tokio::time::sleep(grace).await,
-            Err(_) => std::future::pending().await,
-        }
+    let timeouts = Timeouts {
+        header_read: positive_secs(args.header_read_timeout_secs, "--header-read-timeout-secs")?,
+        grace: std::time::Duration::from_secs(args.shutdown_grace_secs),
     };
+    serve(listener, app(state), signal, timeouts).await;
+    Ok(())
+}
+
+/// The connection-level limits of [`serve`].
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// How long a client may take to send a request's line and headers (each request of a
+    /// kept-alive connection anew): a client that sends a header line every few seconds
+    /// (slowloris) is cut off instead of holding a connection, and the shutdown, forever.
+    pub header_read: std::time::Duration,
+    /// After a shutdown signal, how long requests in flight may take to finish.
+    pub grace: std::time::Duration,
+}
+
+fn positive_secs(secs: f64, flag: &str) -> anyhow::Result<std::time::Duration> {
+    std::time::Duration::try_from_secs_f64(secs)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| anyhow::anyhow!("{flag} must be a positive number of seconds"))
+}
+
+/// Serves `router` on `listener` (HTTP/1.1 and HTTP/2) until `shutdown` completes; then stops
+/// accepting, closes idle connections, lets requests in flight finish, and after the grace
+/// period returns whatever is still open.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    shutdown: impl std::future::Future<Output = ()>,
+    timeouts: Timeouts,
+) {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use tower::ServiceExt;
+
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(timeouts.header_read);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors, say: wait a little rather than spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service =
+            router
+                .clone()
+                .map_request(|req: axum::http::Request<hyper::body::Incoming>| {
+                    req.map(axum::body::Body::new)
+                });
+        let conn = builder
+            .serve_connection_with_upgrades(
+                TokioIo::new(stream),
+                hyper_util::service::TowerToHyperService::new(service),
+            )
+            .into_owned();
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tracing::info!(
+        grace_secs = timeouts.grace.as_secs(),
+        "shutting down: no new connections, finishing in-flight requests"
+    );
     tokio::select! {
-        r = server => r?,
-        () = deadline => {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(timeouts.grace) => {
             tracing::warn!("grace period over: closing the connections still open");
         }
     }
-    Ok(())
 }
