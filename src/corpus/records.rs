@@ -41,8 +41,10 @@ pub struct Record {
     pub lang: Option<Lang>,
 }
 
+/// A JSONL line as written. Fields the format does not know (`source`, `created_at`, the
+/// extra columns of a third-party corpus, ...) are ignored rather than refused, so that a
+/// moderation export or a converted public corpus reads as it is.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawRecord {
     id: String,
     text: String,
@@ -187,6 +189,17 @@ mod tests {
     }
 
     #[test]
+    fn ignores_unknown_fields() {
+        let r = parse(
+            r#"{"id": "a", "text": "x", "labels": {"toxicity": 1}, "source": "export", "created_at": "2026-01-01T00:00:00Z", "meta": {"n": 1}}"#,
+        )
+        .unwrap();
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].labels.binary.len(), 1);
+        assert_eq!(r[0].target, None);
+    }
+
+    #[test]
     fn errors_name_the_line() {
         let e = parse("{\"id\":\"a\",\"text\":\"x\"}\n{\"id\":\"b\",\"text\":\"y\",\"labels\":{\"toxicity\":2}}")
             .unwrap_err()
@@ -200,7 +213,6 @@ mod tests {
         for bad in [
             r#"{"id":"a","text":"x","labels":{"stance":"against"}}"#, // stance without target
             r#"{"id":"a","text":"  "}"#,
-            r#"{"id":"a","text":"x","extra":1}"#,
             r#"{"id":"a","text":"x","lang":"de"}"#,
             r#"{"id":"a","text":"x","labels":{"stance":"pro"},"target":"t"}"#,
             r#"{"id":"a","text":"x"}

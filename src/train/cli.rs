@@ -6,6 +6,7 @@ use std::time::Instant;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::sources::{read_manifest, Source};
 use super::{Calibration, ClassWeight, Progress, TrainParams, TrainingData};
 use crate::corpus::{read_jsonl, read_seed_dir};
 use crate::domain::Target;
@@ -16,9 +17,17 @@ use crate::features::VectorizerParams;
 #[command(name = "train", version)]
 pub struct TrainArgs {
     /// Training file (repeatable): canonical JSONL, or CSV/TSV read through the column
-    /// flags. Default: training/corpus.jsonl and training/bias/augment.jsonl.
+    /// flags; each item weighs 1. Replaces the files of `--sources`.
     #[arg(long = "data", env = "VIGIE_TRAIN_DATA", value_delimiter = ',')]
     pub data: Vec<PathBuf>,
+    /// Manifest of the training files and their weights (see `vigie::train::sources`),
+    /// read when no `--data` is given.
+    #[arg(
+        long,
+        env = "VIGIE_TRAIN_SOURCES",
+        default_value = "training/sources.toml"
+    )]
+    pub sources: PathBuf,
     #[command(flatten)]
     pub columns: crate::cli::ColumnArgs,
     /// Seed documents (articles and reader comments).
@@ -114,6 +123,21 @@ impl CalibrationArg {
     }
 }
 
+/// The files to train on: `--data` at weight 1, or else the `--sources` manifest.
+fn training_files(args: &TrainArgs) -> anyhow::Result<Vec<Source>> {
+    if args.data.is_empty() {
+        return read_manifest(&args.sources).map_err(anyhow::Error::msg);
+    }
+    Ok(args
+        .data
+        .iter()
+        .map(|path| Source {
+            path: path.clone(),
+            weight: 1.0,
+        })
+        .collect())
+}
+
 struct Bar(ProgressBar);
 
 impl Progress for Bar {
@@ -174,17 +198,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         data.add_seeds(&args.seeds, &args.seed_labels)
             .map_err(anyhow::Error::msg)?;
     }
-    let files = if args.data.is_empty() {
-        vec![
-            PathBuf::from("training/corpus.jsonl"),
-            PathBuf::from("training/bias/augment.jsonl"),
-        ]
-    } else {
-        args.data.clone()
-    };
     let map = args.columns.column_map()?;
-    for f in &files {
-        data.add_file(f, map.as_ref())?;
+    for s in training_files(&args)? {
+        data.add_weighted_file(&s.path, map.as_ref(), s.weight)?;
     }
     let heldout = if args.no_heldout {
         None

@@ -13,6 +13,9 @@ use crate::model::SourceCard;
 #[derive(Debug, Clone, Default)]
 pub struct TrainingData {
     pub records: Vec<Record>,
+    /// Weight of each record in the loss, parallel to `records` (see [`super::sources`]);
+    /// a record past the end weighs 1, so records pushed directly train as before.
+    pub weights: Vec<f64>,
     pub sources: Vec<SourceCard>,
     /// Unlabeled in-domain texts, used for the vocabulary and IDF only.
     pub unlabeled: Vec<String>,
@@ -23,9 +26,20 @@ pub use crate::util::sha256_hex;
 
 /// SHA-256 over the canonical JSON of every record, in order.
 pub fn data_hash(records: &[Record]) -> String {
+    weighted_data_hash(records, &[])
+}
+
+/// [`data_hash`], with the weight of every record that does not weigh 1 (`weights` as in
+/// [`TrainingData::weights`]): the same items at other weights make another model, so another
+/// model id, while unweighted data keeps the hash (and the model ids) it always had.
+pub fn weighted_data_hash(records: &[Record], weights: &[f64]) -> String {
     let mut h = Sha256::new();
-    for r in records {
+    for (i, r) in records.iter().enumerate() {
         h.update(r.to_json().to_string().as_bytes());
+        let w = weights.get(i).copied().unwrap_or(1.0);
+        if w != 1.0 {
+            h.update(format!("\tweight={w}").as_bytes());
+        }
         h.update(b"\n");
     }
     hex(&h.finalize())
@@ -38,6 +52,11 @@ fn display_name(path: &Path) -> String {
 }
 
 impl TrainingData {
+    /// Weight of record `i` in the loss.
+    pub fn weight(&self, i: usize) -> f64 {
+        self.weights.get(i).copied().unwrap_or(1.0)
+    }
+
     /// Adds a canonical JSONL file.
     pub fn add_jsonl(&mut self, path: &Path) -> Result<(), CorpusError> {
         self.add_file(path, None)
@@ -45,8 +64,23 @@ impl TrainingData {
 
     /// Adds a canonical JSONL file, or a CSV/TSV file read through `map`.
     pub fn add_file(&mut self, path: &Path, map: Option<&ColumnMap>) -> Result<(), CorpusError> {
+        self.add_weighted_file(path, map, 1.0)
+    }
+
+    /// [`Self::add_file`], each of its items weighing `weight` in the loss. The source's name
+    /// in the model card says the weight when it is not 1 (the card's layout stays as it was).
+    pub fn add_weighted_file(
+        &mut self,
+        path: &Path,
+        map: Option<&ColumnMap>,
+        weight: f64,
+    ) -> Result<(), CorpusError> {
         let (records, bytes) = read_labeled(path, map)?;
-        self.push(display_name(path), sha256_hex(&bytes), records)
+        let mut name = display_name(path);
+        if weight != 1.0 {
+            name = format!("{name} (weight {weight})");
+        }
+        self.push(name, sha256_hex(&bytes), records, weight)
             .map_err(|message| CorpusError::Line {
                 path: path.to_owned(),
                 line: 0,
@@ -100,10 +134,16 @@ impl TrainingData {
         }
         digest.update(&raw);
         let name = format!("{} + {}", display_name(dir), display_name(labels));
-        self.push(name, hex(&digest.finalize()), records)
+        self.push(name, hex(&digest.finalize()), records, 1.0)
     }
 
-    fn push(&mut self, name: String, sha256: String, records: Vec<Record>) -> Result<(), String> {
+    fn push(
+        &mut self,
+        name: String,
+        sha256: String,
+        records: Vec<Record>,
+        weight: f64,
+    ) -> Result<(), String> {
         let existing: std::collections::HashSet<&str> =
             self.records.iter().map(|r| r.id.as_str()).collect();
         if let Some(dup) = records.iter().find(|r| existing.contains(r.id.as_str())) {
@@ -114,7 +154,39 @@ impl TrainingData {
             items: records.len(),
             sha256,
         });
+        // Records pushed without weights before this source weigh 1.
+        self.weights.resize(self.records.len(), 1.0);
+        self.weights
+            .resize(self.records.len() + records.len(), weight);
         self.records.extend(records);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weighted_files_weigh_their_records_and_say_so() {
+        let dir = std::env::temp_dir().join(format!("vigie-data-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (a, b) = (dir.join("a.jsonl"), dir.join("b.jsonl"));
+        std::fs::write(&a, "{\"id\":\"a1\",\"text\":\"x\"}\n").unwrap();
+        std::fs::write(
+            &b,
+            "{\"id\":\"b1\",\"text\":\"y\"}\n{\"id\":\"b2\",\"text\":\"z\"}\n",
+        )
+        .unwrap();
+        let mut data = TrainingData::default();
+        data.add_file(&a, None).unwrap();
+        data.add_weighted_file(&b, None, 0.25).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(data.weights, [1.0, 0.25, 0.25]);
+        assert_eq!(data.weight(2), 0.25);
+        // Past the end (records pushed directly): weight 1.
+        assert_eq!(data.weight(3), 1.0);
+        let names: Vec<&str> = data.sources.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["a.jsonl", "b.jsonl (weight 0.25)"]);
     }
 }

@@ -19,9 +19,11 @@ pub mod metrics;
 /// Naive-Bayes column scaling of binary heads (`--nb-exponent`).
 pub mod nb;
 mod report;
+/// The training-set manifest: files and their weights (`training/sources.toml`).
+pub mod sources;
 
 pub use calibration::Calibration;
-pub use data::{data_hash, sha256_hex, TrainingData};
+pub use data::{data_hash, sha256_hex, weighted_data_hash, TrainingData};
 pub use nb::NbScaling;
 pub use report::{NgramWeight, Report};
 
@@ -207,17 +209,40 @@ fn class_weights(classes: &[usize], k: usize, how: ClassWeight) -> Option<Vec<f6
     }
 }
 
-/// Solver settings of one fit on `items` rows (see [`TrainParams::gradient_tolerance`]).
+/// Solver settings of one fit on rows whose source weights sum to `items` (see
+/// [`TrainParams::gradient_tolerance`]: the loss is a weighted sum, so its gradient scales
+/// with the total weight, not the row count).
 fn fit_params(
     p: &TrainParams,
     alpha: f64,
-    items: usize,
+    items: f64,
 ) -> Result<logistic::ValidLogisticParams, logistic::FitError> {
     LogisticParams::default()
         .alpha(alpha)
         .max_iterations(p.max_iterations)
-        .gradient_tolerance(p.gradient_tolerance * items.max(1) as f64)
+        .gradient_tolerance(p.gradient_tolerance * items.max(1.0))
         .check()
+}
+
+/// Per-row weights of a fit: the class weights of `classes` times the source weights of
+/// the task rows `which`. `None` when both are all 1, so unweighted data trains bit for bit
+/// as it did before source weights existed.
+fn sample_weights(
+    p: &TrainParams,
+    task: &Task,
+    which: &[usize],
+    classes: &[usize],
+) -> Option<Vec<f64>> {
+    let n_classes = if task.k == 1 { 2 } else { task.k };
+    let by_class = class_weights(classes, n_classes, p.class_weight);
+    if !task.is_weighted() {
+        return by_class;
+    }
+    let by_source = which.iter().map(|&i| task.weights[i]);
+    Some(match by_class {
+        None => by_source.collect(),
+        Some(c) => c.iter().zip(by_source).map(|(c, s)| c * s).collect(),
+    })
 }
 
 /// One labeled problem: rows of the feature matrix and their classes.
@@ -225,11 +250,44 @@ struct Task<'a> {
     rows: Vec<usize>,
     ids: Vec<&'a str>,
     classes: Vec<usize>,
+    /// Source weight of each task row ([`TrainingData::weights`]).
+    weights: Vec<f64>,
     /// 1 for binary, 3 for stance.
     k: usize,
 }
 
-impl Task<'_> {
+impl<'a> Task<'a> {
+    fn new(k: usize) -> Self {
+        Task {
+            rows: vec![],
+            ids: vec![],
+            classes: vec![],
+            weights: vec![],
+            k,
+        }
+    }
+
+    /// Adds row `i` of `data` with class `class`.
+    fn push(&mut self, data: &'a TrainingData, i: usize, class: usize) {
+        self.rows.push(i);
+        self.ids.push(&data.records[i].id);
+        self.classes.push(class);
+        self.weights.push(data.weight(i));
+    }
+
+    fn is_weighted(&self) -> bool {
+        self.weights.iter().any(|&w| w != 1.0)
+    }
+
+    /// Sum of the source weights of the task rows `which`: the effective item count.
+    fn total_weight(&self, which: &[usize]) -> f64 {
+        if self.is_weighted() {
+            which.iter().map(|&i| self.weights[i]).sum()
+        } else {
+            which.len() as f64
+        }
+    }
+
     /// The column scaling this task trains with: the settings' own, for binary tasks only
     /// (the log-count ratio is between two classes).
     fn nb_scaling(&self, p: &TrainParams) -> Option<NbScaling> {
@@ -256,7 +314,6 @@ fn cross_validate(
     task: &Task,
     progress: &dyn Progress,
 ) -> Result<CrossValidation, TrainError> {
-    let n_classes = if task.k == 1 { 2 } else { task.k };
     let nb = task.nb_scaling(p);
     let fold = assign_folds(p.seed, &task.ids, &task.classes, p.folds);
     // Folds run in parallel; within a fold the alphas go from the strongest penalty to the
@@ -270,7 +327,8 @@ fn cross_validate(
             let test: Vec<usize> = (0..task.rows.len()).filter(|&i| fold[i] == f).collect();
             let mut xs = select_rows(x, &train.iter().map(|&i| task.rows[i]).collect::<Vec<_>>());
             let ys: Vec<usize> = train.iter().map(|&i| task.classes[i]).collect();
-            let sw = class_weights(&ys, n_classes, p.class_weight);
+            let sw = sample_weights(p, task, &train, &ys);
+            let items = task.total_weight(&train);
             let mut xt = select_rows(x, &test.iter().map(|&i| task.rows[i]).collect::<Vec<_>>());
             if let Some(nb) = nb {
                 let scales = nb.column_scales(&xs, &ys);
@@ -279,7 +337,7 @@ fn cross_validate(
             }
             let mut out: Vec<FoldScores> = Vec::with_capacity(order.len());
             for &a in &order {
-                let params = fit_params(p, p.alphas[a], ys.len())?;
+                let params = fit_params(p, p.alphas[a], items)?;
                 let previous = out.last().map(|(_, _, fit)| fit);
                 let fitted =
                     logistic::fit_from(&params, &xs, &ys, task.k, sw.as_deref(), previous)?;
@@ -402,17 +460,10 @@ impl ValidTrainParams {
                 ));
                 continue;
             }
-            let mut t = Task {
-                rows: vec![],
-                ids: vec![],
-                classes: vec![],
-                k: 1,
-            };
+            let mut t = Task::new(1);
             for (i, r) in records.iter().enumerate() {
                 if let Some(&v) = r.labels.binary.get(h) {
-                    t.rows.push(i);
-                    t.ids.push(&r.id);
-                    t.classes.push(v as usize);
+                    t.push(data, i, v as usize);
                 }
             }
             tasks.push((h.clone(), t));
@@ -432,18 +483,11 @@ impl ValidTrainParams {
                 ));
                 continue;
             }
-            let mut task = Task {
-                rows: vec![],
-                ids: vec![],
-                classes: vec![],
-                k: 3,
-            };
+            let mut task = Task::new(3);
             for (i, r) in records.iter().enumerate() {
                 if let (Some(rt), Some(s)) = (&r.target, r.labels.stance) {
                     if rt == t {
-                        task.rows.push(i);
-                        task.ids.push(&r.id);
-                        task.classes.push(s.index());
+                        task.push(data, i, s.index());
                     }
                 }
             }
@@ -462,7 +506,6 @@ impl ValidTrainParams {
                          alpha: f64,
                          start: Option<&logistic::Fitted>|
          -> Result<FittedHead, TrainError> {
-            let n_classes = if task.k == 1 { 2 } else { task.k };
             let mut xs = select_rows(&x, &task.rows);
             let scales = task
                 .nb_scaling(p)
@@ -470,8 +513,9 @@ impl ValidTrainParams {
             if let Some(s) = &scales {
                 nb::scale_columns(&mut xs, s);
             }
-            let sw = class_weights(&task.classes, n_classes, p.class_weight);
-            let params = fit_params(p, alpha, task.rows.len())?;
+            let all: Vec<usize> = (0..task.rows.len()).collect();
+            let sw = sample_weights(p, task, &all, &task.classes);
+            let params = fit_params(p, alpha, task.total_weight(&all))?;
             let mut f =
                 logistic::fit_from(&params, &xs, &task.classes, task.k, sw.as_deref(), start)?;
             progress.fit_done();
@@ -598,7 +642,7 @@ impl ValidTrainParams {
                 })
                 .map(|s| s.target.clone()),
         };
-        let data_hash = data_hash(records);
+        let data_hash = weighted_data_hash(records, &data.weights);
         let settings = serde_json::to_string(p).expect("settings serialise");
         let model_id = format!(
             "{}-{}",
@@ -705,5 +749,61 @@ pub fn evaluate(model: &Model, records: &[Record]) -> Evaluation {
         heads,
         stance,
         scored,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::read_jsonl_str;
+
+    /// 12 toxic and 12 civil one-line records.
+    fn data(weights: Vec<f64>) -> TrainingData {
+        let mut lines = String::new();
+        for i in 0..12 {
+            lines.push_str(&format!(
+                "{{\"id\":\"t{i}\",\"text\":\"espèce d'idiot numéro {i}\",\"labels\":{{\"toxicity\":1}}}}\n\
+                 {{\"id\":\"c{i}\",\"text\":\"merci pour l'article {i}\",\"labels\":{{\"toxicity\":0}}}}\n"
+            ));
+        }
+        TrainingData {
+            records: read_jsonl_str(std::path::Path::new("t.jsonl"), &lines).unwrap(),
+            weights,
+            ..Default::default()
+        }
+    }
+
+    fn fit(data: &TrainingData) -> Trained {
+        TrainParams {
+            folds: 2,
+            alphas: vec![0.3, 3.0],
+            ..Default::default()
+        }
+        .check()
+        .unwrap()
+        .fit(data, None, &())
+        .unwrap()
+    }
+
+    #[test]
+    fn unit_source_weights_train_the_same_bytes_and_other_weights_another_model() {
+        let plain = fit(&data(vec![]));
+        assert_eq!(
+            plain.model.to_bytes(),
+            fit(&data(vec![1.0; 24])).model.to_bytes()
+        );
+        let mut w = vec![1.0; 24];
+        w[..12].iter_mut().for_each(|w| *w = 0.2);
+        let weighted = fit(&data(w));
+        assert_ne!(weighted.model.card.model_id, plain.model.card.model_id);
+        assert_ne!(weighted.model.to_bytes(), plain.model.to_bytes());
+    }
+
+    #[test]
+    fn weighted_data_hash_names_only_weights_other_than_one() {
+        let d = data(vec![]);
+        let h = data_hash(&d.records);
+        assert_eq!(weighted_data_hash(&d.records, &[1.0; 24]), h);
+        assert_ne!(weighted_data_hash(&d.records, &[0.5]), h);
     }
 }
