@@ -221,3 +221,61 @@ fn train_calibrates_class_weighted_heads_unless_told_not_to() {
     let (ok, _, err) = train(&["--calibration", "isotonic"], "bad");
     assert!(!ok && err.contains("platt"), "{err}");
 }
+
+/// `--sources` reads a manifest of files and weights; a weight changes the model, a bad
+/// manifest gets a clear error.
+#[test]
+fn train_reads_a_weighted_manifest() {
+    let tmp = common::TempDir::new("cli-sources");
+    let heldout = common::path("training/heldout.jsonl");
+    let manifest = |weight: &str| {
+        let path = tmp.path().join(format!("sources-{weight}.toml"));
+        std::fs::write(
+            &path,
+            format!(
+                "[[source]]\npath = {:?}\nweight = {weight}\n",
+                heldout.to_str().unwrap()
+            ),
+        )
+        .unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let train = |sources: &str, name: &str| {
+        run(
+            env!("CARGO_BIN_EXE_train"),
+            &[
+                "--sources",
+                sources,
+                "--no-seeds",
+                "--no-heldout",
+                "--folds",
+                "3",
+                "--alphas",
+                "1",
+                "--out",
+                tmp.arg(),
+                "--name",
+                name,
+            ],
+            None,
+        )
+    };
+    let (ok, _, err) = train(&manifest("1"), "unit");
+    assert!(ok, "{err}");
+    let (ok, _, err) = train(&manifest("0.5"), "half");
+    assert!(ok, "{err}");
+    let load = |n: &str| vigie::model::Model::load(&tmp.path().join(format!("{n}.vigie"))).unwrap();
+    let (unit, half) = (load("unit"), load("half"));
+    assert_eq!(unit.card.training.items, 175);
+    assert_ne!(
+        unit.card.model_id, half.card.model_id,
+        "a weight is part of the model"
+    );
+    let (ok, _, err) = train(&manifest("0"), "zero");
+    assert!(
+        !ok && err.contains("weight must be a positive number"),
+        "{err}"
+    );
+    let (ok, _, err) = train("/nonexistent/sources.toml", "none");
+    assert!(!ok && err.contains("/nonexistent/sources.toml"), "{err}");
+}

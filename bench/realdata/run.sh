@@ -6,7 +6,7 @@
 # Trains in OUT_DIR (default: a new folder under /tmp), never writes under training/:
 #   a  the committed models/default.vigie (trained on the project's data only);
 #   b  training/corpus.jsonl + training/bias/augment.jsonl (+ seeds) + every real corpus at weight 1;
-#   c  the same, real corpora at weight 0.2 (training/sources.toml as committed);
+#   c  the same, real corpora at weight 0.2 (training/sources.real.toml);
 # scores each on the French RTP-LX set (evaluation only, converted into OUT_DIR), then, unless
 # --no-loco, trains c without each real corpus X in turn and scores X (leave one corpus out).
 # EXTRA_WEIGHTS="0.05 0.5" also trains and scores model wW (w0_05, w0_5) for each weight W.
