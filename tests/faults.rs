@@ -559,11 +559,14 @@ async fn sigkill_mid_burst_loses_no_acknowledged_write() {
     let mut committed_unacked = 0;
     for id in &b.unanswered {
         let text = &b.sent[id];
+        // An exact retry: the same author (`author-<worker>` of `crash-<worker>-<n>`) and
+        // article, or it would be another comment under a used id (409).
+        let worker = id.split('-').nth(1).expect("crash-<worker>-<n>");
         let (s, v) = post(
             &client,
             &format!("{base}/v1/comments"),
             Some(&scorer),
-            &json!({"id": id, "text": text, "author": "retry", "article_id": "art-crash"}),
+            &json!({"id": id, "text": text, "author": format!("author-{worker}"), "article_id": "art-crash"}),
         )
         .await;
         assert!(s == 200 || s == 201, "retry of {id}: {s} {v}");

@@ -216,25 +216,59 @@ async fn hostile_requests_get_clear_errors() {
     assert_eq!(s.store.counts().await.unwrap().values().sum::<i64>(), 0);
 }
 
+/// SQLite in memory and, when reachable (required with `VIGIE_REQUIRE_POSTGRES`), PostgreSQL
+/// in a schema of its own.
+struct Backends {
+    stores: Vec<(&'static str, Arc<dyn Store>)>,
+    url: String,
+    schema: String,
+}
+
+impl Backends {
+    async fn open(name: &str) -> Backends {
+        let mut stores: Vec<(&'static str, Arc<dyn Store>)> =
+            vec![("sqlite", Arc::new(SqliteStore::in_memory().await.unwrap()))];
+        let url = std::env::var("VIGIE_TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let schema = format!("vigie_t_{name}_{}", std::process::id());
+        match vigie::store::PgStore::connect_schema(&url, &schema).await {
+            Ok(pg) => stores.push(("postgres", Arc::new(pg))),
+            Err(e) => {
+                assert!(
+                    std::env::var_os("VIGIE_REQUIRE_POSTGRES").is_none(),
+                    "PostgreSQL required: {e}"
+                );
+                eprintln!("SKIPPED (PostgreSQL): {e}");
+            }
+        }
+        Backends {
+            stores,
+            url,
+            schema,
+        }
+    }
+
+    /// Drops the PostgreSQL schema, if one was made.
+    async fn drop_schema(self) {
+        if self.stores.len() == 2 {
+            drop(self.stores);
+            let pool = sqlx::PgPool::connect(&self.url).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP SCHEMA {} CASCADE",
+                self.schema
+            )))
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+    }
+}
+
 /// The same texts through the storage layer of both backends.
 #[tokio::test]
 async fn both_backends_store_nasty_texts_unchanged() {
-    let mut stores: Vec<(&str, Arc<dyn Store>)> =
-        vec![("sqlite", Arc::new(SqliteStore::in_memory().await.unwrap()))];
-    let url = std::env::var("VIGIE_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let schema = format!("vigie_t_hostile_{}", std::process::id());
-    match vigie::store::PgStore::connect_schema(&url, &schema).await {
-        Ok(pg) => stores.push(("postgres", Arc::new(pg))),
-        Err(e) => {
-            assert!(
-                std::env::var_os("VIGIE_REQUIRE_POSTGRES").is_none(),
-                "PostgreSQL required: {e}"
-            );
-            eprintln!("SKIPPED (PostgreSQL): {e}");
-        }
-    }
-    for (backend, store) in &stores {
+    let backends = Backends::open("hostile").await;
+    for (backend, store) in &backends.stores {
         for (i, (name, text)) in nasty_texts().into_iter().enumerate() {
             let c = NewComment {
                 id: CommentId::parse(&format!("n{i}")).unwrap(),
@@ -269,36 +303,15 @@ async fn both_backends_store_nasty_texts_unchanged() {
             );
         }
     }
-    if stores.len() == 2 {
-        drop(stores);
-        let pool = sqlx::PgPool::connect(&url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-            .execute(&pool)
-            .await
-            .unwrap();
-    }
+    backends.drop_schema().await;
 }
 
 /// A NUL in a path or query parameter is refused with 422 before it reaches the database,
 /// on both backends (PostgreSQL would fail the query and show its own error text).
 #[tokio::test]
 async fn nul_in_paths_and_queries_is_refused_before_the_database() {
-    let mut stores: Vec<(&str, Arc<dyn Store>)> =
-        vec![("sqlite", Arc::new(SqliteStore::in_memory().await.unwrap()))];
-    let url = std::env::var("VIGIE_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let schema = format!("vigie_t_nul_{}", std::process::id());
-    match vigie::store::PgStore::connect_schema(&url, &schema).await {
-        Ok(pg) => stores.push(("postgres", Arc::new(pg))),
-        Err(e) => {
-            assert!(
-                std::env::var_os("VIGIE_REQUIRE_POSTGRES").is_none(),
-                "PostgreSQL required: {e}"
-            );
-            eprintln!("SKIPPED (PostgreSQL): {e}");
-        }
-    }
-    for (backend, store) in &stores {
+    let backends = Backends::open("nul").await;
+    for (backend, store) in &backends.stores {
         store
             .create_key("root", &hash_key("vg_nul_admin"), Role::Admin, 0)
             .await
@@ -337,12 +350,5 @@ async fn nul_in_paths_and_queries_is_refused_before_the_database() {
             );
         }
     }
-    if stores.len() == 2 {
-        drop(stores);
-        let pool = sqlx::PgPool::connect(&url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-            .execute(&pool)
-            .await
-            .unwrap();
-    }
+    backends.drop_schema().await;
 }
