@@ -33,8 +33,8 @@ pub struct ReloadResult {
 /// corrupt or incompatible file is refused (422) and the old model keeps serving.
 #[utoipa::path(
     post,
-    path = "/v1/admin/model/reload",
-    responses((status = 200, body = ReloadResult), (status = 422, body = ErrorBody)),
+    path = "/v1/admin/model/reload", tag = "admin",
+    responses((status = 200, description = "The new model serves", body = ReloadResult), (status = 422, description = "Invalid request: see the error code", body = ErrorBody)),
     security(("bearer" = []))
 )]
 pub async fn reload(State(app): State<AppState>) -> Result<Json<ReloadResult>, ApiError> {
@@ -94,7 +94,7 @@ pub fn training_record(row: &ExportRow) -> Option<serde_json::Value> {
 /// (its latest decision), ready for `train --data`.
 #[utoipa::path(
     get,
-    path = "/v1/labels/export",
+    path = "/v1/labels/export", tag = "admin",
     responses((status = 200, description = "JSONL", content_type = "application/x-ndjson")),
     security(("bearer" = []))
 )]
@@ -155,9 +155,9 @@ pub fn check_key_name(name: &str) -> Result<(), String> {
 /// Create an API key (the key is in the answer, and nowhere else).
 #[utoipa::path(
     post,
-    path = "/v1/admin/keys",
+    path = "/v1/admin/keys", tag = "admin",
     request_body = NewKeyRequest,
-    responses((status = 201, body = NewKey), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 201, description = "The key, shown this once", body = NewKey), (status = 409, description = "Conflict: see the error code", body = ErrorBody), (status = 422, description = "Invalid request: see the error code", body = ErrorBody)),
     security(("bearer" = []))
 )]
 pub async fn create_key(
@@ -202,7 +202,7 @@ impl From<ApiKeyInfo> for KeyView {
 }
 
 /// Every key, without the keys themselves.
-#[utoipa::path(get, path = "/v1/admin/keys", responses((status = 200, body = Vec<KeyView>)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/admin/keys", tag = "admin", responses((status = 200, description = "The keys (names, roles, dates; never the keys)", body = Vec<KeyView>)), security(("bearer" = [])))]
 pub async fn list_keys(State(app): State<AppState>) -> Result<Json<Vec<KeyView>>, ApiError> {
     Ok(Json(
         app.store
@@ -217,9 +217,9 @@ pub async fn list_keys(State(app): State<AppState>) -> Result<Json<Vec<KeyView>>
 /// Revoke a key.
 #[utoipa::path(
     delete,
-    path = "/v1/admin/keys/{name}",
+    path = "/v1/admin/keys/{name}", tag = "admin",
     params(("name" = String, Path, description = "Key name")),
-    responses((status = 204, description = "Revoked"), (status = 404, body = ErrorBody)),
+    responses((status = 204, description = "Revoked"), (status = 404, description = "No such comment or key", body = ErrorBody)),
     security(("bearer" = []))
 )]
 pub async fn revoke_key(

@@ -77,7 +77,7 @@ fn short_field(
 /// moderator, `rejected` over a reject threshold. The write is committed before the answer.
 #[utoipa::path(
     post,
-    path = "/v1/comments",
+    path = "/v1/comments", tag = "moderation",
     request_body = SubmitRequest,
     responses(
         (status = 201, description = "Stored", body = CommentView),
@@ -184,9 +184,9 @@ pub struct CommentDetail {
 /// A comment, its scores and its full history.
 #[utoipa::path(
     get,
-    path = "/v1/comments/{id}",
+    path = "/v1/comments/{id}", tag = "moderation",
     params(("id" = String, Path, description = "Comment id")),
-    responses((status = 200, body = CommentDetail), (status = 404, body = ErrorBody)),
+    responses((status = 200, description = "The comment, its scores and its whole history", body = CommentDetail), (status = 404, description = "No such comment or key", body = ErrorBody)),
     security(("bearer" = []))
 )]
 pub async fn get_comment(
@@ -255,14 +255,14 @@ fn check_labels(
 /// Approve or reject a comment. Recorded in its history; nothing is deleted.
 #[utoipa::path(
     post,
-    path = "/v1/comments/{id}/decision",
+    path = "/v1/comments/{id}/decision", tag = "moderation",
     params(("id" = String, Path, description = "Comment id")),
     request_body = DecisionRequest,
     responses(
-        (status = 200, body = CommentView),
-        (status = 404, body = ErrorBody),
+        (status = 200, description = "The comment after the decision", body = CommentView),
+        (status = 404, description = "No such comment or key", body = ErrorBody),
         (status = 409, description = "Stale version, or another moderator holds the claim", body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 422, description = "Invalid request: see the error code", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -306,9 +306,9 @@ pub struct AuthorView {
 /// An author's comments and rejection rate.
 #[utoipa::path(
     get,
-    path = "/v1/authors/{author}",
+    path = "/v1/authors/{author}", tag = "moderation",
     params(("author" = String, Path, description = "Author name as submitted")),
-    responses((status = 200, body = AuthorView)),
+    responses((status = 200, description = "The author's comments and rejection rate", body = AuthorView)),
     security(("bearer" = []))
 )]
 pub async fn author(

@@ -27,7 +27,7 @@ pub struct Health {
 }
 
 /// Liveness: the process answers and has a model.
-#[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health)))]
+#[utoipa::path(get, path = "/healthz", tag = "service", responses((status = 200, description = "The process is up", body = Health)))]
 pub async fn healthz(State(app): State<AppState>) -> Json<Health> {
     Json(Health {
         status: "ok",
@@ -42,7 +42,7 @@ pub struct Ready {
 }
 
 /// Readiness: the database answers. 503 when it does not (scoring still works then).
-#[utoipa::path(get, path = "/readyz", responses((status = 200, body = Ready), (status = 503, body = super::error::ErrorBody)))]
+#[utoipa::path(get, path = "/readyz", tag = "service", responses((status = 200, description = "The process is up and its database answers", body = Ready), (status = 503, description = "The database is unavailable", body = super::error::ErrorBody)))]
 pub async fn readyz(State(app): State<AppState>) -> Result<Json<Ready>, super::ApiError> {
     app.store.ping().await?;
     Ok(Json(Ready {
@@ -61,7 +61,7 @@ pub struct ModelInfo {
 }
 
 /// The model card of the model serving now.
-#[utoipa::path(get, path = "/v1/model", responses((status = 200, body = ModelInfo)))]
+#[utoipa::path(get, path = "/v1/model", tag = "service", responses((status = 200, description = "The serving model's card and thresholds", body = ModelInfo)))]
 pub async fn model_card(State(app): State<AppState>) -> Json<ModelInfo> {
     let model = app.model.load();
     let thresholds = (0..model.card.heads.len())

@@ -120,9 +120,9 @@ pub fn queue_query(app: &AppState, p: QueueParams) -> Result<QueueQuery, ApiErro
 /// Comments waiting for review (or of another status), filtered and paged.
 #[utoipa::path(
     get,
-    path = "/v1/queue",
+    path = "/v1/queue", tag = "moderation",
     params(QueueParams),
-    responses((status = 200, body = QueuePage), (status = 422, body = ErrorBody)),
+    responses((status = 200, description = "A page of the queue, its cursor and the counts per status", body = QueuePage), (status = 422, description = "Invalid request: see the error code", body = ErrorBody)),
     security(("bearer" = []))
 )]
 pub async fn list(
@@ -151,12 +151,12 @@ pub struct ClaimRequest {
 /// two moderators never review the same comment. 204 when the queue is empty.
 #[utoipa::path(
     post,
-    path = "/v1/queue/claim",
+    path = "/v1/queue/claim", tag = "moderation",
     request_body(content = Option<ClaimRequest>),
     responses(
         (status = 200, description = "Claimed", body = CommentView),
         (status = 204, description = "Nothing to review"),
-        (status = 422, body = ErrorBody),
+        (status = 422, description = "Invalid request: see the error code", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]

@@ -243,10 +243,10 @@ pub fn score_input(model: &Model, policy: &Policy, input: &ScoreInput) -> ScoreR
 /// Score one comment.
 #[utoipa::path(
     post,
-    path = "/v1/score",
+    path = "/v1/score", tag = "scoring",
     request_body = ScoreRequest,
     responses(
-        (status = 200, body = ScoreResponse),
+        (status = 200, description = "Scores, stance, decision and explanation", body = ScoreResponse),
         (status = 400, description = "Invalid JSON", body = ErrorBody),
         (status = 413, description = "Body over the size limit", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
@@ -272,10 +272,10 @@ pub async fn score(
 /// naming its index, so no result is silently missing.
 #[utoipa::path(
     post,
-    path = "/v1/score/batch",
+    path = "/v1/score/batch", tag = "scoring",
     request_body = BatchRequest,
     responses(
-        (status = 200, body = BatchResponse),
+        (status = 200, description = "One result per comment, in order", body = BatchResponse),
         (status = 400, description = "Invalid JSON", body = ErrorBody),
         (status = 413, description = "Body over the size limit", body = ErrorBody),
         (status = 422, description = "Empty or oversized batch, or a bad comment (message names its index)", body = ErrorBody),
