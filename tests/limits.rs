@@ -244,3 +244,78 @@ async fn keys_never_reach_the_logs_and_redact_logs_keeps_text_out() {
         "{redacted}"
     );
 }
+
+/// Each guess presents a new key, so per-key buckets never stop a key guesser: refused keys
+/// are counted per client address. Past its budget an address gets 429 for any key (its
+/// guesses included) until the budget refills; other addresses are not affected.
+#[tokio::test]
+async fn failed_key_guesses_are_throttled_per_client_address() {
+    let s = state(|a| {
+        a.auth_failures = RateLimiter::new(RateLimit {
+            per_second: 0.001,
+            burst: 3.0,
+        })
+    })
+    .await;
+    let from = |addr: &str, key: &str| {
+        let mut req = post(
+            "/v1/comments",
+            Some(key),
+            json!({"text": "Un commentaire tout à fait correct."}),
+        );
+        let peer: std::net::SocketAddr = addr.parse().unwrap();
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
+        req
+    };
+    for i in 0..3 {
+        let (st, _, b) = send(&s, from("203.0.113.7:4000", &format!("vg_guess_{i}"))).await;
+        assert_eq!(
+            (st, b["error"]["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("invalid_key"))
+        );
+    }
+    // The budget is spent: the next guess, and even a right key, from that address wait.
+    for key in ["vg_guess_3", KEY_A] {
+        let (st, headers, b) = send(&s, from("203.0.113.7:4001", key)).await;
+        assert_eq!(
+            (st, b["error"]["code"].as_str()),
+            (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")),
+            "{key}"
+        );
+        assert!(headers.contains_key(header::RETRY_AFTER));
+    }
+    // Another address is not affected, and a valid key spends nothing.
+    let (st, _, _) = send(&s, from("198.51.100.2:5000", KEY_A)).await;
+    assert_eq!(st, StatusCode::CREATED);
+    // Perspective's wrong-key answer counts too.
+    let perspective = |key: &str| {
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri(format!("/v1alpha1/comments:analyze?key={key}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(
+                json!({"comment": {"text": "hi"}, "requestedAttributes": {"TOXICITY": {}}})
+                    .to_string(),
+            ))
+            .unwrap();
+        let peer: std::net::SocketAddr = "192.0.2.9:6000".parse().unwrap();
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
+        req
+    };
+    let s2 = state(|a| {
+        a.score_requires_key = true;
+        a.auth_failures = RateLimiter::new(RateLimit {
+            per_second: 0.001,
+            burst: 2.0,
+        })
+    })
+    .await;
+    for _ in 0..2 {
+        let (st, _, _) = send(&s2, perspective("wrong")).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST);
+    }
+    let (st, _, _) = send(&s2, perspective(KEY_A)).await;
+    assert_eq!(st, StatusCode::TOO_MANY_REQUESTS);
+}

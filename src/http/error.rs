@@ -206,6 +206,7 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         let unauthorized = matches!(self, ApiError::MissingKey | ApiError::InvalidKey);
+        let refused_key = matches!(self, ApiError::InvalidKey);
         let retry_after = match self {
             ApiError::RateLimited { retry_after_secs } => Some(retry_after_secs),
             _ => None,
@@ -220,6 +221,9 @@ impl IntoResponse for ApiError {
         if let Some(secs) = retry_after {
             resp.headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        if refused_key {
+            resp.extensions_mut().insert(super::limits::KeyRefused);
         }
         if unauthorized {
             resp.headers_mut().insert(

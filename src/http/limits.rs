@@ -62,6 +62,15 @@ impl RateLimiter {
 
     /// Takes one token for `key_hash` at `now`; `Err(wait)` when there is none.
     pub fn check(&self, key_hash: &str, now: Instant) -> Result<(), Duration> {
+        self.token(key_hash, now, true)
+    }
+
+    /// Whether `key` has a token at `now`, without taking it.
+    pub fn peek(&self, key: &str, now: Instant) -> Result<(), Duration> {
+        self.token(key, now, false)
+    }
+
+    fn token(&self, key_hash: &str, now: Instant, take: bool) -> Result<(), Duration> {
         let RateLimit { per_second, burst } = self.limit;
         let burst = burst.max(1.0);
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
@@ -78,7 +87,9 @@ impl RateLimiter {
         b.tokens = (b.tokens + refill).min(burst);
         b.at = now;
         if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
+            if take {
+                b.tokens -= 1.0;
+            }
             Ok(())
         } else {
             Err(Duration::from_secs_f64((1.0 - b.tokens) / per_second))
@@ -110,6 +121,41 @@ pub async fn rate_limit(State(app): State<AppState>, req: Request, next: Next) -
         }
     }
     next.run(req).await
+}
+
+/// In a response's extensions: the request presented a key that is unknown or revoked.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyRefused;
+
+/// Middleware: failed key guesses are throttled per client address (each guess presents a
+/// new key, so the per-key buckets never fill). An address whose failure budget is spent gets
+/// 429 for every request that presents a key, until it refills; a refused key takes a token.
+pub async fn throttle_key_guesses(
+    State(app): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if !app.auth_failures.enabled() {
+        return next.run(req).await;
+    }
+    let address = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+    let presents_key = presented_key(&req).is_some() || req.uri().path() == "/moderation/login";
+    if presents_key {
+        if let Err(wait) = app.auth_failures.peek(&address, Instant::now()) {
+            return ApiError::RateLimited {
+                retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+            }
+            .into_response();
+        }
+    }
+    let resp = next.run(req).await;
+    if resp.extensions().get::<KeyRefused>().is_some() {
+        let _ = app.auth_failures.check(&address, Instant::now());
+    }
+    resp
 }
 
 /// Middleware: the whole request, body upload included, must finish within the deadline.

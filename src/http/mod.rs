@@ -79,6 +79,8 @@ pub struct App {
     pub coral_secrets: Vec<String>,
     /// Requests per key; off by default in process, on from `serve`'s flags.
     pub rate_limiter: limits::RateLimiter,
+    /// Refused keys per client address; off by default in process, on from `serve`'s flags.
+    pub auth_failures: limits::RateLimiter,
     /// Keep comment text out of the logs.
     pub redact_logs: bool,
 }
@@ -98,6 +100,7 @@ impl App {
             cookie_secure: true,
             coral_secrets: Vec::new(),
             rate_limiter: limits::RateLimiter::default(),
+            auth_failures: limits::RateLimiter::default(),
             redact_logs: false,
         }
     }
@@ -126,6 +129,10 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::Extension(extract::BodyLimit(limit)))
         .layer(from_fn_with_state(state.clone(), limits::rate_limit))
+        .layer(from_fn_with_state(
+            state.clone(),
+            limits::throttle_key_guesses,
+        ))
         .layer(axum::middleware::from_fn(limits::refuse_nul))
         .layer(from_fn_with_state(state.clone(), limits::deadline))
         .layer(axum::middleware::from_fn(limits::access_log))

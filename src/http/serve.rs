@@ -50,6 +50,10 @@ pub struct ServeArgs {
     /// Keep comment text out of the logs (ids, statuses and scores only).
     #[arg(long, env = "VIGIE_REDACT_LOGS")]
     pub redact_logs: bool,
+    /// Refused keys (unknown or revoked) one client address may present per minute; past
+    /// them, its requests that present a key get 429 until the budget refills (0: off).
+    #[arg(long, env = "VIGIE_KEY_FAILURES_PER_MINUTE", default_value_t = 10.0)]
+    pub key_failures_per_minute: f64,
     #[command(flatten)]
     pub db: DbArgs,
     /// Require a scorer key on /v1/score and /v1/score/batch.
@@ -136,6 +140,13 @@ impl ServeArgs {
         app.rate_limiter = super::limits::RateLimiter::new(super::limits::RateLimit {
             per_second: self.rate_limit,
             burst: self.rate_burst,
+        });
+        if self.key_failures_per_minute.is_nan() || self.key_failures_per_minute < 0.0 {
+            anyhow::bail!("--key-failures-per-minute must be zero or positive");
+        }
+        app.auth_failures = super::limits::RateLimiter::new(super::limits::RateLimit {
+            per_second: self.key_failures_per_minute / 60.0,
+            burst: self.key_failures_per_minute,
         });
         app.coral_secrets = self
             .coral_secrets
@@ -237,9 +248,9 @@ pub async fn serve(
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of file descriptors, say: wait a little rather than spin.
                     tracing::warn!(error = %e, "accept failed");
@@ -249,11 +260,15 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        // The client's address goes with each request, to throttle failed key guesses.
         let service =
             router
                 .clone()
-                .map_request(|req: axum::http::Request<hyper::body::Incoming>| {
-                    req.map(axum::body::Body::new)
+                .map_request(move |req: axum::http::Request<hyper::body::Incoming>| {
+                    let mut req = req.map(axum::body::Body::new);
+                    req.extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
+                    req
                 });
         let conn = builder
             .serve_connection_with_upgrades(

@@ -215,7 +215,10 @@ async fn login(
     };
     let Some(key) = key.filter(|k| k.role >= Role::Moderator) else {
         let error = Some("This key is unknown, revoked, or not a moderator key.".to_owned());
-        return (StatusCode::UNAUTHORIZED, render(&LoginPage { error })).into_response();
+        let mut resp = (StatusCode::UNAUTHORIZED, render(&LoginPage { error })).into_response();
+        resp.extensions_mut()
+            .insert(crate::http::limits::KeyRefused);
+        return resp;
     };
     let token = crate::store::generate_key();
     let now = now_ms();

@@ -58,6 +58,7 @@ impl PerspectiveError {
 
 impl IntoResponse for PerspectiveError {
     fn into_response(self) -> Response {
+        let refused_key = self.details[0]["reason"] == "API_KEY_INVALID";
         let status_name = match self.status {
             StatusCode::BAD_REQUEST => "INVALID_ARGUMENT",
             StatusCode::FORBIDDEN => "PERMISSION_DENIED",
@@ -66,7 +67,11 @@ impl IntoResponse for PerspectiveError {
             _ => "INTERNAL",
         };
         let body = json!({"error": {"code": self.status.as_u16(), "message": self.message, "status": status_name, "details": self.details}});
-        (self.status, axum::Json(body)).into_response()
+        let mut resp = (self.status, axum::Json(body)).into_response();
+        if refused_key {
+            resp.extensions_mut().insert(super::limits::KeyRefused);
+        }
+        resp
     }
 }
 
