@@ -697,6 +697,15 @@ async fn bad_moderation_input_gets_clear_errors() {
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_lease",
         ),
+        // One key cannot hold comments for an hour: leases are capped (600 s by default).
+        (
+            Method::POST,
+            "/v1/queue/claim",
+            MODERATOR,
+            Some(json!({"lease_seconds": 601})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_lease",
+        ),
         (
             Method::POST,
             "/v1/queue/claim",

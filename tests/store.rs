@@ -354,6 +354,16 @@ async fn claims_lease_and_expire(db: Db) {
             ("approve", "mod-c")
         ]
     );
+    // Revoking a key ends its claims at once: "y", held by mod-b until 70,000, is free.
+    s.create_key("mod-b", &hash_key("vg_mod_b"), Role::Moderator, 0)
+        .await
+        .unwrap();
+    assert!(s.revoke_key("mod-b", 20_000).await.unwrap());
+    let freed = s.claim("mod-d", 60_000, 20_001).await.unwrap().unwrap();
+    assert_eq!(
+        (freed.id.as_str(), freed.claimed_by.as_deref()),
+        ("y", Some("mod-d"))
+    );
     db.done().await;
 }
 

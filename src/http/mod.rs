@@ -71,6 +71,9 @@ pub struct App {
     pub score_requires_key: bool,
     /// Default claim lease.
     pub claim_lease_secs: u32,
+    /// Longest lease a claim may ask for: one key cannot hold comments away from the other
+    /// moderators for long.
+    pub claim_max_lease_secs: u32,
     /// Mark the moderator page's session cookie `Secure` (sent over HTTPS only; browsers
     /// also accept it on http://localhost).
     pub cookie_secure: bool,
@@ -97,6 +100,7 @@ impl App {
             store,
             score_requires_key: false,
             claim_lease_secs: 300,
+            claim_max_lease_secs: 600,
             cookie_secure: true,
             coral_secrets: Vec::new(),
             rate_limiter: limits::RateLimiter::default(),

@@ -142,8 +142,8 @@ pub async fn list(
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimRequest {
-    /// How long the comment stays reserved for you, 10 to 3600 seconds (default: the
-    /// server's `--claim-lease-secs`, 300).
+    /// How long the comment stays reserved for you, 10 seconds to the server's
+    /// `--claim-max-lease-secs` (600); default its `--claim-lease-secs` (300).
     pub lease_seconds: Option<u32>,
 }
 
@@ -174,10 +174,11 @@ pub async fn claim(
         })?
     };
     let lease = req.lease_seconds.unwrap_or(app.claim_lease_secs);
-    if !(10..=3600).contains(&lease) {
+    let max = app.claim_max_lease_secs;
+    if !(10..=max).contains(&lease) {
         return Err(ApiError::Invalid {
             code: "invalid_lease",
-            message: format!("lease_seconds must be 10 to 3600, got {lease}"),
+            message: format!("lease_seconds must be 10 to {max}, got {lease}"),
         });
     }
     match app

@@ -62,6 +62,9 @@ pub struct ServeArgs {
     /// Default claim lease, in seconds.
     #[arg(long, env = "VIGIE_CLAIM_LEASE_SECS", default_value_t = 300)]
     pub claim_lease_secs: u32,
+    /// Longest lease a claim may ask for, in seconds.
+    #[arg(long, env = "VIGIE_CLAIM_MAX_LEASE_SECS", default_value_t = 600)]
+    pub claim_max_lease_secs: u32,
     /// Send the moderator page's session cookie without the `Secure` attribute (for plain
     /// HTTP on another host than localhost; behind HTTPS leave it off).
     #[arg(long, env = "VIGIE_INSECURE_COOKIE")]
@@ -134,7 +137,14 @@ impl ServeArgs {
         let mut app = App::new(model, policy, limits, store);
         app.model_path = Some(self.model.clone());
         app.score_requires_key = self.score_requires_key;
+        if !(10..=self.claim_max_lease_secs).contains(&self.claim_lease_secs) {
+            anyhow::bail!(
+                "--claim-lease-secs must be 10 to --claim-max-lease-secs ({})",
+                self.claim_max_lease_secs
+            );
+        }
         app.claim_lease_secs = self.claim_lease_secs;
+        app.claim_max_lease_secs = self.claim_max_lease_secs;
         app.cookie_secure = !self.insecure_cookie;
         app.redact_logs = self.redact_logs;
         app.rate_limiter = super::limits::RateLimiter::new(super::limits::RateLimit {

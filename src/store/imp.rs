@@ -35,6 +35,7 @@ pub(super) struct Sql {
     pub insert_session: &'static str,
     pub find_session: &'static str,
     pub delete_session: &'static str,
+    pub release_claims_of: &'static str,
 }
 
 /// `for_update`: appended to row-locking selects (PostgreSQL: `FOR UPDATE`, SQLite: empty,
@@ -84,6 +85,8 @@ fn statements(for_update: &str, skip_locked: &str) -> Vec<String> {
          WHERE s.token_hash = $1 AND s.expires_at > $2"
             .into(),
         "DELETE FROM ui_sessions WHERE token_hash = $1 OR expires_at <= $2".into(),
+        // A revoked key's claims end with it.
+        "UPDATE comments SET claimed_by = NULL, claim_expires_at = NULL WHERE claimed_by = $1".into(),
     ]
 }
 
@@ -111,6 +114,7 @@ fn build(list: Vec<String>) -> Sql {
         insert_session: next(),
         find_session: next(),
         delete_session: next(),
+        release_claims_of: next(),
     }
 }
 
@@ -627,7 +631,14 @@ macro_rules! impl_store {
             }
 
             async fn revoke_key(&self, name: &str, now_ms: i64) -> Result<bool, $crate::store::StoreError> {
-                let n = sqlx::query(self.sql.revoke_key).bind(name).bind(now_ms).execute(&self.pool).await?.rows_affected();
+                let mut tx = self.begin_write().await?;
+                let n = sqlx::query(self.sql.revoke_key).bind(name).bind(now_ms).execute(&mut *tx).await?.rows_affected();
+                if n == 1 {
+                    // Claims held under the key would otherwise keep its comments from
+                    // every other moderator until their leases ran out.
+                    sqlx::query(self.sql.release_claims_of).bind(name).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
                 Ok(n == 1)
             }
 
