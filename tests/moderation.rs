@@ -375,6 +375,20 @@ async fn a_moderation_session() {
         .await;
     assert_eq!((s, none), (StatusCode::NO_CONTENT, Value::Null));
 
+    // Ben cannot release Ana's claim; an admin can break it, and Ana claims it again.
+    let release = "/v1/comments/coral-1/release";
+    let (s, e) = svc
+        .call(Method::POST, release, Some(MODERATOR2), None)
+        .await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("claimed"))
+    );
+    let (s, r) = svc.call(Method::POST, release, Some(ADMIN), None).await;
+    assert_eq!((s, &r["claimed_by"]), (StatusCode::OK, &Value::Null), "{r}");
+    let (_, again) = post("/v1/queue/claim", MODERATOR, json!({"lease_seconds": 120})).await;
+    assert_eq!(again["id"], "coral-1");
+
     // Ben cannot decide Ana's comment while her lease runs.
     let (s, e) = post(
         "/v1/comments/coral-1/decision",
@@ -436,10 +450,12 @@ async fn a_moderation_session() {
         [
             ("submitted", "scorer"),
             ("claimed", "mod-ana"),
+            ("released", "admin"),
+            ("claimed", "mod-ana"),
             ("reject", "mod-ana")
         ]
     );
-    let reject = &h["history"][2];
+    let reject = &h["history"][4];
     assert_eq!(
         (reject["reason"].as_str(), reject["from_status"].as_str()),
         (Some("insultes"), Some("pending"))

@@ -364,6 +364,38 @@ async fn claims_lease_and_expire(db: Db) {
         (freed.id.as_str(), freed.claimed_by.as_deref()),
         ("y", Some("mod-d"))
     );
+    // A claim is given back by its holder, not by another moderator; an admin may break it.
+    let err = s.release("y", "mod-e", false, 20_002).await.unwrap_err();
+    assert!(
+        matches!(err, StoreError::Claimed { ref by, .. } if by == "mod-d"),
+        "{err}"
+    );
+    let back = s.release("y", "mod-d", false, 20_003).await.unwrap();
+    assert_eq!(back.claimed_by, None);
+    s.claim("mod-e", 60_000, 20_004).await.unwrap().unwrap();
+    let broken = s.release("y", "admin", true, 20_005).await.unwrap();
+    assert_eq!(broken.claimed_by, None);
+    // Nothing held: unchanged, nothing recorded.
+    s.release("y", "mod-d", false, 20_006).await.unwrap();
+    let (_, events) = s.get("y").await.unwrap().unwrap();
+    let tail: Vec<(&str, &str, Option<&str>)> = events
+        .iter()
+        .skip(2)
+        .map(|e| (e.action.as_str(), e.actor.as_str(), e.reason.as_deref()))
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            ("claimed", "mod-d", None),
+            ("released", "mod-d", None),
+            ("claimed", "mod-e", None),
+            ("released", "admin", Some("claim of mod-e broken"))
+        ]
+    );
+    assert!(matches!(
+        s.release("nope", "admin", true, 20_007).await,
+        Err(StoreError::NotFound(_))
+    ));
     db.done().await;
 }
 

@@ -67,6 +67,11 @@ pub const ROUTES: &[(Method, &str, Access)] = &[
         "/v1/queue/claim",
         Access::Role(Role::Moderator),
     ),
+    (
+        Method::POST,
+        "/v1/comments/{id}/release",
+        Access::Role(Role::Moderator),
+    ),
     (Method::GET, "/v1/labels/export", Access::Role(Role::Admin)),
     (
         Method::POST,

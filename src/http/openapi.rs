@@ -18,6 +18,7 @@ use utoipa::{Modify, OpenApi};
         super::comments::author,
         super::queue::list,
         super::queue::claim,
+        super::queue::release,
         super::admin::export,
         super::admin::reload,
         super::admin::list_keys,

@@ -1,7 +1,7 @@
 //! The review queue: `GET /v1/queue`, `POST /v1/queue/claim`.
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -13,13 +13,14 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{Json, Query};
 use super::views::CommentView;
 use super::AppState;
-use crate::domain::{CommentStatus, Stance};
+use crate::domain::{CommentStatus, Role, Stance};
 use crate::store::{now_ms, Cursor, QueueOrder, QueueQuery};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/queue", get(list))
         .route("/v1/queue/claim", post(claim))
+        .route("/v1/comments/{id}/release", post(release))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -189,4 +190,30 @@ pub async fn claim(
         Some(c) => Ok(Json(CommentView::from(c)).into_response()),
         None => Ok(StatusCode::NO_CONTENT.into_response()),
     }
+}
+
+/// Give back a claim before its lease ends; an admin may break anyone's claim (recorded as
+/// such in the comment's history). A comment nobody holds comes back unchanged.
+#[utoipa::path(
+    post,
+    path = "/v1/comments/{id}/release", tag = "moderation",
+    params(("id" = String, Path, description = "Comment id")),
+    responses(
+        (status = 200, description = "The comment, claimed by nobody", body = CommentView),
+        (status = 404, description = "No such comment or key", body = ErrorBody),
+        (status = 409, description = "Another moderator holds the claim (only an admin may break it)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn release(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Json<CommentView>, ApiError> {
+    let force = caller.role >= Role::Admin;
+    let c = app
+        .store
+        .release(&id, &caller.name, force, now_ms())
+        .await?;
+    Ok(Json(CommentView::from(c)))
 }

@@ -36,6 +36,7 @@ pub(super) struct Sql {
     pub find_session: &'static str,
     pub delete_session: &'static str,
     pub release_claims_of: &'static str,
+    pub release_claim: &'static str,
 }
 
 /// `for_update`: appended to row-locking selects (PostgreSQL: `FOR UPDATE`, SQLite: empty,
@@ -87,6 +88,7 @@ fn statements(for_update: &str, skip_locked: &str) -> Vec<String> {
         "DELETE FROM ui_sessions WHERE token_hash = $1 OR expires_at <= $2".into(),
         // A revoked key's claims end with it.
         "UPDATE comments SET claimed_by = NULL, claim_expires_at = NULL WHERE claimed_by = $1".into(),
+        "UPDATE comments SET claimed_by = NULL, claim_expires_at = NULL WHERE seq = $1".into(),
     ]
 }
 
@@ -115,6 +117,7 @@ fn build(list: Vec<String>) -> Sql {
         find_session: next(),
         delete_session: next(),
         release_claims_of: next(),
+        release_claim: next(),
     }
 }
 
@@ -487,6 +490,51 @@ macro_rules! impl_store {
                 let c = $crate::store::imp::comment_from_row(&row)?;
                 tx.commit().await?;
                 Ok(Some(c))
+            }
+
+            async fn release(
+                &self,
+                id: &str,
+                actor: &str,
+                force: bool,
+                now_ms: i64,
+            ) -> Result<$crate::store::StoredComment, $crate::store::StoreError> {
+                let mut tx = self.begin_write().await?;
+                let Some(row) = sqlx::query(self.sql.lock_for_decision).bind(id).fetch_optional(&mut *tx).await? else {
+                    return Err($crate::store::StoreError::NotFound(id.to_owned()));
+                };
+                let seq: i64 = sqlx::Row::try_get(&row, "seq")?;
+                let version: i64 = sqlx::Row::try_get(&row, "version")?;
+                let status: String = sqlx::Row::try_get(&row, "status")?;
+                let claimed_by: Option<String> = sqlx::Row::try_get(&row, "claimed_by")?;
+                let until: Option<i64> = sqlx::Row::try_get(&row, "claim_expires_at")?;
+                let model_id: String = sqlx::Row::try_get(&row, "model_id")?;
+                if let (Some(by), Some(until)) = (claimed_by, until) {
+                    if until > now_ms {
+                        if by != actor && !force {
+                            return Err($crate::store::StoreError::Claimed { by, until_ms: until });
+                        }
+                        sqlx::query(self.sql.release_claim).bind(seq).execute(&mut *tx).await?;
+                        let reason = (by != actor).then(|| format!("claim of {by} broken"));
+                        sqlx::query(self.sql.insert_event)
+                            .bind(seq)
+                            .bind(now_ms)
+                            .bind(actor)
+                            .bind("released")
+                            .bind(&status)
+                            .bind(&status)
+                            .bind(reason)
+                            .bind(None::<String>)
+                            .bind(model_id)
+                            .bind(version)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                let row = sqlx::query(self.sql.select_by_id).bind(id).fetch_one(&mut *tx).await?;
+                let c = $crate::store::imp::comment_from_row(&row)?;
+                tx.commit().await?;
+                Ok(c)
             }
 
             async fn decide(

@@ -76,7 +76,7 @@ pub struct StoredComment {
 pub struct Event {
     pub at_ms: i64,
     pub actor: String,
-    /// `submitted`, `claimed`, `approve` or `reject`.
+    /// `submitted`, `claimed`, `released`, `approve` or `reject`.
     pub action: String,
     pub from_status: Option<String>,
     pub to_status: String,
@@ -258,6 +258,16 @@ pub trait Store: Send + Sync {
         lease_ms: i64,
         now_ms: i64,
     ) -> Result<Option<StoredComment>, StoreError>;
+    /// Ends the live claim on `id`, if any, recording a `released` event: `actor`'s own claim,
+    /// or anyone's with `force` (an admin breaking it). Another's live claim without `force`
+    /// is `Claimed`; a comment without a live claim comes back unchanged.
+    async fn release(
+        &self,
+        id: &str,
+        actor: &str,
+        force: bool,
+        now_ms: i64,
+    ) -> Result<StoredComment, StoreError>;
     /// Applies a decision if `version` is current and no one else holds a live claim.
     async fn decide(&self, d: DecisionInput) -> Result<StoredComment, StoreError>;
     async fn author(&self, author: &str) -> Result<AuthorSummary, StoreError>;
