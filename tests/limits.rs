@@ -319,3 +319,32 @@ async fn failed_key_guesses_are_throttled_per_client_address() {
     let (st, _, _) = send(&s2, perspective(KEY_A)).await;
     assert_eq!(st, StatusCode::TOO_MANY_REQUESTS);
 }
+
+/// A key sent in `X-Goog-Api-Key` (as Google's clients may) counts against its budget like
+/// any other way of sending it.
+#[tokio::test]
+async fn keys_in_the_google_header_have_a_budget_too() {
+    let s = state(|a| {
+        a.rate_limiter = RateLimiter::new(RateLimit {
+            per_second: 0.001,
+            burst: 2.0,
+        })
+    })
+    .await;
+    let analyze = || {
+        Request::builder()
+            .method(Method::POST)
+            .uri("/v1alpha1/comments:analyze")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("x-goog-api-key", KEY_A)
+            .body(Body::from(
+                json!({"comment": {"text": "hi"}, "requestedAttributes": {"TOXICITY": {}}})
+                    .to_string(),
+            ))
+            .unwrap()
+    };
+    for _ in 0..2 {
+        assert_eq!(send(&s, analyze()).await.0, StatusCode::OK);
+    }
+    assert_eq!(send(&s, analyze()).await.0, StatusCode::TOO_MANY_REQUESTS);
+}

@@ -97,15 +97,24 @@ impl RateLimiter {
     }
 }
 
-/// The key a request presents: `Authorization: Bearer`, or Perspective's `?key=`.
+/// The key a request presents: `Authorization: Bearer`, or as Google's clients send it to
+/// the Perspective route (`X-Goog-Api-Key`, `?key=`).
 fn presented_key(req: &Request) -> Option<String> {
-    super::auth::bearer(req.headers()).or_else(|| {
-        req.uri().query().and_then(|q| {
-            form_urlencoded::parse(q.as_bytes())
-                .find(|(k, _)| k == "key")
-                .map(|(_, v)| v.into_owned())
+    let google_header = || {
+        req.headers()
+            .get("x-goog-api-key")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    super::auth::bearer(req.headers())
+        .or_else(google_header)
+        .or_else(|| {
+            req.uri().query().and_then(|q| {
+                form_urlencoded::parse(q.as_bytes())
+                    .find(|(k, _)| k == "key")
+                    .map(|(_, v)| v.into_owned())
+            })
         })
-    })
 }
 
 /// Middleware: one token per request that presents a key.

@@ -198,7 +198,16 @@ pub async fn moderate(
         return Ok(CoralAnswer::NoOpinion);
     };
     let new = score_comment(&app, &req, text)?;
-    Ok(match app.store.submit(new.clone()).await {
+    // Answering an error would publish the comment unmoderated: if storing fails, the answer
+    // comes from the scores, so it is made before the record moves into the store.
+    let scored_answer = CoralAnswer::from_verdict(&Verdict {
+        decision: new.decision,
+        flagged: &new.flagged,
+        scores: &new.scores,
+        explanation: new.explanation.as_ref(),
+    });
+    let id = new.id.clone();
+    Ok(match app.store.submit(new).await {
         Ok((stored, created)) => {
             log_stored(&app, &stored, created);
             CoralAnswer::from_verdict(&Verdict {
@@ -209,14 +218,8 @@ pub async fn moderate(
             })
         }
         Err(e) => {
-            // Answering an error would publish the comment unmoderated: answer the scores.
-            tracing::error!(error = %e, id = %new.id, "Coral comment not stored; answered from its scores");
-            CoralAnswer::from_verdict(&Verdict {
-                decision: new.decision,
-                flagged: &new.flagged,
-                scores: &new.scores,
-                explanation: new.explanation.as_ref(),
-            })
+            tracing::error!(error = %e, %id, "Coral comment not stored; answered from its scores");
+            scored_answer
         }
     })
 }
