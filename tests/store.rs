@@ -559,13 +559,18 @@ async fn concurrent_submissions_and_decisions(db: Db) {
             acked
         }));
     }
+    // The moderators work until the writers are done and the queue is empty: a fixed number
+    // of rounds could end, on a loaded machine, before the first submission was stored.
+    let writers_done = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut moderators = Vec::new();
     for m in 0..4 {
         let s = s.clone();
+        let writers_done = writers_done.clone();
         moderators.push(tokio::spawn(async move {
             let me = format!("mod-{m}");
             let (mut claimed, mut decided) = (Vec::new(), Vec::new());
-            for round in 0..60 {
+            for round in 0.. {
+                let done = writers_done.load(std::sync::atomic::Ordering::SeqCst);
                 match s.claim(&me, 60_000, 5_000).await.unwrap() {
                     Some(c) => {
                         claimed.push(c.id.clone());
@@ -582,6 +587,7 @@ async fn concurrent_submissions_and_decisions(db: Db) {
                             decided.push(c.id);
                         }
                     }
+                    None if done => break,
                     None => tokio::task::yield_now().await,
                 }
             }
@@ -592,6 +598,7 @@ async fn concurrent_submissions_and_decisions(db: Db) {
     for w in writers {
         acked.extend(w.await.unwrap());
     }
+    writers_done.store(true, std::sync::atomic::Ordering::SeqCst);
     let (mut claimed, mut decided) = (Vec::new(), Vec::new());
     for m in moderators {
         let (c, d) = m.await.unwrap();
