@@ -128,14 +128,7 @@ fn training_files(args: &TrainArgs) -> anyhow::Result<Vec<Source>> {
     if args.data.is_empty() {
         return read_manifest(&args.sources).map_err(anyhow::Error::msg);
     }
-    Ok(args
-        .data
-        .iter()
-        .map(|path| Source {
-            path: path.clone(),
-            weight: 1.0,
-        })
-        .collect())
+    Ok(args.data.iter().cloned().map(Source::new).collect())
 }
 
 struct Bar(ProgressBar);
@@ -200,7 +193,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     }
     let map = args.columns.column_map()?;
     for s in training_files(&args)? {
-        data.add_weighted_file(&s.path, map.as_ref(), s.weight)?;
+        data.add_source(&s, map.as_ref())?;
     }
     let heldout = if args.no_heldout {
         None

@@ -9,6 +9,8 @@ use sha2::{Digest, Sha256};
 use crate::corpus::{read_jsonl_str, read_labeled, read_seed_dir, ColumnMap, CorpusError, Record};
 use crate::model::SourceCard;
 
+use super::sources::Source;
+
 /// Labeled records and where they came from.
 #[derive(Debug, Clone, Default)]
 pub struct TrainingData {
@@ -16,6 +18,9 @@ pub struct TrainingData {
     /// Weight of each record in the loss, parallel to `records` (see [`super::sources`]);
     /// a record past the end weighs 1, so records pushed directly train as before.
     pub weights: Vec<f64>,
+    /// Whether each record is a reference item (see [`super::sources`]), parallel to
+    /// `records`; a record past the end is one.
+    pub reference: Vec<bool>,
     pub sources: Vec<SourceCard>,
     /// Unlabeled in-domain texts, used for the vocabulary and IDF only.
     pub unlabeled: Vec<String>,
@@ -33,12 +38,21 @@ pub fn data_hash(records: &[Record]) -> String {
 /// [`TrainingData::weights`]): the same items at other weights make another model, so another
 /// model id, while unweighted data keeps the hash (and the model ids) it always had.
 pub fn weighted_data_hash(records: &[Record], weights: &[f64]) -> String {
+    sourced_data_hash(records, weights, &[])
+}
+
+/// [`weighted_data_hash`], also naming every record that is not a reference item (`reference`
+/// as in [`TrainingData::reference`]): it moves no threshold, so another model.
+pub fn sourced_data_hash(records: &[Record], weights: &[f64], reference: &[bool]) -> String {
     let mut h = Sha256::new();
     for (i, r) in records.iter().enumerate() {
         h.update(r.to_json().to_string().as_bytes());
         let w = weights.get(i).copied().unwrap_or(1.0);
         if w != 1.0 {
             h.update(format!("\tweight={w}").as_bytes());
+        }
+        if !reference.get(i).copied().unwrap_or(true) {
+            h.update(b"\treference=false");
         }
         h.update(b"\n");
     }
@@ -57,6 +71,21 @@ impl TrainingData {
         self.weights.get(i).copied().unwrap_or(1.0)
     }
 
+    /// Whether record `i` is a reference item (its labels follow the guidelines).
+    pub fn is_reference(&self, i: usize) -> bool {
+        self.reference.get(i).copied().unwrap_or(true)
+    }
+
+    /// Whether some record is not a reference item.
+    pub fn has_non_reference(&self) -> bool {
+        self.reference.iter().any(|&r| !r)
+    }
+
+    /// [`sourced_data_hash`] of these records.
+    pub fn hash(&self) -> String {
+        sourced_data_hash(&self.records, &self.weights, &self.reference)
+    }
+
     /// Adds a canonical JSONL file.
     pub fn add_jsonl(&mut self, path: &Path) -> Result<(), CorpusError> {
         self.add_file(path, None)
@@ -64,23 +93,31 @@ impl TrainingData {
 
     /// Adds a canonical JSONL file, or a CSV/TSV file read through `map`.
     pub fn add_file(&mut self, path: &Path, map: Option<&ColumnMap>) -> Result<(), CorpusError> {
-        self.add_weighted_file(path, map, 1.0)
+        self.add_source(&Source::new(path.to_owned()), map)
     }
 
-    /// [`Self::add_file`], each of its items weighing `weight` in the loss. The source's name
-    /// in the model card says the weight when it is not 1 (the card's layout stays as it was).
-    pub fn add_weighted_file(
+    /// [`Self::add_file`] for a manifest's source: each of its items weighs `source.weight`
+    /// in the loss. The source's name in the model card says the weight when it is not 1 and
+    /// when the items are not reference items (the card's layout stays as it was).
+    pub fn add_source(
         &mut self,
-        path: &Path,
+        source: &Source,
         map: Option<&ColumnMap>,
-        weight: f64,
     ) -> Result<(), CorpusError> {
+        let path = &source.path;
         let (records, bytes) = read_labeled(path, map)?;
-        let mut name = display_name(path);
-        if weight != 1.0 {
-            name = format!("{name} (weight {weight})");
+        let mut notes = Vec::new();
+        if source.weight != 1.0 {
+            notes.push(format!("weight {}", source.weight));
         }
-        self.push(name, sha256_hex(&bytes), records, weight)
+        if !source.reference {
+            notes.push("not a reference".to_owned());
+        }
+        let mut name = display_name(path);
+        if !notes.is_empty() {
+            name = format!("{name} ({})", notes.join(", "));
+        }
+        self.push(name, sha256_hex(&bytes), records, source)
             .map_err(|message| CorpusError::Line {
                 path: path.to_owned(),
                 line: 0,
@@ -134,7 +171,8 @@ impl TrainingData {
         }
         digest.update(&raw);
         let name = format!("{} + {}", display_name(dir), display_name(labels));
-        self.push(name, hex(&digest.finalize()), records, 1.0)
+        let source = Source::new(labels.to_owned());
+        self.push(name, hex(&digest.finalize()), records, &source)
     }
 
     fn push(
@@ -142,7 +180,7 @@ impl TrainingData {
         name: String,
         sha256: String,
         records: Vec<Record>,
-        weight: f64,
+        source: &Source,
     ) -> Result<(), String> {
         let existing: std::collections::HashSet<&str> =
             self.records.iter().map(|r| r.id.as_str()).collect();
@@ -155,9 +193,11 @@ impl TrainingData {
             sha256,
         });
         // Records pushed without weights before this source weigh 1.
-        self.weights.resize(self.records.len(), 1.0);
-        self.weights
-            .resize(self.records.len() + records.len(), weight);
+        let (before, after) = (self.records.len(), self.records.len() + records.len());
+        self.weights.resize(before, 1.0);
+        self.weights.resize(after, source.weight);
+        self.reference.resize(before, true);
+        self.reference.resize(after, source.reference);
         self.records.extend(records);
         Ok(())
     }
@@ -180,13 +220,24 @@ mod tests {
         .unwrap();
         let mut data = TrainingData::default();
         data.add_file(&a, None).unwrap();
-        data.add_weighted_file(&b, None, 0.25).unwrap();
+        let b = Source {
+            path: b,
+            weight: 0.25,
+            reference: false,
+        };
+        data.add_source(&b, None).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(data.weights, [1.0, 0.25, 0.25]);
+        assert_eq!(data.reference, [true, false, false]);
         assert_eq!(data.weight(2), 0.25);
-        // Past the end (records pushed directly): weight 1.
+        assert!(!data.is_reference(2));
+        // Past the end (records pushed directly): weight 1, a reference item.
         assert_eq!(data.weight(3), 1.0);
+        assert!(data.is_reference(3));
         let names: Vec<&str> = data.sources.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["a.jsonl", "b.jsonl (weight 0.25)"]);
+        assert_eq!(names, ["a.jsonl", "b.jsonl (weight 0.25, not a reference)"]);
+        // Reference items or not: another model, so another hash.
+        let all_reference = sourced_data_hash(&data.records, &data.weights, &[]);
+        assert_ne!(data.hash(), all_reference);
     }
 }

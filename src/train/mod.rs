@@ -23,7 +23,7 @@ mod report;
 pub mod sources;
 
 pub use calibration::Calibration;
-pub use data::{data_hash, sha256_hex, weighted_data_hash, TrainingData};
+pub use data::{data_hash, sha256_hex, sourced_data_hash, weighted_data_hash, TrainingData};
 pub use nb::NbScaling;
 pub use report::{NgramWeight, Report};
 
@@ -252,6 +252,8 @@ struct Task<'a> {
     classes: Vec<usize>,
     /// Source weight of each task row ([`TrainingData::weights`]).
     weights: Vec<f64>,
+    /// Whether each task row is a reference item ([`TrainingData::reference`]).
+    reference: Vec<bool>,
     /// 1 for binary, 3 for stance.
     k: usize,
 }
@@ -263,6 +265,7 @@ impl<'a> Task<'a> {
             ids: vec![],
             classes: vec![],
             weights: vec![],
+            reference: vec![],
             k,
         }
     }
@@ -273,6 +276,22 @@ impl<'a> Task<'a> {
         self.ids.push(&data.records[i].id);
         self.classes.push(class);
         self.weights.push(data.weight(i));
+        self.reference.push(data.is_reference(i));
+    }
+
+    /// The task rows whose out-of-fold scores choose the penalty, the calibration and the
+    /// thresholds: the reference items, or every row when they lack one of the classes.
+    fn selection_rows(&self) -> Vec<usize> {
+        let rows: Vec<usize> = (0..self.rows.len())
+            .filter(|&i| self.reference[i])
+            .collect();
+        let mut seen = vec![false; self.k.max(2)];
+        rows.iter().for_each(|&i| seen[self.classes[i]] = true);
+        if seen.iter().all(|&s| s) {
+            rows
+        } else {
+            (0..self.rows.len()).collect()
+        }
     }
 
     fn is_weighted(&self) -> bool {
@@ -534,11 +553,12 @@ impl ValidTrainParams {
         for (name, task) in &tasks {
             progress.message(&format!("head {name}"));
             let cv = cross_validate(p, &x, task, progress)?;
-            let labels: Vec<bool> = task.classes.iter().map(|&c| c == 1).collect();
+            let sel = task.selection_rows();
+            let labels: Vec<bool> = sel.iter().map(|&i| task.classes[i] == 1).collect();
             let flat: Vec<Vec<f64>> = cv
                 .scores
                 .iter()
-                .map(|a| a.iter().map(|s| s[0]).collect())
+                .map(|a| sel.iter().map(|&i| a[i][0]).collect())
                 .collect();
             let aucs: Vec<f64> = flat
                 .iter()
@@ -569,8 +589,8 @@ impl ValidTrainParams {
                 name: name.clone(),
                 alpha: p.alphas[best],
                 thresholds,
-                positives: labels.iter().filter(|&&l| l).count(),
-                negatives: labels.iter().filter(|&&l| !l).count(),
+                positives: task.classes.iter().filter(|&&c| c == 1).count(),
+                negatives: task.classes.iter().filter(|&&c| c == 0).count(),
                 calibration: platt,
                 cv: metrics::binary_metrics(&oof, &labels, flag),
                 heldout: None,
@@ -582,12 +602,14 @@ impl ValidTrainParams {
         for (target, task) in &stance_tasks {
             progress.message(&format!("stance toward {target}"));
             let cv = cross_validate(p, &x, task, progress)?;
-            let gold: Vec<Stance> = task.classes.iter().map(|&c| Stance::ALL[c]).collect();
+            let sel = task.selection_rows();
+            let gold: Vec<Stance> = sel.iter().map(|&i| Stance::ALL[task.classes[i]]).collect();
             let per_alpha: Vec<_> = cv
                 .scores
                 .iter()
                 .map(|a| {
-                    let pred: Vec<Stance> = a.iter().map(|s| Stance::ALL[argmax(s)]).collect();
+                    let pred: Vec<Stance> =
+                        sel.iter().map(|&i| Stance::ALL[argmax(&a[i])]).collect();
                     metrics::stance_metrics(&pred, &gold)
                 })
                 .collect();
@@ -595,8 +617,8 @@ impl ValidTrainParams {
             let best = pick_alpha(&p.alphas, &quality);
             let fitted = final_fit(task, p.alphas[best], cv.mean_fits[best].as_ref())?;
             let mut counts = BTreeMap::new();
-            for s in &gold {
-                *counts.entry(*s).or_insert(0) += 1;
+            for &c in &task.classes {
+                *counts.entry(Stance::ALL[c]).or_insert(0) += 1;
             }
             stance_cards.push(StanceCard {
                 target: target.clone(),
@@ -642,7 +664,7 @@ impl ValidTrainParams {
                 })
                 .map(|s| s.target.clone()),
         };
-        let data_hash = weighted_data_hash(records, &data.weights);
+        let data_hash = data.hash();
         let settings = serde_json::to_string(p).expect("settings serialise");
         let model_id = format!(
             "{}-{}",
@@ -805,5 +827,19 @@ mod tests {
         let h = data_hash(&d.records);
         assert_eq!(weighted_data_hash(&d.records, &[1.0; 24]), h);
         assert_ne!(weighted_data_hash(&d.records, &[0.5]), h);
+    }
+
+    #[test]
+    fn thresholds_and_cv_metrics_read_only_reference_items() {
+        let mut d = data(vec![]);
+        // Records 0, 2, 4, 6 (four toxic ones) come from a source that labels by other rules.
+        d.reference = (0..24).map(|i| i % 2 == 1 || i >= 8).collect();
+        let head = &fit(&d).model.card.heads[0];
+        assert_eq!(head.cv.n, 20, "the CV metrics count the reference items");
+        assert_eq!(head.cv.positives, 8);
+        assert_eq!((head.positives, head.negatives), (12, 12), "all items train");
+        // Without any positive reference item there is nothing to read: every row is read.
+        d.reference = (0..24).map(|i| i % 2 == 1).collect();
+        assert_eq!(fit(&d).model.card.heads[0].cv.n, 24);
     }
 }

@@ -118,6 +118,16 @@ impl Report {
                 &h.sha256[..16]
             );
         }
+        if c.training
+            .sources
+            .iter()
+            .any(|s| s.name.contains("not a reference"))
+        {
+            let _ = writeln!(
+                md,
+                "\nPenalties, calibration, thresholds and the CV columns are read off the out-of-fold scores of the reference items only (sources whose labels follow `training/GUIDELINES.md`).",
+            );
+        }
         let _ = writeln!(md, "\n## Binary heads\n");
         let _ = writeln!(md, "| head | pos | neg | alpha | flag | reject | CV ROC-AUC | CV AP | CV F1 | CV macro-F1 | CV Brier | held-out ROC-AUC | held-out F1 | held-out macro-F1 |");
         let _ = writeln!(
