@@ -174,9 +174,10 @@ pub(crate) fn softplus(x: f64) -> f64 {
     }
 }
 
-/// Correction pairs L-BFGS keeps. More pairs, fewer iterations: training on Davidson's
-/// 19,820 tweets (123k features) took 4.8 s with 10 pairs (scikit-learn's and argmin's
-/// default), 4.3 s with 20 and 3.9 s with 30, for 2 × 8 bytes a feature per pair.
+/// Correction pairs L-BFGS keeps. More pairs, fewer iterations on large vocabularies: on
+/// Davidson's tweets (123k features) 20 pairs train about a tenth faster than 10
+/// (scikit-learn's default), and each pair costs 2 × 8 bytes a feature, so 30 would buy
+/// a little more speed for half as much memory again.
 const LBFGS_MEMORY: usize = 20;
 
 /// Rows per parallel chunk of a cost/gradient pass: large enough that the per-chunk

@@ -18,10 +18,10 @@ pub use normalize::{normalize, Normalized};
 /// suffix: the "t" of "don't", the "s" of "it's", the "m" of "I'm". Such a word gives no word
 /// n-gram (scikit-learn's word tokens are two characters or more), so the bigram joins the
 /// words around it ("don care"); its character n-grams stay. Prefix elisions ("l'", "j'",
-/// "qu'") come before the apostrophe and are kept: they carry meaning in French. Measured
-/// over the five test folds of `bench/compare/folds.sh` (2026-11-26): pooled ROC-AUC on Fox
-/// News comments from 0.0048 under scikit-learn's to 0.0006 over it; the other corpora
-/// within ±0.0005. Dropping every one-character word cost MLMA's French tweets 0.006.
+/// "qu'") come before the apostrophe and are kept: they carry meaning in French. Over the
+/// five test folds of `bench/compare/folds.sh` it took the pooled ROC-AUC on Fox News
+/// comments from 0.0048 under scikit-learn's to 0.0006 over it, the other corpora within
+/// ±0.0005; dropping every one-character word instead cost MLMA's French tweets 0.006.
 pub fn is_contraction_suffix(text: &str, start: usize, end: usize) -> bool {
     text[..start].ends_with('\'') && text[start..end].chars().nth(1).is_none()
 }
