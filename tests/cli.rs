@@ -118,7 +118,14 @@ fn eval_reports_every_head_and_stance() {
     assert!(!ok && err.contains("/nonexistent.jsonl"), "{err}");
 }
 
-/// `train` on the 175 held-out items (3 folds, one alpha) into `out_dir` as `name`, with
+/// How many items `training/heldout.jsonl` holds: the corpus grows, the tests follow it.
+fn heldout_items() -> usize {
+    vigie::corpus::read_jsonl(&common::path("training/heldout.jsonl"))
+        .unwrap()
+        .len()
+}
+
+/// `train` on the held-out items (3 folds, one alpha) into `out_dir` as `name`, with
 /// `extra` flags.
 fn train_small(out_dir: &str, name: &str, extra: &[&str]) -> (bool, String, String) {
     let mut args = vec![
@@ -157,7 +164,7 @@ fn train_lists_seed_ids_and_trains_on_any_canonical_file() {
         assert!(dir.join(f).exists(), "{f}");
     }
     let m = vigie::model::Model::load(&dir.join("small.vigie")).unwrap();
-    assert_eq!(m.card.training.items, 175);
+    assert_eq!(m.card.training.items, heldout_items());
 
     let (ok, _, err) = run(
         env!("CARGO_BIN_EXE_train"),
@@ -266,7 +273,7 @@ fn train_reads_a_weighted_manifest() {
     assert!(ok, "{err}");
     let load = |n: &str| vigie::model::Model::load(&tmp.path().join(format!("{n}.vigie"))).unwrap();
     let (unit, half) = (load("unit"), load("half"));
-    assert_eq!(unit.card.training.items, 175);
+    assert_eq!(unit.card.training.items, heldout_items());
     assert_ne!(
         unit.card.model_id, half.card.model_id,
         "a weight is part of the model"
