@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::extract::Json;
 use super::AppState;
-use crate::model::{ModelCard, Thresholds};
+use crate::model::{ModelCard, RealDataEvaluation, Thresholds};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -58,10 +58,13 @@ pub struct ModelInfo {
     pub card: ModelCard,
     /// Thresholds in force (config file over the model's own), per head.
     pub thresholds: std::collections::BTreeMap<String, Thresholds>,
+    /// How the model does on real text it never trained on (cross-corpus and French
+    /// tables), when it was measured (`bench/realdata/run.sh`); absent otherwise.
+    pub realdata: Option<RealDataEvaluation>,
 }
 
 /// The model card of the model serving now.
-#[utoipa::path(get, path = "/v1/model", tag = "service", responses((status = 200, description = "The serving model's card and thresholds", body = ModelInfo)))]
+#[utoipa::path(get, path = "/v1/model", tag = "service", responses((status = 200, description = "The serving model's card, thresholds and real-data evaluation", body = ModelInfo)))]
 pub async fn model_card(State(app): State<AppState>) -> Json<ModelInfo> {
     let model = app.model.load();
     let thresholds = (0..model.card.heads.len())
@@ -75,5 +78,6 @@ pub async fn model_card(State(app): State<AppState>) -> Json<ModelInfo> {
     Json(ModelInfo {
         card: model.card.clone(),
         thresholds,
+        realdata: model.realdata.clone(),
     })
 }

@@ -203,6 +203,55 @@ impl TrainingSummary {
     }
 }
 
+/// How a model does on real text it never trained on. Training cannot measure it (the French
+/// set is for evaluation only, and leaving each real corpus out takes five more fits), so
+/// `bench/realdata/run.sh` measures it and writes it beside the model file
+/// (`<model>.realdata.json`); it belongs to the model whose id it names and no other.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RealDataEvaluation {
+    pub model_id: String,
+    /// Each real training corpus scored by a model trained the same way on everything else:
+    /// what a new site whose comments resemble none of the training data can expect.
+    pub cross_corpus: Vec<RealDataRow>,
+    /// RTP-LX French (real French texts rated by native speakers; never trained on), scored
+    /// by this model.
+    pub french: Vec<RealDataRow>,
+}
+
+/// One corpus and head of a [`RealDataEvaluation`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RealDataRow {
+    pub corpus: String,
+    pub head: String,
+    pub items: usize,
+    pub positives: usize,
+    pub roc_auc: f64,
+    /// Mean squared error of the probabilities (lower is better).
+    pub brier: f64,
+}
+
+impl RealDataEvaluation {
+    /// The evaluation in `path` if it exists and names `model_id`; `None` when it is absent
+    /// or names another model; an error when it exists but cannot be read.
+    pub fn read_for(path: &std::path::Path, model_id: &str) -> Result<Option<Self>, String> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        };
+        let eval: Self =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok((eval.model_id == model_id).then_some(eval))
+    }
+
+    /// Where the evaluation of the model file `model` is kept: `x.vigie` → `x.realdata.json`.
+    pub fn path_beside(model: &std::path::Path) -> std::path::PathBuf {
+        model.with_extension("realdata.json")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,5 +284,36 @@ mod tests {
         assert_eq!(summary(&[0.3]).grid_edge(0.3), None);
         assert_eq!(summary(&[0.3, 0.3]).grid_edge(0.3), None);
         assert_eq!(summary(&[]).grid_edge(0.3), None);
+    }
+
+    #[test]
+    fn a_real_data_evaluation_belongs_to_the_model_it_names() {
+        let dir = std::env::temp_dir().join(format!("vigie-realdata-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let model = dir.join("m.vigie");
+        let path = RealDataEvaluation::path_beside(&model);
+        assert_eq!(path, dir.join("m.realdata.json"));
+        assert_eq!(
+            RealDataEvaluation::read_for(&path, "m-1"),
+            Ok(None),
+            "absent"
+        );
+        let row = r#"{"corpus":"rtp-lx-fr","head":"toxicity","items":10,"positives":4,"roc_auc":0.75,"brier":0.2}"#;
+        std::fs::write(
+            &path,
+            format!(r#"{{"model_id":"m-1","cross_corpus":[],"french":[{row}]}}"#),
+        )
+        .unwrap();
+        let read = RealDataEvaluation::read_for(&path, "m-1").unwrap().unwrap();
+        assert_eq!(read.french[0].roc_auc, 0.75);
+        assert_eq!(
+            RealDataEvaluation::read_for(&path, "m-2"),
+            Ok(None),
+            "another model's"
+        );
+        std::fs::write(&path, r#"{"model_id":"m-1","french":[]}"#).unwrap();
+        let err = RealDataEvaluation::read_for(&path, "m-1").unwrap_err();
+        assert!(err.contains("cross_corpus"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use super::Model;
+use super::{Model, RealDataEvaluation};
 
 /// 2: accents kept by normalisation (a version-1 model was trained on accent-folded text, and
 /// would miss every accented n-gram). 3: one-character contraction suffixes ("don't") give no
@@ -31,6 +31,8 @@ pub enum ModelError {
     UnsupportedVersion { found: u32, supported: u32 },
     #[error("corrupt model file: {0}")]
     Corrupt(String),
+    #[error("cannot read the model's real-data evaluation: {0}")]
+    RealData(String),
 }
 
 impl Model {
@@ -86,12 +88,18 @@ impl Model {
         Ok(model)
     }
 
+    /// Reads a model file, and the real-data evaluation beside it when there is one for
+    /// this model ([`RealDataEvaluation::path_beside`]).
     pub fn load(path: &Path) -> Result<Model, ModelError> {
         let bytes = std::fs::read(path).map_err(|source| ModelError::Io {
             path: path.display().to_string(),
             source,
         })?;
-        Model::from_bytes(&bytes)
+        let mut model = Model::from_bytes(&bytes)?;
+        let beside = RealDataEvaluation::path_beside(path);
+        model.realdata = RealDataEvaluation::read_for(&beside, &model.card.model_id)
+            .map_err(ModelError::RealData)?;
+        Ok(model)
     }
 
     /// Writes atomically (temporary file, then rename), so a reader never sees half a model.

@@ -8,8 +8,8 @@ pub mod lbfgs;
 pub mod logistic;
 
 pub use card::{
-    BinaryMetrics, GridEdge, HeadCard, ModelCard, Platt, SourceCard, StanceCard, StanceMetrics,
-    Thresholds, TrainingSummary,
+    BinaryMetrics, GridEdge, HeadCard, ModelCard, Platt, RealDataEvaluation, RealDataRow,
+    SourceCard, StanceCard, StanceMetrics, Thresholds, TrainingSummary,
 };
 pub use file::{ModelError, FORMAT_VERSION};
 
@@ -30,6 +30,9 @@ pub struct Model {
     outputs: usize,
     weights: Vec<f32>,
     intercepts: Vec<f32>,
+    /// Measured after training, kept beside the model file, not in it ([`Model::load`]).
+    #[serde(skip)]
+    pub realdata: Option<RealDataEvaluation>,
 }
 
 /// A comment run through the model: its normalised text and features, every output's
@@ -109,6 +112,7 @@ impl Model {
             vectorizer,
             weights,
             intercepts,
+            realdata: None,
         };
         m.validate()?;
         Ok(m)

@@ -11,6 +11,7 @@ use super::{Calibration, ClassWeight, Progress, TrainParams, TrainingData};
 use crate::corpus::{read_jsonl, read_seed_dir};
 use crate::domain::Target;
 use crate::features::VectorizerParams;
+use crate::model::RealDataEvaluation;
 
 /// Train the TF-IDF + logistic models and write `<out>/<name>.vigie` with its report.
 #[derive(Debug, Parser)]
@@ -101,6 +102,11 @@ pub struct TrainArgs {
     /// when the folder does not exist).
     #[arg(long, default_value = "training/bias")]
     pub bias: PathBuf,
+    /// Real-data evaluation (`bench/realdata/run.sh`) put into the report when it names the
+    /// model trained, and ignored otherwise. It is measured on the trained model, so the
+    /// report carries it from the second identical training on.
+    #[arg(long, default_value = "models/default.realdata.json")]
+    pub realdata: PathBuf,
     /// Print the seed items (id, lang, text) as JSONL and exit: the ids to label.
     #[arg(long)]
     pub print_seeds: bool,
@@ -243,6 +249,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                 .map_err(anyhow::Error::msg)?,
         );
     }
+    trained.report.realdata =
+        RealDataEvaluation::read_for(&args.realdata, &trained.model.card.model_id)
+            .map_err(anyhow::Error::msg)?;
 
     std::fs::create_dir_all(&args.out)?;
     let model_path = args.out.join(format!("{}.vigie", args.name));

@@ -837,7 +837,11 @@ mod tests {
         let head = &fit(&d).model.card.heads[0];
         assert_eq!(head.cv.n, 20, "the CV metrics count the reference items");
         assert_eq!(head.cv.positives, 8);
-        assert_eq!((head.positives, head.negatives), (12, 12), "all items train");
+        assert_eq!(
+            (head.positives, head.negatives),
+            (12, 12),
+            "all items train"
+        );
         // Without any positive reference item there is nothing to read: every row is read.
         d.reference = (0..24).map(|i| i % 2 == 1).collect();
         assert_eq!(fit(&d).model.card.heads[0].cv.n, 24);

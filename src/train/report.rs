@@ -7,7 +7,9 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use crate::domain::Stance;
-use crate::model::{BinaryMetrics, Model, ModelCard, StanceMetrics};
+use crate::model::{
+    BinaryMetrics, Model, ModelCard, RealDataEvaluation, RealDataRow, StanceMetrics,
+};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NgramWeight {
@@ -24,6 +26,9 @@ pub struct Report {
     /// The unintended-bias check of the toxicity head, when the templates were given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bias: Option<super::bias::BiasReport>,
+    /// The cross-corpus and French tables, when measured for this model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub realdata: Option<RealDataEvaluation>,
 }
 
 const TOP: usize = 15;
@@ -75,6 +80,7 @@ impl Report {
             card: model.card.clone(),
             top_ngrams,
             bias: None,
+            realdata: None,
         }
     }
 
@@ -206,6 +212,9 @@ impl Report {
                 calibrated.join(", ")
             );
         }
+        if let Some(r) = &self.realdata {
+            md.push_str(&realdata_markdown(r));
+        }
         let _ = writeln!(md, "\n## Top weighted n-grams\n\nCharacter n-grams are shown between `⟨⟩`, with `␣` for the word-boundary padding.\n");
         for (head, classes) in &self.top_ngrams {
             for (class, grams) in classes {
@@ -232,4 +241,29 @@ impl Report {
         }
         md
     }
+}
+
+/// The two real-data tables of the report.
+fn realdata_markdown(r: &RealDataEvaluation) -> String {
+    let table = |rows: &[RealDataRow]| {
+        let mut t = String::from("| corpus | head | items | positives | ROC-AUC | Brier |\n|---|---|---:|---:|---:|---:|\n");
+        for row in rows {
+            let _ = writeln!(
+                t,
+                "| {} | {} | {} | {} | {} | {} |",
+                row.corpus,
+                row.head,
+                row.items,
+                row.positives,
+                r3(row.roc_auc),
+                r3(row.brier)
+            );
+        }
+        t
+    };
+    format!(
+        "\n## Real text never trained on\n\nMeasured by `bench/realdata/run.sh`. **Cross-corpus**: each real training corpus scored by a model trained the same way on everything else (what a site whose comments resemble none of the training data can expect):\n\n{}\n**French**: RTP-LX French (`../shared/data/rtp-lx-fr`, evaluation only; gold toxicity = mean Toxicity ≥ 3, insult = Insult ≥ 2, identity_attack = IdentityAttack ≥ 2, threat = Violence ≥ 2), scored by this model:\n\n{}",
+        table(&r.cross_corpus),
+        table(&r.french)
+    )
 }

@@ -1,6 +1,6 @@
-//! Training-set manifests (`training/sources.toml`, the default model's; `sources.real.toml`
-//! with the real corpora): which files a model trains on, and how much each item of each
-//! file weighs in the loss.
+//! Training-set manifests (`training/sources.toml`, the default model's: the project's files
+//! and the real corpora of `training/real/`): which files a model trains on, how much each
+//! item of each file weighs in the loss, and which items set the thresholds.
 //!
 //! Weights exist because the sources differ by two orders of magnitude in size: 25k tweets
 //! at weight 1 would drown the project's own 1,200 news comments, the domain the model
