@@ -26,7 +26,11 @@ shouting in capital letters. Thanks.";
 
 fn bench(c: &mut Criterion) {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let model = Model::load(&root.join("models/default.vigie")).unwrap();
+    // VIGIE_BENCH_MODEL: another model file, to compare two models in one sitting.
+    let model_path = std::env::var_os("VIGIE_BENCH_MODEL")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("models/default.vigie"));
+    let model = Model::load(&model_path).unwrap();
     let policy = Policy::load(&root.join("models/thresholds.toml")).unwrap();
     assert!(
         (290..=310).contains(&COMMENT.chars().count()),

@@ -118,6 +118,17 @@ async fn health_and_model_card() {
     assert_eq!(targets, ["gouvernement", "nucleaire"]);
     assert_eq!(b["card"]["default_target"], "gouvernement");
     assert!(b["card"]["training"]["items"].as_u64().unwrap() > 800);
+    // The real-data tables measured for this model (models/default.realdata.json).
+    let model_id = common::default_model().card.model_id.as_str();
+    assert_eq!(b["realdata"]["model_id"], model_id);
+    let french: Vec<&str> = b["realdata"]["french"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["head"].as_str().unwrap())
+        .collect();
+    assert_eq!(french, ["toxicity", "insult", "identity_attack", "threat"]);
+    assert!(b["realdata"]["cross_corpus"].as_array().unwrap().len() >= 5);
     // The config file overrides profanity; other heads keep the model's thresholds.
     assert_eq!(b["thresholds"]["profanity"]["reject"], 1.0);
     assert_eq!(

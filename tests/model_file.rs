@@ -278,13 +278,14 @@ fn platt_calibration_keeps_the_ranking_and_fixes_the_probabilities_of_class_weig
             "{}: {mr:?} {mc:?}",
             h.name
         );
-        // Balanced weights push every head (all have few positives here) towards
-        // "toxic"; calibrated scores average nearer the rate of toxic comments.
+        // Balanced weights push a head with few positives towards "toxic"; calibrated
+        // scores average nearer the rate of its positives. (Toxicity, 42 % positive, is
+        // barely pushed: its Brier score below is the check.)
         let rate = mc.positives as f64 / mc.n as f64;
         let mean = |s: &[f64]| s.iter().sum::<f64>() / s.len() as f64;
         let (mean_raw, mean_cal) = (mean(&er.scored[i].0), mean(&ec.scored[i].0));
         assert!(
-            (mean_cal - rate).abs() < (mean_raw - rate).abs(),
+            rate > 0.3 || (mean_cal - rate).abs() < (mean_raw - rate).abs(),
             "{}: rate {rate}, mean score {mean_raw} -> {mean_cal}",
             h.name
         );

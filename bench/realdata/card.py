@@ -47,7 +47,7 @@ def rows(ev, corpus, heads=HEADS):
         {"corpus": corpus, "head": h, "items": ev["heads"][h]["n"],
          "positives": ev["heads"][h]["positives"], "roc_auc": ev["heads"][h]["roc_auc"],
          "brier": ev["heads"][h]["brier"]}
-        for h in heads if h in ev["heads"]
+        for h in heads if ev["heads"].get(h)
     ]
 
 
