@@ -280,6 +280,7 @@ fn score_comment(
     if note.is_some() && scored.decision == Decision::Allow {
         scored.decision = Decision::Flag;
     }
+    app.metrics.decided(scored.decision, &scored.flagged);
     let domain = req.tenant_domain().unwrap_or_else(|| "coral".into());
     let mut new = to_new_comment(
         comment_id(req, &text.whole),
