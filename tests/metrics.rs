@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::SystemTime;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
@@ -361,7 +361,7 @@ async fn serve_keeps_metrics_behind_a_key_or_on_their_own_address() {
     let db = ["--data-dir", data.arg()];
     let admin = common::serve::create_key(&db, "ops", "admin");
     let server = common::serve::Server::start(&[db[0], db[1], "--metrics-addr", "127.0.0.1:0"]);
-    let internal = metrics_address(&server);
+    let internal = server.metrics_addr();
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
     let url = format!("{}/metrics", server.base());
 
@@ -429,28 +429,4 @@ async fn serve_keeps_metrics_behind_a_key_or_on_their_own_address() {
         .await
         .unwrap();
     assert_eq!(r.status(), 404, "only /metrics on the metrics address");
-}
-
-/// The address of the "metrics listening metrics_addr=…" line.
-fn metrics_address(server: &common::serve::Server) -> String {
-    let end = Instant::now() + Duration::from_secs(30);
-    loop {
-        let log = server.log.lock().unwrap().clone();
-        let found = log
-            .iter()
-            .find(|l| l.contains("metrics listening"))
-            .and_then(|l| {
-                l.split_whitespace()
-                    .find_map(|w| w.strip_prefix("metrics_addr="))
-                    .map(str::to_owned)
-            });
-        if let Some(a) = found {
-            return a;
-        }
-        assert!(
-            Instant::now() < end,
-            "no \"metrics listening\" line: {log:?}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
