@@ -360,7 +360,7 @@ async fn serve_keeps_metrics_behind_a_key_or_on_their_own_address() {
     let data = TempDir::new("metrics-serve");
     let db = ["--data-dir", data.arg()];
     let admin = common::serve::create_key(&db, "ops", "admin");
-    let server = common::serve::Server::start(&[db[0], db[1], "--metrics-addr", "127.0.0.1:0"]);
+    let mut server = common::serve::Server::start(&[db[0], db[1], "--metrics-addr", "127.0.0.1:0"]);
     let internal = server.metrics_addr();
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
     let url = format!("{}/metrics", server.base());
@@ -429,4 +429,9 @@ async fn serve_keeps_metrics_behind_a_key_or_on_their_own_address() {
         .await
         .unwrap();
     assert_eq!(r.status(), 404, "only /metrics on the metrics address");
+
+    // One SIGTERM stops both listeners.
+    server.signal("TERM");
+    let status = server.wait_exit(std::time::Duration::from_secs(10));
+    assert!(status.is_some_and(|s| s.success()), "{status:?}");
 }
