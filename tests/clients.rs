@@ -15,6 +15,7 @@ use std::process::Command;
 use std::sync::Arc;
 
 use common::serve::{create_key, Server};
+use serde_json::Value;
 use vigie::http::{app, App, Limits};
 use vigie::policy::Policy;
 use vigie::store::SqliteStore;
@@ -201,4 +202,206 @@ async fn coral_pipeline_accepts_every_answer_and_never_skips_premoderation() {
     );
     // Every case ran and passed (the script exits 0 only then, but an early exit prints less).
     assert_eq!(stdout.matches("\"ok\":true").count(), 7, "{stdout}");
+}
+
+/// `schema`, its `$ref` followed.
+fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema["$ref"].as_str() {
+        Some(r) => {
+            let name = r.strip_prefix("#/components/schemas/").expect(r);
+            resolve(doc, &doc["components"]["schemas"][name])
+        }
+        None => schema,
+    }
+}
+
+/// Whether `v` conforms to `schema` as far as these documents use JSON Schema (`$ref`,
+/// `oneOf`, `type`, `required`, `properties`, `additionalProperties`, `items`). A field the
+/// schema does not describe is an error: the point is that the document names every field.
+fn conforms(doc: &Value, schema: &Value, v: &Value, at: &str) -> Result<(), String> {
+    let schema = resolve(doc, schema);
+    if let Some(branches) = schema["oneOf"].as_array() {
+        return match branches.iter().any(|b| conforms(doc, b, v, at).is_ok()) {
+            true => Ok(()),
+            false => Err(format!("{at}: {v} matches no branch of {schema}")),
+        };
+    }
+    let kind = match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => vec![kind],
+    };
+    let fits = types.contains(&kind) || (kind == "integer" && types.contains(&"number"));
+    if !fits {
+        return Err(format!("{at}: a {kind}, the schema says {types:?}"));
+    }
+    match v {
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, item)| conforms(doc, &schema["items"], item, &format!("{at}[{i}]"))),
+        Value::Object(fields) => {
+            for r in schema["required"].as_array().into_iter().flatten() {
+                let r = r.as_str().unwrap();
+                if !fields.contains_key(r) {
+                    return Err(format!("{at}: required {r} is missing"));
+                }
+            }
+            let extra = &schema["additionalProperties"];
+            for (k, field) in fields {
+                let sub = match &schema["properties"][k] {
+                    Value::Null if extra.is_object() => extra,
+                    Value::Null if schema["properties"].is_object() || extra.is_boolean() => {
+                        return Err(format!("{at}: field {k} is not in the schema"));
+                    }
+                    Value::Null => continue, // a free-form object (`Object`)
+                    s => s,
+                };
+                conforms(doc, sub, field, &format!("{at}.{k}"))?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The schema of `path`'s `method` request body (`None`) or response of `status`, with at
+/// least one described field.
+fn body_schema<'a>(doc: &'a Value, path: &str, method: &str, status: Option<&str>) -> &'a Value {
+    let op = &doc["paths"][path][method];
+    let content = match status {
+        None => &op["requestBody"]["content"],
+        Some(s) => &op["responses"][s]["content"],
+    };
+    let schema = resolve(doc, &content["application/json"]["schema"]);
+    let fields = schema["properties"].as_object();
+    assert!(
+        fields.is_some_and(|f| !f.is_empty()),
+        "{method} {path} {status:?}: {schema}"
+    );
+    schema
+}
+
+/// The Perspective and Coral routes describe their bodies with named schemas (they were a
+/// bare `object`), and what real clients send (the fixtures, Coral's own request) and what
+/// Vigie answers conform to them, field by field.
+#[tokio::test]
+async fn integration_bodies_are_described_and_real_bodies_conform() {
+    let doc = serde_json::to_value(vigie::http::openapi()).unwrap();
+    let analyze = "/v1alpha1/comments:analyze";
+    let coral = "/v1/integrations/coral";
+    let check = |schema: &Value, v: &Value, what: &str| {
+        conforms(&doc, schema, v, what).unwrap_or_else(|e| panic!("{e}"));
+    };
+    let request = body_schema(&doc, analyze, "post", None);
+    assert!(request["properties"]["requestedAttributes"].is_object());
+    for f in [
+        "all_fields",
+        "coral_client",
+        "experimental_fr",
+        "unknown_attribute",
+    ] {
+        let v = fixture_json(&format!("perspective/{f}.json"));
+        check(request, &v, f);
+    }
+    let request = body_schema(&doc, coral, "post", None);
+    for f in ["new_comment", "older_tenant_shape"] {
+        check(request, &fixture_json(&format!("coral/{f}.json")), f);
+    }
+
+    let mut state = App::new(
+        common::default_model().clone(),
+        Policy::load(&common::path("models/thresholds.toml")).unwrap(),
+        Limits::default(),
+        Arc::new(SqliteStore::in_memory().await.unwrap()),
+    );
+    state.coral_secrets = vec![SECRET.into()];
+    let state = Arc::new(state);
+    let all_fields = fixture_json("perspective/all_fields.json");
+    let (s, v) = call(&state, analyze, all_fields.to_string().into_bytes(), &[]).await;
+    assert_eq!(s, 200, "{v}");
+    assert!(
+        v["attributeScores"]["TOXICITY"]["spanScores"].is_array(),
+        "{v}"
+    );
+    check(
+        body_schema(&doc, analyze, "post", Some("200")),
+        &v,
+        "analyze",
+    );
+    let unknown = fixture_json("perspective/unknown_attribute.json");
+    let (s, v) = call(&state, analyze, unknown.to_string().into_bytes(), &[]).await;
+    assert_eq!(s, 400, "{v}");
+    check(
+        body_schema(&doc, analyze, "post", Some("400")),
+        &v,
+        "analyze error",
+    );
+    let (s, v) = get(&state, "/$discovery/rest?version=v1alpha1").await;
+    assert_eq!(s, 200);
+    check(
+        body_schema(&doc, "/$discovery/rest", "get", Some("200")),
+        &v,
+        "discovery",
+    );
+
+    let answer = body_schema(&doc, coral, "post", Some("200"));
+    let mut statuses = Vec::new();
+    for text in [
+        "Quelle bande de bras cassés",
+        "Bande de guignols et de connards, démission !",
+    ] {
+        let mut body = fixture_json("coral/new_comment.json");
+        body["comment"]["body"] = text.into();
+        let body = body.to_string().into_bytes();
+        let signature = vigie::http::coral::sign(SECRET, &body);
+        let (s, v) = call(&state, coral, body, &[("x-coral-signature", &signature)]).await;
+        assert_eq!(s, 200, "{v}");
+        check(answer, &v, text);
+        statuses.push(v["status"].as_str().unwrap().to_owned());
+    }
+    // Both shapes were checked: withheld, and rejected with its moderation action.
+    assert_eq!(statuses, ["SYSTEM_WITHHELD", "REJECTED"]);
+}
+
+fn fixture_json(name: &str) -> Value {
+    let text = std::fs::read_to_string(common::path(&format!("tests/fixtures/{name}"))).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// A POST through the router in process: the status and the body as JSON.
+async fn call(
+    state: &Arc<App>,
+    uri: &str,
+    body: Vec<u8>,
+    headers: &[(&str, &str)],
+) -> (u16, Value) {
+    let mut req = axum::http::Request::post(uri).header("content-type", "application/json");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    respond(state, req.body(axum::body::Body::from(body)).unwrap()).await
+}
+
+async fn get(state: &Arc<App>, uri: &str) -> (u16, Value) {
+    let req = axum::http::Request::get(uri).body(axum::body::Body::empty());
+    respond(state, req.unwrap()).await
+}
+
+async fn respond(state: &Arc<App>, req: axum::http::Request<axum::body::Body>) -> (u16, Value) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let resp = app(state.clone()).oneshot(req).await.unwrap();
+    let status = resp.status().as_u16();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap())
 }

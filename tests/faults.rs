@@ -1061,11 +1061,32 @@ async fn postgres_outage_gets_quick_503s_and_the_service_recovers_by_itself() {
     let scorer = create_key(&db, "site", "scorer");
     let moderator = create_key(&db, "mod", "moderator");
     let dir = TempDir::new("faults-pg-serve");
-    let server = Server::start(&["--database-url", &url, "--data-dir", dir.arg()]);
+    let server = Server::start(&[
+        "--database-url",
+        &url,
+        "--data-dir",
+        dir.arg(),
+        "--metrics-addr",
+        "127.0.0.1:0",
+    ]);
     let base = server.base();
     let client = client();
     let submit =
         |id: &str| json!({"id": id, "text": format!("Quelle bande de bras cassés ({id})")});
+    let metrics = format!("http://{}/metrics", server.metrics_addr());
+    let unavailable = || async {
+        let text = client
+            .get(&metrics)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let e = common::prom::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        e.count("vigie_database_failures_total", &[("kind", "unavailable")])
+    };
+    let unavailable_before = unavailable().await;
 
     let (s, before) = post(
         &client,
@@ -1161,6 +1182,9 @@ async fn postgres_outage_gets_quick_503s_and_the_service_recovers_by_itself() {
     )
     .await;
     assert_eq!(s, 404, "a submission answered 503 was stored: {d}");
+    // Counted, at least /readyz's and the submission's (its key lookup) while it was down.
+    let counted = unavailable().await - unavailable_before;
+    assert!(counted >= 2.0, "{counted} database failures counted");
     eprintln!(
         "postgres: /readyz 503 in {readyz_took:?}, POST /v1/comments 503 in {submit_took:?}; \
          ready again {recovered_in:?} after PostgreSQL restarted"

@@ -41,6 +41,7 @@ pub async fn reload(State(app): State<AppState>) -> Result<Json<ReloadResult>, A
     let path = app.model_path.clone().ok_or_else(|| {
         ApiError::ModelRejected("this server was started without a model file path".into())
     })?;
+    let written = super::metrics::file_written(&path);
     let model = tokio::task::spawn_blocking(move || Model::load(&path))
         .await
         .map_err(|e| ApiError::Internal(e.into()))?
@@ -50,6 +51,7 @@ pub async fn reload(State(app): State<AppState>) -> Result<Json<ReloadResult>, A
     }
     let model_id = model.card.model_id.clone();
     let previous = app.model.swap(std::sync::Arc::new(model));
+    app.metrics.model_loaded(written);
     tracing::info!(from = %previous.card.model_id, to = %model_id, "model reloaded");
     Ok(Json(ReloadResult {
         previous_model_id: previous.card.model_id.clone(),

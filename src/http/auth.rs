@@ -32,6 +32,7 @@ pub const ROUTES: &[(Method, &str, Access)] = &[
     (Method::GET, "/readyz", Access::Public),
     (Method::GET, "/openapi.json", Access::Public),
     (Method::GET, "/v1/model", Access::Public),
+    (Method::GET, "/metrics", Access::Role(Role::Admin)),
     (Method::POST, "/v1/score", Access::Scoring),
     (Method::POST, "/v1/score/batch", Access::Scoring),
     (

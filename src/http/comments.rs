@@ -111,6 +111,7 @@ pub async fn submit(
         req.lang.as_deref(),
     )?;
     let scored = score_input(&model, &app.policy, &input);
+    app.metrics.decided(scored.decision, &scored.flagged);
     let new = to_new_comment(
         id,
         article_id,

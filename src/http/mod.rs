@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod limits;
 mod meta;
+pub mod metrics;
 mod openapi;
 pub mod perspective;
 pub mod queue;
@@ -86,12 +87,20 @@ pub struct App {
     pub auth_failures: limits::RateLimiter,
     /// Keep comment text out of the logs.
     pub redact_logs: bool,
+    /// What `GET /metrics` reports; the store reports its database failures to it.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 pub type AppState = Arc<App>;
 
 impl App {
+    /// `store` is wrapped so that its database failures are counted in `metrics`.
     pub fn new(model: Model, policy: Policy, limits: Limits, store: Arc<dyn Store>) -> Self {
+        let metrics = Arc::new(metrics::Metrics::default());
+        let counted = metrics.clone();
+        let store = Arc::new(crate::store::Observed::new(store, move |kind| {
+            counted.database_failed(kind)
+        }));
         Self {
             model: ArcSwap::from_pointee(model),
             policy,
@@ -106,6 +115,7 @@ impl App {
             rate_limiter: limits::RateLimiter::default(),
             auth_failures: limits::RateLimiter::default(),
             redact_logs: false,
+            metrics,
         }
     }
 }
@@ -127,6 +137,7 @@ pub fn app(state: AppState) -> Router {
         .merge(comments::moderator_router().route_layer(guard(Role::Moderator)))
         .merge(queue::router().route_layer(guard(Role::Moderator)))
         .merge(admin::router().route_layer(guard(Role::Admin)))
+        .merge(metrics::router().route_layer(guard(Role::Admin)))
         .merge(crate::ui::router(state.clone()))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
@@ -140,5 +151,6 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(limits::refuse_nul))
         .layer(from_fn_with_state(state.clone(), limits::deadline))
         .layer(axum::middleware::from_fn(limits::access_log))
+        .layer(from_fn_with_state(state.clone(), metrics::track))
         .with_state(state)
 }

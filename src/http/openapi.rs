@@ -12,6 +12,7 @@ use utoipa::{Modify, OpenApi};
         super::meta::healthz,
         super::meta::readyz,
         super::meta::model_card,
+        super::metrics::scrape,
         super::comments::submit,
         super::comments::get_comment,
         super::comments::decide,

@@ -265,7 +265,9 @@ pub async fn score(
         req.target.as_deref(),
         req.lang.as_deref(),
     )?;
-    Ok(Json(score_input(&model, &app.policy, &input)))
+    let scored = score_input(&model, &app.policy, &input);
+    app.metrics.decided(scored.decision, &scored.flagged);
+    Ok(Json(scored))
 }
 
 /// Score up to 1,000 comments at once. One bad comment fails the whole batch with an error
@@ -321,5 +323,8 @@ pub async fn score_batch(
     })
     .await
     .map_err(|e| ApiError::Internal(e.into()))?;
+    for r in &results {
+        app.metrics.decided(r.result.decision, &r.result.flagged);
+    }
     Ok(Json(BatchResponse { results }))
 }

@@ -54,6 +54,10 @@ pub struct ServeArgs {
     /// them, its requests that present a key get 429 until the budget refills (0: off).
     #[arg(long, env = "VIGIE_KEY_FAILURES_PER_MINUTE", default_value_t = 10.0)]
     pub key_failures_per_minute: f64,
+    /// Also serve `GET /metrics` here, without a key (on the main address it needs an admin
+    /// key): an address of an internal network, where Prometheus scrapes.
+    #[arg(long, env = "VIGIE_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
     #[command(flatten)]
     pub db: DbArgs,
     /// Require a scorer key on /v1/score and /v1/score/batch.
@@ -113,6 +117,7 @@ impl ServeArgs {
     /// Loads the model and the thresholds and opens the database: everything that can fail
     /// before listening.
     pub async fn build(&self) -> anyhow::Result<App> {
+        let written = super::metrics::file_written(&self.model);
         let model = Model::load(&self.model)?;
         let policy = Policy::load(&self.thresholds).map_err(anyhow::Error::msg)?;
         for h in policy.unknown_heads(&model.card) {
@@ -136,6 +141,7 @@ impl ServeArgs {
         let store = self.db.open().await?;
         let mut app = App::new(model, policy, limits, store);
         app.model_path = Some(self.model.clone());
+        app.metrics.model_loaded(written);
         app.score_requires_key = self.score_requires_key;
         if !(10..=self.claim_max_lease_secs).contains(&self.claim_lease_secs) {
             anyhow::bail!(
@@ -209,14 +215,27 @@ pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let state = Arc::new(args.build().await?);
     let model_id = state.model.load().card.model_id.clone();
-    let signal = shutdown_signal();
+    // Each signal stream gets every signal: both listeners stop on the same SIGTERM.
+    let (signal, metrics_signal) = (shutdown_signal(), shutdown_signal());
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
+    let metrics = match args.metrics_addr {
+        Some(addr) => Some(tokio::net::TcpListener::bind(addr).await?),
+        None => None,
+    };
     tracing::info!(addr = %listener.local_addr()?, model = %model_id, "listening");
     let timeouts = Timeouts {
         header_read: positive_secs(args.header_read_timeout_secs, "--header-read-timeout-secs")?,
         grace: std::time::Duration::from_secs(args.shutdown_grace_secs),
     };
-    serve(listener, app(state), signal, timeouts).await;
+    let main = serve(listener, app(state.clone()), signal, timeouts);
+    match metrics {
+        None => main.await,
+        Some(metrics) => {
+            tracing::info!(metrics_addr = %metrics.local_addr()?, "metrics listening");
+            let internal = super::metrics::internal_app(state);
+            tokio::join!(main, serve(metrics, internal, metrics_signal, timeouts));
+        }
+    }
     Ok(())
 }
 

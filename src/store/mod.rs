@@ -2,8 +2,10 @@
 //! implementations sharing one SQL body: SQLite (default: one file, WAL) and PostgreSQL
 //! (several replicas sharing one queue; claims use `FOR UPDATE SKIP LOCKED`). Migrations
 //! are versioned per backend and applied at start-up. Only this module touches SQL.
+//! [`Observed`] wraps either and reports its database failures (for the metrics).
 
 mod imp;
+mod observed;
 mod postgres;
 mod sqlite;
 
@@ -15,6 +17,7 @@ use serde::Serialize;
 
 use crate::domain::{CommentId, CommentStatus, Decision, ModeratorAction, Role, Stance};
 
+pub use observed::{FailureKind, Observed};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 

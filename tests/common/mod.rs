@@ -1,6 +1,7 @@
 //! Shared test helpers.
 #![allow(dead_code)]
 
+pub mod prom;
 pub mod serve;
 
 use std::path::{Path, PathBuf};

@@ -103,6 +103,27 @@ impl Server {
         format!("http://{}", self.addr)
     }
 
+    /// The address of its "metrics listening metrics_addr=…" line (`--metrics-addr`).
+    pub fn metrics_addr(&self) -> SocketAddr {
+        let end = Instant::now() + Duration::from_secs(30);
+        loop {
+            let log = self.log.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let found = log
+                .iter()
+                .filter(|l| l.contains("metrics listening"))
+                .flat_map(|l| l.split_whitespace())
+                .find_map(|w| w.strip_prefix("metrics_addr=")?.parse().ok());
+            if let Some(a) = found {
+                return a;
+            }
+            assert!(
+                Instant::now() < end,
+                "no \"metrics listening\" line: {log:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// `kill -SIG pid`.
     pub fn signal(&self, sig: &str) {
         let ok = Command::new("kill")

@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::domain::Decision;
 
@@ -27,9 +28,14 @@ pub enum CoralAnswer {
 }
 
 /// Coral's `RejectionReason`: `code` from `REJECTION_REASON_CODE`, the rest optional.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = CoralRejectionReason)]
 pub struct RejectionReason {
+    /// `HATE_SPEECH`, `HARASSMENT_BULLYING`, `ABUSIVE`, `OFFENSIVE` or `OTHER`, from the most
+    /// serious head that fired.
     pub code: &'static str,
+    /// The heads that fired, their scores and the words behind them.
     pub detailed_explanation: String,
 }
 
@@ -53,33 +59,77 @@ impl CoralAnswer {
         }
     }
 
-    /// The JSON body; `None` for the 204.
-    pub fn body(&self) -> Option<Value> {
-        let toxic = json!([{"actionType": "FLAG", "reason": "COMMENT_DETECTED_TOXIC"}]);
+    /// The response body; `None` for the 204.
+    pub fn response(&self) -> Option<CoralResponse> {
+        let toxic = || {
+            vec![CoralAction {
+                action_type: "FLAG",
+                reason: "COMMENT_DETECTED_TOXIC",
+            }]
+        };
+        let withheld = |actions| CoralResponse {
+            status: "SYSTEM_WITHHELD",
+            actions,
+            moderation_action: None,
+        };
         match self {
             CoralAnswer::NoOpinion => None,
-            CoralAnswer::Withheld { flagged: true } => {
-                Some(json!({"status": "SYSTEM_WITHHELD", "actions": toxic}))
-            }
-            CoralAnswer::Withheld { flagged: false } => Some(json!({"status": "SYSTEM_WITHHELD"})),
-            CoralAnswer::Rejected(reason) => Some(json!({
-                "status": "REJECTED",
-                "actions": toxic,
-                "moderationAction": {
-                    "status": "REJECTED",
-                    "rejectionReason": {
-                        "code": reason.code,
-                        "detailedExplanation": reason.detailed_explanation,
-                    },
-                },
-            })),
+            CoralAnswer::Withheld { flagged: true } => Some(withheld(toxic())),
+            CoralAnswer::Withheld { flagged: false } => Some(withheld(Vec::new())),
+            CoralAnswer::Rejected(reason) => Some(CoralResponse {
+                status: "REJECTED",
+                actions: toxic(),
+                moderation_action: Some(ModerationAction {
+                    status: "REJECTED",
+                    rejection_reason: reason.clone(),
+                }),
+            }),
         }
     }
+
+    /// The JSON body; `None` for the 204.
+    pub fn body(&self) -> Option<Value> {
+        self.response()
+            .map(|r| serde_json::to_value(r).expect("the answer serialises"))
+    }
+}
+
+/// Coral's `ExternalModerationResponse`, as Vigie fills it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = CoralModerationResponse)]
+pub struct CoralResponse {
+    /// `SYSTEM_WITHHELD` (a moderator reviews it in Coral) or `REJECTED`.
+    pub status: &'static str,
+    /// The toxic-comment flag, when a head fired.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
+    pub actions: Vec<CoralAction>,
+    /// With a rejection: makes Coral record the moderation action and tell the author.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moderation_action: Option<ModerationAction>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CoralAction {
+    /// `FLAG`.
+    pub action_type: &'static str,
+    /// `COMMENT_DETECTED_TOXIC`.
+    pub reason: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ModerationAction {
+    /// `REJECTED`.
+    pub status: &'static str,
+    pub rejection_reason: RejectionReason,
 }
 
 impl IntoResponse for CoralAnswer {
     fn into_response(self) -> Response {
-        match self.body() {
+        match self.response() {
             None => StatusCode::NO_CONTENT.into_response(),
             Some(body) => axum::Json(body).into_response(),
         }
@@ -138,6 +188,7 @@ fn explain(v: &Verdict<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn verdict<'a>(
         decision: Decision,

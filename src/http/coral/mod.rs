@@ -38,47 +38,57 @@ pub fn router() -> Router<AppState> {
 
 /// The request body Coral sends (`ExternalModerationRequest` in Coral's source). Fields
 /// Coral may add later are ignored.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = CoralModerationRequest)]
 pub struct CoralRequest {
+    /// `NEW` or `EDIT`.
     pub action: String,
     pub comment: CoralComment,
     pub author: CoralAuthor,
     pub story: CoralStory,
     #[serde(default)]
     pub site: Option<CoralSite>,
+    /// With the story and author ids and the text, it makes the stored comment's id.
     #[serde(default, rename = "tenantID")]
     pub tenant_id: Option<String>,
+    /// Stored as the comment's submitter, `coral:<tenantDomain>`.
     #[serde(default)]
     pub tenant_domain: Option<String>,
     /// Older Coral versions sent `tenant: {id, domain}`.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub tenant: Option<Value>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CoralComment {
+    /// The comment, as HTML or plain text (tags dropped, entities decoded). Over
+    /// `--max-text-chars`, its first characters are scored and the comment is at least
+    /// withheld.
     pub body: String,
     #[serde(default, rename = "parentID")]
     pub parent_id: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CoralAuthor {
+    /// Stored as the comment's author (its first 200 characters).
     pub id: String,
     #[serde(default)]
     pub role: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CoralStory {
+    /// Stored as the comment's article (its first 200 characters).
     pub id: String,
     #[serde(default)]
     pub url: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CoralSite {
     pub id: String,
 }
@@ -149,9 +159,9 @@ pub fn html_to_text(html: &str) -> String {
     path = "/v1/integrations/coral",
     tag = "coral",
     params(("X-Coral-Signature" = String, Header, description = "sha256=<hex HMAC-SHA256 of the raw body>[,sha256=…]")),
-    request_body(content = Object, description = "Coral ExternalModerationRequest: action, comment {body, parentID}, author {id, role}, story {id, url}, site {id}, tenantID, tenantDomain"),
+    request_body(content = CoralRequest, description = "Coral's ExternalModerationRequest"),
     responses(
-        (status = 200, description = "Coral ExternalModerationResponse: status SYSTEM_WITHHELD or REJECTED, actions [{actionType: FLAG, reason: COMMENT_DETECTED_TOXIC}], and for a rejection moderationAction {status: REJECTED, rejectionReason {code, detailedExplanation}}", body = Object),
+        (status = 200, description = "Coral's ExternalModerationResponse: withheld for review, or rejected with a moderation action", body = answer::CoralResponse),
         (status = 204, description = "Nothing to say: allowed, or no text to score. Coral goes on with its own phases"),
         (status = 400, description = "Not JSON", body = super::error::ErrorBody),
         (status = 401, description = "Missing or bad signature", body = super::error::ErrorBody),
@@ -280,6 +290,7 @@ fn score_comment(
     if note.is_some() && scored.decision == Decision::Allow {
         scored.decision = Decision::Flag;
     }
+    app.metrics.decided(scored.decision, &scored.flagged);
     let domain = req.tenant_domain().unwrap_or_else(|| "coral".into());
     let mut new = to_new_comment(
         comment_id(req, &text.whole),

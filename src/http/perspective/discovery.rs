@@ -8,7 +8,7 @@
 use axum::extract::Query;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::PerspectiveError;
@@ -27,8 +27,8 @@ pub struct DiscoveryParams {
     tag = "perspective",
     params(("version" = Option<String>, Query, description = "v1alpha1 (the default)")),
     responses(
-        (status = 200, description = "Google API discovery document (discovery#restDescription) of the Comment Analyzer, rootUrl pointing at this server", body = Object),
-        (status = 404, description = "Another version: Perspective's error shape", body = Object),
+        (status = 200, description = "Google API discovery document (discovery#restDescription) of the Comment Analyzer, rootUrl pointing at this server", body = RestDescription),
+        (status = 404, description = "Another version: Perspective's error shape", body = super::PerspectiveErrorBody),
     )
 )]
 pub async fn document(Query(q): Query<DiscoveryParams>, headers: HeaderMap) -> Response {
@@ -65,52 +65,95 @@ pub fn root_url(headers: &HeaderMap) -> String {
     format!("{scheme}://{host}/")
 }
 
+/// A Google API discovery document (`discovery#restDescription`), as far as this one fills it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RestDescription {
+    /// `discovery#restDescription`.
+    pub kind: &'static str,
+    pub discovery_version: &'static str,
+    /// `commentanalyzer:v1alpha1`.
+    pub id: &'static str,
+    pub name: &'static str,
+    pub version: &'static str,
+    pub revision: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub protocol: &'static str,
+    /// This server, as the client addressed it.
+    pub root_url: String,
+    pub service_path: &'static str,
+    pub base_url: String,
+    pub batch_path: &'static str,
+    pub owner_domain: &'static str,
+    pub owner_name: &'static str,
+    /// Query parameters every method takes (`key`, `alt`, …).
+    #[schema(value_type = Object)]
+    pub parameters: Value,
+    /// `comments.analyze`: `POST v1alpha1/comments:analyze`.
+    #[schema(value_type = Object)]
+    pub resources: Value,
+    /// The request and response messages, in discovery's JSON Schema dialect.
+    #[schema(value_type = Object)]
+    pub schemas: Value,
+}
+
 /// The document itself, with `root` as `rootUrl`.
-pub fn rest_description(root: &str) -> Value {
+pub fn rest_description(root: &str) -> RestDescription {
+    RestDescription {
+        kind: "discovery#restDescription",
+        discovery_version: "v1",
+        id: "commentanalyzer:v1alpha1",
+        name: "commentanalyzer",
+        version: "v1alpha1",
+        revision: "vigie",
+        title: "Perspective Comment Analyzer API (served by Vigie)",
+        description: "Scores comments for toxicity and related attributes, in Perspective's request and response shapes.",
+        protocol: "rest",
+        root_url: root.to_owned(),
+        service_path: "",
+        base_url: root.to_owned(),
+        batch_path: "batch",
+        owner_domain: "google.com",
+        owner_name: "Google",
+        parameters: parameters(),
+        resources: resources(),
+        schemas: schemas(),
+    }
+}
+
+/// Query parameters of every method.
+fn parameters() -> Value {
     let key = json!({"type": "string", "location": "query", "description": "API key (also accepted in the X-Goog-Api-Key header)."});
     let query_string = |d: &str| json!({"type": "string", "location": "query", "description": d});
     json!({
-        "kind": "discovery#restDescription",
-        "discoveryVersion": "v1",
-        "id": "commentanalyzer:v1alpha1",
-        "name": "commentanalyzer",
-        "version": "v1alpha1",
-        "revision": "vigie",
-        "title": "Perspective Comment Analyzer API (served by Vigie)",
-        "description": "Scores comments for toxicity and related attributes, in Perspective's request and response shapes.",
-        "protocol": "rest",
-        "rootUrl": root,
-        "servicePath": "",
-        "baseUrl": root,
-        "batchPath": "batch",
-        "ownerDomain": "google.com",
-        "ownerName": "Google",
-        "parameters": {
-            "key": key,
-            "alt": {"type": "string", "location": "query", "default": "json", "enum": ["json"], "enumDescriptions": ["Responses with Content-Type of application/json"], "description": "Data format for response."},
-            "fields": query_string("Selector specifying which fields to include in a partial response (ignored)."),
-            "prettyPrint": {"type": "boolean", "location": "query", "default": "true", "description": "Returns response with indentations and line breaks (ignored)."},
-            "quotaUser": query_string("Ignored."),
-            "$.xgafv": {"type": "string", "location": "query", "enum": ["1", "2"], "enumDescriptions": ["v1 error format", "v2 error format"], "description": "V1 error format (ignored)."},
-        },
-        "resources": {
-            "comments": {
-                "methods": {
-                    "analyze": {
-                        "id": "commentanalyzer.comments.analyze",
-                        "path": "v1alpha1/comments:analyze",
-                        "flatPath": "v1alpha1/comments:analyze",
-                        "httpMethod": "POST",
-                        "parameters": {},
-                        "parameterOrder": [],
-                        "request": {"$ref": "AnalyzeCommentRequest"},
-                        "response": {"$ref": "AnalyzeCommentResponse"},
-                        "description": "Analyzes the provided text and returns scores for requested attributes.",
-                    },
+        "key": key,
+        "alt": {"type": "string", "location": "query", "default": "json", "enum": ["json"], "enumDescriptions": ["Responses with Content-Type of application/json"], "description": "Data format for response."},
+        "fields": query_string("Selector specifying which fields to include in a partial response (ignored)."),
+        "prettyPrint": {"type": "boolean", "location": "query", "default": "true", "description": "Returns response with indentations and line breaks (ignored)."},
+        "quotaUser": query_string("Ignored."),
+        "$.xgafv": {"type": "string", "location": "query", "enum": ["1", "2"], "enumDescriptions": ["v1 error format", "v2 error format"], "description": "V1 error format (ignored)."},
+    })
+}
+
+/// The one method, `comments.analyze`.
+fn resources() -> Value {
+    json!({
+        "comments": {
+            "methods": {
+                "analyze": {
+                    "id": "commentanalyzer.comments.analyze",
+                    "path": "v1alpha1/comments:analyze",
+                    "flatPath": "v1alpha1/comments:analyze",
+                    "httpMethod": "POST",
+                    "parameters": {},
+                    "parameterOrder": [],
+                    "request": {"$ref": "AnalyzeCommentRequest"},
+                    "response": {"$ref": "AnalyzeCommentResponse"},
+                    "description": "Analyzes the provided text and returns scores for requested attributes.",
                 },
             },
         },
-        "schemas": schemas(),
     })
 }
 
@@ -166,7 +209,7 @@ mod tests {
 
     #[test]
     fn every_schema_reference_resolves_and_the_root_is_the_callers() {
-        let doc = rest_description("http://127.0.0.1:8080/");
+        let doc = serde_json::to_value(rest_description("http://127.0.0.1:8080/")).unwrap();
         assert_eq!(doc["rootUrl"], "http://127.0.0.1:8080/");
         let schemas = doc["schemas"].as_object().unwrap();
         let text = doc.to_string();

@@ -56,6 +56,27 @@ impl PerspectiveError {
     }
 }
 
+/// Perspective's error body (Google's `google.rpc.Status` in JSON).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PerspectiveErrorBody {
+    pub error: PerspectiveErrorStatus,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PerspectiveErrorStatus {
+    /// The HTTP status.
+    pub code: u16,
+    pub message: String,
+    /// `INVALID_ARGUMENT`, `PERMISSION_DENIED`, `UNAVAILABLE` or `INTERNAL`.
+    pub status: &'static str,
+    /// `{"@type": "type.googleapis.com/google.commentanalyzer.v1alpha1.Error", "errorType":
+    /// "COMMENT_EMPTY" | "COMMENT_TOO_LONG" | "NO_REQUESTED_ATTRIBUTES" |
+    /// "LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE" | "INVALID_REQUEST", …}`, or for a refused key
+    /// `{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"}`.
+    #[schema(value_type = Vec<Object>)]
+    pub details: Value,
+}
+
 impl IntoResponse for PerspectiveError {
     fn into_response(self) -> Response {
         let refused_key = self.details[0]["reason"] == "API_KEY_INVALID";
@@ -66,7 +87,14 @@ impl IntoResponse for PerspectiveError {
             StatusCode::SERVICE_UNAVAILABLE => "UNAVAILABLE",
             _ => "INTERNAL",
         };
-        let body = json!({"error": {"code": self.status.as_u16(), "message": self.message, "status": status_name, "details": self.details}});
+        let body = PerspectiveErrorBody {
+            error: PerspectiveErrorStatus {
+                code: self.status.as_u16(),
+                message: self.message,
+                status: status_name,
+                details: self.details,
+            },
+        };
         let mut resp = (self.status, axum::Json(body)).into_response();
         if refused_key {
             resp.extensions_mut().insert(super::limits::KeyRefused);
@@ -75,67 +103,108 @@ impl IntoResponse for PerspectiveError {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// Perspective's `AnalyzeCommentRequest`. Unknown fields are refused, as Perspective does.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = AnalyzeCommentRequest)]
 pub struct AnalyzeRequest {
     pub comment: TextEntry,
+    /// Accepted (an object) and not used.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub context: Option<Value>,
+    /// Attribute → its parameters: `TOXICITY`, `SEVERE_TOXICITY`, `IDENTITY_ATTACK`, `INSULT`,
+    /// `PROFANITY`, `THREAT` (`*_EXPERIMENTAL` too), or any head of the model in capitals.
+    /// At least one.
     #[serde(default)]
+    #[schema(required = true)]
     pub requested_attributes: BTreeMap<String, AttributeParameters>,
+    /// `fr` or `en`; detected from the text when empty. Another language is refused
+    /// (`LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE`) unless `dropUnsupportedAttributes`.
     #[serde(default)]
     pub languages: Vec<String>,
+    /// Vigie never stores what this method scores.
     #[serde(default)]
     pub do_not_store: bool,
+    /// Echoed in the response.
     #[serde(default)]
     pub client_token: Option<String>,
+    /// Accepted and not used.
     #[serde(default)]
     pub session_id: Option<String>,
+    /// Also score each sentence (`spanScores`).
     #[serde(default)]
     pub span_annotations: bool,
+    /// Accepted and not used.
     #[serde(default)]
     pub community_id: Option<String>,
+    /// Leave out unknown attributes and unsupported languages instead of refusing them.
     #[serde(default)]
     pub drop_unsupported_attributes: bool,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TextEntry {
+    /// The comment, at most 20,480 characters.
     pub text: String,
+    /// `PLAIN_TEXT` or `TEXT_TYPE_UNSPECIFIED` (`HTML` is refused, as Perspective does).
     #[serde(default, rename = "type")]
     pub kind: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AttributeParameters {
+    /// `PROBABILITY` or `SCORE_TYPE_UNSPECIFIED`.
     #[serde(default)]
     pub score_type: Option<String>,
+    /// Scores under it are left out (the attribute too, when its summary is).
     #[serde(default)]
     pub score_threshold: Option<f64>,
 }
 
-#[derive(Debug, Serialize)]
+/// Perspective's `AnalyzeCommentResponse`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct Score {
+#[schema(as = AnalyzeCommentResponse)]
+pub struct AnalyzeResponse {
+    /// Requested attribute → its scores.
+    pub attribute_scores: BTreeMap<String, AttributeScores>,
+    /// The request's languages, or the detected one.
+    pub languages: Vec<String>,
+    pub detected_languages: Vec<String>,
+    /// The request's `clientToken`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+/// A probability.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = PerspectiveScore)]
+pub struct Score {
     value: f32,
+    /// `PROBABILITY`.
     #[serde(rename = "type")]
     kind: &'static str,
 }
 
-#[derive(Debug, Serialize)]
+/// The score of one sentence: `begin` and `end` in UTF-16 code units, end exclusive.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct SpanScore {
+pub struct SpanScore {
     begin: usize,
     end: usize,
     score: Score,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct AttributeScores {
+pub struct AttributeScores {
+    /// One per sentence, with `spanAnnotations`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
     span_scores: Vec<SpanScore>,
     summary_score: Score,
 }
@@ -275,11 +344,13 @@ async fn check_key(
         ("key" = Option<String>, Query, description = "API key, as Perspective clients send it (needed with --score-requires-key)"),
         ("X-Goog-Api-Key" = Option<String>, Header, description = "API key, as Google's clients may send it instead"),
     ),
-    request_body(content = Object, description = "Perspective AnalyzeCommentRequest: comment.text, requestedAttributes, languages, doNotStore, spanAnnotations, clientToken…"),
+    request_body(content = AnalyzeRequest, description = "Perspective's AnalyzeCommentRequest"),
     responses(
-        (status = 200, description = "Perspective AnalyzeCommentResponse: attributeScores.NAME.summaryScore, spanScores, languages, detectedLanguages, clientToken", body = Object),
-        (status = 400, description = "Perspective error: {\"error\": {\"code\": 400, \"message\", \"status\": \"INVALID_ARGUMENT\", \"details\"}}", body = Object),
-        (status = 403, description = "Missing API key (with --score-requires-key)", body = Object),
+        (status = 200, description = "Perspective's AnalyzeCommentResponse", body = AnalyzeResponse),
+        (status = 400, description = "Perspective's error: invalid request, empty or too long comment, unknown attribute, unsupported language (`details[0].errorType`), or a refused key (`details[0].reason` API_KEY_INVALID)", body = PerspectiveErrorBody),
+        (status = 403, description = "Missing API key (with --score-requires-key)", body = PerspectiveErrorBody),
+        (status = 413, description = "Body over the size limit", body = PerspectiveErrorBody),
+        (status = 503, description = "The database, needed to check the key, is unavailable", body = PerspectiveErrorBody),
     )
 )]
 pub async fn analyze(
@@ -287,7 +358,7 @@ pub async fn analyze(
     Query(q): Query<KeyParam>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<axum::Json<Value>, PerspectiveError> {
+) -> Result<axum::Json<AnalyzeResponse>, PerspectiveError> {
     check_key(&app, q.key, &headers).await?;
     let body = body.map_err(|e| PerspectiveError {
         status: e.status(),
@@ -354,7 +425,7 @@ pub async fn analyze(
     let detected = crate::text::detect_lang(&analysis.normalized.text);
     let probs = model.head_probabilities(&analysis);
 
-    let mut attribute_scores = serde_json::Map::new();
+    let mut attribute_scores = BTreeMap::new();
     for (name, params) in &req.requested_attributes {
         let Some(src) = source(&model, name) else {
             if req.drop_unsupported_attributes {
@@ -418,25 +489,19 @@ pub async fn analyze(
                 kind: "PROBABILITY",
             },
         };
-        attribute_scores.insert(
-            name.clone(),
-            serde_json::to_value(scores).expect("scores serialise"),
-        );
+        attribute_scores.insert(name.clone(), scores);
     }
     let languages: Vec<String> = if req.languages.is_empty() {
         vec![detected.code().to_owned()]
     } else {
         req.languages.clone()
     };
-    let mut out = json!({
-        "attributeScores": attribute_scores,
-        "languages": languages,
-        "detectedLanguages": [detected.code()],
-    });
-    if let Some(t) = req.client_token {
-        out["clientToken"] = t.into();
-    }
-    Ok(axum::Json(out))
+    Ok(axum::Json(AnalyzeResponse {
+        attribute_scores,
+        languages,
+        detected_languages: vec![detected.code().to_owned()],
+        client_token: req.client_token,
+    }))
 }
 
 #[cfg(test)]

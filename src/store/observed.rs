@@ -1,0 +1,215 @@
+//! [`Observed`]: any [`Store`], with each database failure (unavailable, or an error the
+//! database gave) reported to a callback as it passes. Failures that are answers (not found,
+//! version conflict, claimed, id conflict, key exists) are not reported. The service counts
+//! them for its metrics this way, whatever door (API, page, Coral, Perspective) asked.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::{
+    ApiKeyInfo, AuthorStats, AuthorSummary, DecisionInput, Event, ExportRow, NewComment, Page,
+    QueueQuery, Store, StoreError, StoredComment,
+};
+use crate::domain::Role;
+
+/// The kind of a database failure, as reported to the callback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FailureKind {
+    /// The database could not be reached, or is shutting down ([`StoreError::Unavailable`]).
+    Unavailable,
+    /// The database answered with an error, or stored data could not be read
+    /// ([`StoreError::Other`]).
+    Error,
+}
+
+impl FailureKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::Unavailable => "unavailable",
+            FailureKind::Error => "error",
+        }
+    }
+
+    /// The kind of `e`, when it is a database failure rather than an answer.
+    pub fn of(e: &StoreError) -> Option<FailureKind> {
+        match e {
+            StoreError::Unavailable(_) => Some(FailureKind::Unavailable),
+            StoreError::Other(_) => Some(FailureKind::Error),
+            _ => None,
+        }
+    }
+}
+
+type OnFailure = Box<dyn Fn(FailureKind) + Send + Sync>;
+
+/// A store that reports its database failures to `on_failure`.
+pub struct Observed {
+    inner: Arc<dyn Store>,
+    on_failure: OnFailure,
+}
+
+impl Observed {
+    pub fn new(
+        inner: Arc<dyn Store>,
+        on_failure: impl Fn(FailureKind) + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            inner,
+            on_failure: Box::new(on_failure),
+        }
+    }
+
+    fn seen<T>(&self, r: Result<T, StoreError>) -> Result<T, StoreError> {
+        if let Some(kind) = r.as_ref().err().and_then(FailureKind::of) {
+            (self.on_failure)(kind);
+        }
+        r
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for Observed {
+    async fn submit(&self, c: NewComment) -> Result<(StoredComment, bool), StoreError> {
+        self.seen(self.inner.submit(c).await)
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<(StoredComment, Vec<Event>)>, StoreError> {
+        self.seen(self.inner.get(id).await)
+    }
+
+    async fn queue(&self, q: &QueueQuery) -> Result<Page, StoreError> {
+        self.seen(self.inner.queue(q).await)
+    }
+
+    async fn counts(&self) -> Result<BTreeMap<String, i64>, StoreError> {
+        self.seen(self.inner.counts().await)
+    }
+
+    async fn claim(
+        &self,
+        moderator: &str,
+        lease_ms: i64,
+        now_ms: i64,
+    ) -> Result<Option<StoredComment>, StoreError> {
+        self.seen(self.inner.claim(moderator, lease_ms, now_ms).await)
+    }
+
+    async fn release(
+        &self,
+        id: &str,
+        actor: &str,
+        force: bool,
+        now_ms: i64,
+    ) -> Result<StoredComment, StoreError> {
+        self.seen(self.inner.release(id, actor, force, now_ms).await)
+    }
+
+    async fn decide(&self, d: DecisionInput) -> Result<StoredComment, StoreError> {
+        self.seen(self.inner.decide(d).await)
+    }
+
+    async fn author(&self, author: &str) -> Result<AuthorSummary, StoreError> {
+        self.seen(self.inner.author(author).await)
+    }
+
+    async fn export(&self) -> Result<Vec<ExportRow>, StoreError> {
+        self.seen(self.inner.export().await)
+    }
+
+    async fn create_key(
+        &self,
+        name: &str,
+        key_hash: &str,
+        role: Role,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.seen(self.inner.create_key(name, key_hash, role, now_ms).await)
+    }
+
+    async fn find_key(&self, key_hash: &str) -> Result<Option<ApiKeyInfo>, StoreError> {
+        self.seen(self.inner.find_key(key_hash).await)
+    }
+
+    async fn list_keys(&self) -> Result<Vec<ApiKeyInfo>, StoreError> {
+        self.seen(self.inner.list_keys().await)
+    }
+
+    async fn revoke_key(&self, name: &str, now_ms: i64) -> Result<bool, StoreError> {
+        self.seen(self.inner.revoke_key(name, now_ms).await)
+    }
+
+    async fn author_stats(
+        &self,
+        authors: &[String],
+    ) -> Result<BTreeMap<String, AuthorStats>, StoreError> {
+        self.seen(self.inner.author_stats(authors).await)
+    }
+
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        key: &ApiKeyInfo,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> Result<(), StoreError> {
+        let r = self
+            .inner
+            .create_session(token_hash, key, now_ms, expires_ms);
+        self.seen(r.await)
+    }
+
+    async fn find_session(
+        &self,
+        token_hash: &str,
+        now_ms: i64,
+    ) -> Result<Option<ApiKeyInfo>, StoreError> {
+        self.seen(self.inner.find_session(token_hash, now_ms).await)
+    }
+
+    async fn end_session(&self, token_hash: &str, now_ms: i64) -> Result<(), StoreError> {
+        self.seen(self.inner.end_session(token_hash, now_ms).await)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.seen(self.inner.ping().await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn only_database_failures_are_reported() {
+        let cases = [
+            (StoreError::Unavailable("down".into()), Some("unavailable")),
+            (StoreError::Other("syntax".into()), Some("error")),
+            (StoreError::NotFound("x".into()), None),
+            (StoreError::VersionConflict { current: 2 }, None),
+            (StoreError::IdConflict("x".into()), None),
+            (StoreError::KeyExists("k".into()), None),
+        ];
+        for (e, kind) in cases {
+            assert_eq!(FailureKind::of(&e).map(FailureKind::as_str), kind, "{e}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failing_call_reports_once_and_a_working_one_not_at_all() {
+        let store = Arc::new(crate::store::SqliteStore::in_memory().await.unwrap());
+        let seen = Arc::new(AtomicUsize::new(0));
+        let count = seen.clone();
+        let observed = Observed::new(store, move |_| {
+            count.fetch_add(1, Ordering::SeqCst);
+        });
+        observed.ping().await.unwrap();
+        assert_eq!(observed.get("absent").await.unwrap(), None);
+        assert_eq!(seen.load(Ordering::SeqCst), 0);
+        // A failure passes through unchanged, reported once (the integration tests make
+        // the database itself fail).
+        let r = observed.seen::<()>(Err(StoreError::Other("boom".into())));
+        assert!(matches!(r, Err(StoreError::Other(m)) if m == "boom"));
+        assert_eq!(seen.load(Ordering::SeqCst), 1);
+    }
+}

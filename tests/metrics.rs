@@ -1,0 +1,437 @@
+//! `GET /metrics`: the counters move by what was done (requests per route template and
+//! status, latency, decisions per decision and per head, comments per status, database
+//! failures), the text is Prometheus' exposition format (read by `common::prom`), the route
+//! needs an admin key on the service's address and none on `--metrics-addr`.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use common::prom::{self, Exposition};
+use common::TempDir;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+use vigie::domain::Role;
+use vigie::http::{app, App, Limits};
+use vigie::policy::Policy;
+use vigie::store::{hash_key, SqliteStore, Store};
+
+const SCORER: &str = "vg_metrics_scorer";
+const ADMIN: &str = "vg_metrics_admin";
+
+/// Comments of every kind: polite, rude, insulting, obfuscated, bilingual.
+const TEXTS: [&str; 8] = [
+    "Merci pour cet article, très clair et bien documenté.",
+    "Quelle bande de bras cassés",
+    "Bande de guignols, démission !",
+    "Quel crétin ce ministre, il ne comprend rien",
+    "Dégagez tous, bande d'abrutis",
+    "you are a m o r o n and everyone knows it",
+    "Très bon résumé 👍 — l’été dernier à Besançon, même chose.",
+    "Ce gouvernement est une honte, des incapables",
+];
+
+/// The service on a SQLite file in `dir`, with a scorer and an admin key.
+async fn service(dir: &TempDir) -> Arc<App> {
+    let store = SqliteStore::open(&dir.path().join("vigie.db"))
+        .await
+        .unwrap();
+    for (name, key, role) in [
+        ("scorer", SCORER, Role::Scorer),
+        ("admin", ADMIN, Role::Admin),
+    ] {
+        store
+            .create_key(name, &hash_key(key), role, 0)
+            .await
+            .unwrap();
+    }
+    Arc::new(App::new(
+        common::default_model().clone(),
+        Policy::load(&common::path("models/thresholds.toml")).unwrap(),
+        Limits::default(),
+        Arc::new(store),
+    ))
+}
+
+async fn call(
+    state: &Arc<App>,
+    method: Method,
+    uri: &str,
+    key: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, String) {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(k) = key {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {k}"));
+    }
+    let req = match body {
+        Some(b) => req
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(b.to_string())),
+        None => req.body(Body::empty()),
+    };
+    let resp = app(state.clone()).oneshot(req.unwrap()).await.unwrap();
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+async fn scrape(state: &Arc<App>) -> Exposition {
+    let (s, text) = call(state, Method::GET, "/metrics", Some(ADMIN), None).await;
+    assert_eq!(s, StatusCode::OK, "{text}");
+    prom::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+/// What the answers said: decisions, and heads that fired per decision.
+#[derive(Default)]
+struct Tally {
+    decisions: BTreeMap<String, f64>,
+    heads: BTreeMap<(String, String), f64>,
+}
+
+impl Tally {
+    fn add(&mut self, answer: &Value) {
+        let decision = answer["decision"].as_str().unwrap().to_owned();
+        *self.decisions.entry(decision.clone()).or_default() += 1.0;
+        for head in answer["flagged"].as_array().unwrap() {
+            let head = head.as_str().unwrap().to_owned();
+            *self.heads.entry((head, decision.clone())).or_default() += 1.0;
+        }
+    }
+}
+
+fn delta(before: &Exposition, after: &Exposition, name: &str, labels: &[(&str, &str)]) -> f64 {
+    after.count(name, labels) - before.count(name, labels)
+}
+
+/// Scores, a batch and submissions through the API; then the counters moved by exactly
+/// what the answers said.
+async fn score_batch_and_submit(state: &Arc<App>) -> (Tally, BTreeMap<String, f64>) {
+    let mut tally = Tally::default();
+    for text in TEXTS {
+        let (s, b) = call(
+            state,
+            Method::POST,
+            "/v1/score",
+            None,
+            Some(json!({"text": text})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        tally.add(&serde_json::from_str(&b).unwrap());
+    }
+    let batch =
+        json!({"comments": TEXTS[..3].iter().map(|t| json!({"text": t})).collect::<Vec<_>>()});
+    let (s, b) = call(state, Method::POST, "/v1/score/batch", None, Some(batch)).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let b: Value = serde_json::from_str(&b).unwrap();
+    b["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .for_each(|r| tally.add(r));
+    let mut statuses = BTreeMap::new();
+    for (i, text) in TEXTS.iter().enumerate() {
+        let body = json!({"id": format!("c{i}"), "text": text});
+        let (s, b) = call(
+            state,
+            Method::POST,
+            "/v1/comments",
+            Some(SCORER),
+            Some(body),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let b: Value = serde_json::from_str(&b).unwrap();
+        tally.add(&b);
+        *statuses
+            .entry(b["status"].as_str().unwrap().to_owned())
+            .or_default() += 1.0;
+    }
+    (tally, statuses)
+}
+
+#[tokio::test]
+async fn scoring_and_submitting_move_the_counters_by_what_was_done() {
+    let dir = TempDir::new("metrics-counters");
+    let state = service(&dir).await;
+    let before = scrape(&state).await;
+    let (tally, statuses) = score_batch_and_submit(&state).await;
+    assert!(
+        tally.decisions.len() >= 2,
+        "the texts should not all get one decision"
+    );
+    assert!(!tally.heads.is_empty(), "some head should fire");
+    // An error, a path with an id, a path no route has.
+    let (s, _) = call(
+        &state,
+        Method::POST,
+        "/v1/score",
+        None,
+        Some(json!({"text": ""})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _) = call(&state, Method::GET, "/v1/comments/c0", Some(ADMIN), None).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = call(&state, Method::GET, "/no/such/path", None, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let after = scrape(&state).await;
+
+    let requests = |route, status| {
+        let method = if route == "/metrics" || route == "/v1/comments/{id}" || route == "unmatched"
+        {
+            "GET"
+        } else {
+            "POST"
+        };
+        delta(
+            &before,
+            &after,
+            "vigie_http_requests_total",
+            &[("method", method), ("route", route), ("status", status)],
+        )
+    };
+    let n = TEXTS.len() as f64;
+    assert_eq!(requests("/v1/score", "200"), n);
+    assert_eq!(requests("/v1/score", "422"), 1.0);
+    assert_eq!(requests("/v1/score/batch", "200"), 1.0);
+    assert_eq!(requests("/v1/comments", "201"), n);
+    assert_eq!(requests("/v1/comments/{id}", "200"), 1.0);
+    assert_eq!(requests("unmatched", "404"), 1.0);
+    // The first scrape is counted once it has answered.
+    assert_eq!(requests("/metrics", "200"), 1.0);
+    assert!(
+        after
+            .samples
+            .iter()
+            .all(|s| s.labels.values().all(|v| !v.contains("c0"))),
+        "a raw path leaked into a label"
+    );
+    let latency = |route: &str| {
+        delta(
+            &before,
+            &after,
+            "vigie_http_request_duration_seconds_count",
+            &[("method", "POST"), ("route", route)],
+        )
+    };
+    assert_eq!(latency("/v1/score"), n + 1.0);
+    assert_eq!(latency("/v1/comments"), n);
+    let sum = after.count(
+        "vigie_http_request_duration_seconds_sum",
+        &[("method", "POST"), ("route", "/v1/score")],
+    );
+    assert!(sum > 0.0, "scoring took no time at all: {sum}");
+
+    for decision in ["allow", "flag", "reject"] {
+        let expected = tally.decisions.get(decision).copied().unwrap_or(0.0);
+        let got = delta(
+            &before,
+            &after,
+            "vigie_decisions_total",
+            &[("decision", decision)],
+        );
+        assert_eq!(got, expected, "{decision}");
+    }
+    let fired: f64 = after
+        .named("vigie_decision_heads_total")
+        .map(|s| s.value)
+        .sum();
+    assert_eq!(fired, tally.heads.values().sum::<f64>());
+    for ((head, decision), expected) in &tally.heads {
+        let got = after.count(
+            "vigie_decision_heads_total",
+            &[("head", head), ("decision", decision)],
+        );
+        assert_eq!(got, *expected, "{head} {decision}");
+    }
+    for status in ["published", "pending", "approved", "rejected"] {
+        let expected = statuses.get(status).copied().unwrap_or(0.0);
+        assert_eq!(
+            after.get("vigie_comments", &[("status", status)]),
+            Some(expected),
+            "{status}"
+        );
+    }
+    let model_id = common::default_model().card.model_id.as_str();
+    assert_eq!(
+        after.get("vigie_model_info", &[("model_id", model_id)]),
+        Some(1.0)
+    );
+    for kind in ["unavailable", "error"] {
+        assert_eq!(
+            after.get("vigie_database_failures_total", &[("kind", kind)]),
+            Some(0.0)
+        );
+    }
+}
+
+/// The database fails under the service (its table renamed away): the failures are counted
+/// whichever call met them, and the comment counts are left out rather than made up.
+#[tokio::test]
+async fn database_failures_are_counted() {
+    let dir = TempDir::new("metrics-db");
+    let state = service(&dir).await;
+    let before = scrape(&state).await;
+    assert!(before
+        .get("vigie_comments", &[("status", "pending")])
+        .is_some());
+
+    let url = format!("sqlite://{}", dir.path().join("vigie.db").display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query("ALTER TABLE comments RENAME TO comments_gone")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    let body = json!({"text": TEXTS[0]});
+    let (s, b) = call(
+        &state,
+        Method::POST,
+        "/v1/comments",
+        Some(SCORER),
+        Some(body),
+    )
+    .await;
+    assert!(s.is_server_error(), "{s} {b}");
+    let after = scrape(&state).await;
+    // One failure for the submission, one for this scrape's own comment counts.
+    assert_eq!(
+        delta(
+            &before,
+            &after,
+            "vigie_database_failures_total",
+            &[("kind", "error")]
+        ),
+        2.0
+    );
+    assert_eq!(
+        delta(
+            &before,
+            &after,
+            "vigie_database_failures_total",
+            &[("kind", "unavailable")]
+        ),
+        0.0
+    );
+    assert_eq!(after.named("vigie_comments").count(), 0);
+    // The route still answers, with what it knows.
+    assert!(after
+        .get("vigie_decisions_total", &[("decision", "allow")])
+        .is_some());
+}
+
+#[test]
+fn the_reader_refuses_what_a_scraper_would() {
+    let good = "# HELP a_total A.\n# TYPE a_total counter\na_total{x=\"q\\\"\\n\"} 3\n\
+                # TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 2\nh_sum 4.5\nh_count 2\n";
+    let e = prom::parse(good).unwrap();
+    assert_eq!(e.get("a_total", &[("x", "q\"\n")]), Some(3.0));
+    assert_eq!(e.get("h_sum", &[]), Some(4.5));
+    for bad in [
+        "a 1\n",                                                    // no TYPE
+        "# TYPE a gauge\na{x=\"1} 1\n",                             // unterminated value
+        "# TYPE a gauge\na{x=\"\\t\"} 1\n",                         // bad escape
+        "# TYPE a gauge\na one\n",                                  // bad value
+        "# TYPE a gauge\na 1\na 2\n",                               // repeated
+        "# TYPE a gauge\n# TYPE b gauge\na 1\nb 1\na{x=\"y\"} 1\n", // not together
+        "# TYPE a counter\na -1\n",                                 // negative counter
+        "# TYPE a gauge\n# TYPE a gauge\n",                         // TYPE twice
+        "# TYPE a gauge\n1a 1\n",                                   // bad name
+        "# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\nh_count 1\n",
+        "# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_count 1\n", // no +Inf
+        "# TYPE a gauge\na 1",                                   // no final newline
+    ] {
+        assert!(prom::parse(bad).is_err(), "accepted {bad:?}");
+    }
+}
+
+/// The real `serve`: on its address `/metrics` needs an admin key; `--metrics-addr` serves it
+/// without one, and nothing else.
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_keeps_metrics_behind_a_key_or_on_their_own_address() {
+    let data = TempDir::new("metrics-serve");
+    let db = ["--data-dir", data.arg()];
+    let admin = common::serve::create_key(&db, "ops", "admin");
+    let mut server = common::serve::Server::start(&[db[0], db[1], "--metrics-addr", "127.0.0.1:0"]);
+    let internal = server.metrics_addr();
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let url = format!("{}/metrics", server.base());
+
+    let r = client.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let r = client
+        .post(format!("{}/v1/score", server.base()))
+        .json(&json!({"text": TEXTS[3]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = client.get(&url).bearer_auth(&admin).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let ct = r.headers()[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(ct.starts_with("text/plain; version=0.0.4"), "{ct}");
+    prom::parse(&r.text().await.unwrap()).unwrap();
+
+    let r = client
+        .get(format!("http://{internal}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let e = prom::parse(&r.text().await.unwrap()).unwrap();
+    let m = |route, status| {
+        e.count(
+            "vigie_http_requests_total",
+            &[("method", "GET"), ("route", route), ("status", status)],
+        )
+    };
+    assert_eq!((m("/metrics", "401"), m("/metrics", "200")), (1.0, 1.0));
+    let scored = e.count(
+        "vigie_http_requests_total",
+        &[
+            ("method", "POST"),
+            ("route", "/v1/score"),
+            ("status", "200"),
+        ],
+    );
+    assert_eq!(scored, 1.0);
+    // The model file's age, as its modification time says (give or take the test's time).
+    let written = std::fs::metadata(common::path("models/default.vigie"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let age = SystemTime::now()
+        .duration_since(written)
+        .unwrap()
+        .as_secs_f64();
+    let reported = e
+        .get("vigie_model_age_seconds", &[])
+        .expect("the age of a model file");
+    assert!(
+        reported <= age && reported > age - 120.0,
+        "{reported} vs {age}"
+    );
+
+    let r = client
+        .get(format!("http://{internal}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404, "only /metrics on the metrics address");
+
+    // One SIGTERM stops both listeners.
+    server.signal("TERM");
+    let status = server.wait_exit(std::time::Duration::from_secs(10));
+    assert!(status.is_some_and(|s| s.success()), "{status:?}");
+}
