@@ -14,6 +14,13 @@ pour changer de téléphone, bravo ! Pendant ce temps les hôpitaux manquent de 
 n'est responsable de rien. Franchement, ces guignols de ministres devraient démissionner, \
 tous autant qu'ils sont, avant 2022 !!!";
 
+// The same length, insulting enough that every model flags it: the explanation is computed.
+const FLAGGED_COMMENT: &str =
+    "Ce gouvernement nous prend vraiment pour des idiots : un conseil de défense \
+pour changer de téléphone, bravo ! Pendant ce temps les hôpitaux manquent de tout. Bande de \
+connards incompétents, ces guignols de ministres devraient tous démissionner, et vite, avant \
+que tout ne s'écroule, hélas !!!";
+
 // Written for this benchmark (no corpus text is copied into the project).
 const LONG_COMMENT: &str = "I have reverted your edit again because the source you keep adding \
 does not say what you claim it says. Please read the article before you change it, and stop \
@@ -61,11 +68,14 @@ fn bench(c: &mut Criterion) {
     let input = vigie::http::score::validate(
         &model,
         &vigie::http::Limits::default(),
-        COMMENT.to_owned(),
+        FLAGGED_COMMENT.to_owned(),
         None,
         None,
     )
     .unwrap();
+    assert!((290..=310).contains(&FLAGGED_COMMENT.chars().count()));
+    let scored = vigie::http::score::score_input(&model, &policy, &input);
+    assert!(!scored.flagged.is_empty(), "the comment must be flagged");
     c.bench_function("score_300_chars_with_decision_and_explanation", |b| {
         b.iter(|| {
             black_box(vigie::http::score::score_input(
