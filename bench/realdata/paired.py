@@ -57,9 +57,15 @@ def main():
     print("|---|---:|---:|---:|---:|---:|---|---|")
     for head in heads:
         items = [(r["id"], r["labels"][head]) for r in gold if head in r["labels"]]
+        if any(head not in a.get(i, {}) or head not in b.get(i, {}) for i, _ in items):
+            print(f"| {head} | {len(items)} | | not scored by both models | | | | |")
+            continue
         ya = [(a[i][head], y) for i, y in items]
         yb = [(b[i][head], y) for i, y in items]
         base_a, base_b = auc(ya), auc(yb)
+        if base_a is None:
+            print(f"| {head} | {len(items)} | | one class only | | | | |")
+            continue
         diffs = []
         n = len(items)
         for _ in range(resamples):

@@ -53,6 +53,10 @@ pub struct TrainArgs {
     /// Output directory.
     #[arg(long, env = "VIGIE_MODELS_DIR", default_value = "models")]
     pub out: PathBuf,
+    /// Also write every labeled item's out-of-fold scores (JSONL `{"id", "scores"}`, as
+    /// `score` writes), to compare training sets on the same items by paired bootstrap.
+    #[arg(long)]
+    pub oof: Option<PathBuf>,
     /// Model name: the files are <name>.vigie, <name>.report.json, <name>.report.md.
     #[arg(long, default_value = "default")]
     pub name: String,
@@ -264,6 +268,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         args.out.join(format!("{}.report.md", args.name)),
         trained.report.to_markdown(),
     )?;
+    if let Some(path) = &args.oof {
+        write_out_of_fold(path, &trained.out_of_fold)?;
+    }
 
     let card = &trained.model.card;
     println!("model {} → {}", card.model_id, model_path.display());
@@ -322,5 +329,29 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         card.n_features,
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// Writes out-of-fold scores as `score` lines: one per item, its heads' scores together.
+fn write_out_of_fold(
+    path: &std::path::Path,
+    oof: &std::collections::BTreeMap<String, Vec<(String, f64)>>,
+) -> anyhow::Result<()> {
+    let mut by_id: std::collections::BTreeMap<&str, serde_json::Map<String, serde_json::Value>> =
+        Default::default();
+    for (head, scores) in oof {
+        for (id, s) in scores {
+            by_id
+                .entry(id)
+                .or_default()
+                .insert(head.clone(), (*s).into());
+        }
+    }
+    let mut out = String::new();
+    for (id, scores) in by_id {
+        out.push_str(&serde_json::json!({"id": id, "scores": scores}).to_string());
+        out.push('\n');
+    }
+    std::fs::write(path, out)?;
     Ok(())
 }

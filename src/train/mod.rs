@@ -168,6 +168,10 @@ impl Progress for () {}
 pub struct Trained {
     pub model: Model,
     pub report: Report,
+    /// Out-of-fold probability of every labeled item for each binary head, at the penalty
+    /// chosen, before calibration: `head → [(record id, score)]`. What `train --oof` writes,
+    /// to compare two training sets on the same items (`bench/realdata/incorpus.sh`).
+    pub out_of_fold: BTreeMap<String, Vec<(String, f64)>>,
 }
 
 /// Stable pseudo-random key of an id (fold assignment).
@@ -550,6 +554,7 @@ impl ValidTrainParams {
 
         let mut head_cards = Vec::new();
         let mut head_fits = Vec::new();
+        let mut out_of_fold = BTreeMap::new();
         for (name, task) in &tasks {
             progress.message(&format!("head {name}"));
             let cv = cross_validate(p, &x, task, progress)?;
@@ -565,6 +570,11 @@ impl ValidTrainParams {
                 .map(|s| metrics::roc_auc(s, &labels).unwrap_or(0.0))
                 .collect();
             let best = pick_alpha(&p.alphas, &aucs);
+            let every_row = task.ids.iter().zip(&cv.scores[best]);
+            out_of_fold.insert(
+                name.to_string(),
+                every_row.map(|(id, s)| (id.to_string(), s[0])).collect(),
+            );
             let calibrated = (p.calibration == Calibration::Platt)
                 .then(|| calibration::calibrate(&flat[best], &labels))
                 .flatten();
@@ -715,7 +725,11 @@ impl ValidTrainParams {
             }
         }
         let report = Report::new(&model);
-        Ok(Trained { model, report })
+        Ok(Trained {
+            model,
+            report,
+            out_of_fold,
+        })
     }
 }
 
@@ -845,5 +859,25 @@ mod tests {
         // Without any positive reference item there is nothing to read: every row is read.
         d.reference = (0..24).map(|i| i % 2 == 1).collect();
         assert_eq!(fit(&d).model.card.heads[0].cv.n, 24);
+    }
+
+    #[test]
+    fn out_of_fold_scores_cover_every_labeled_item_once() {
+        let trained = fit(&data(vec![]));
+        let oof = &trained.out_of_fold["toxicity"];
+        assert_eq!(oof.len(), 24);
+        let ids: std::collections::BTreeSet<&str> = oof.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(ids.len(), 24);
+        assert!(oof.iter().all(|(_, s)| (0.0..=1.0).contains(s)));
+        // Out of fold: the toxic items (t…) rank above the civil ones on the whole.
+        let mean = |p: &str| {
+            let v: Vec<f64> = oof
+                .iter()
+                .filter(|(id, _)| id.starts_with(p))
+                .map(|(_, s)| *s)
+                .collect();
+            v.iter().sum::<f64>() / v.len() as f64
+        };
+        assert!(mean("t") > mean("c"));
     }
 }
