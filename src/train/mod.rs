@@ -287,6 +287,19 @@ mod tests {
     }
 
     #[test]
+    fn the_summary_has_a_row_per_head_under_its_header() {
+        let summary = fit(&data(vec![])).report.summary();
+        let lines: Vec<&str> = summary.lines().collect();
+        assert!(lines[0].starts_with("head "), "{summary}");
+        assert!(lines[0].ends_with("held_f1"), "{summary}");
+        assert!(lines[1].starts_with("toxicity "), "{summary}");
+        assert!(
+            lines[1].ends_with(" -       -"),
+            "no held-out file: {summary}"
+        );
+    }
+
+    #[test]
     fn weighted_data_hash_names_only_weights_other_than_one() {
         let d = data(vec![]);
         let h = data_hash(&d.records);

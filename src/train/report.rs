@@ -1,5 +1,6 @@
 //! The training report: the model card's metrics plus the n-grams that weigh most for
-//! each class, as JSON (`<name>.report.json`) and Markdown (`<name>.report.md`).
+//! each class, as JSON (`<name>.report.json`) and Markdown (`<name>.report.md`), and the
+//! summary table that `train` prints.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -88,6 +89,81 @@ impl Report {
         let mut s = serde_json::to_string_pretty(self).expect("report serialises");
         s.push('\n');
         s
+    }
+
+    /// The plain-text table `train` prints: one line per binary head and per stance target
+    /// (cross-validated and held-out quality), then the penalties at an end of the grid and
+    /// the calibration maps.
+    pub fn summary(&self) -> String {
+        let card = &self.card;
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{:<16} {:>5} {:>5} {:>6} {:>5} {:>6} {:>8} {:>6} {:>9} {:>7}",
+            "head",
+            "pos",
+            "neg",
+            "alpha",
+            "flag",
+            "reject",
+            "cv_auc",
+            "cv_f1",
+            "held_auc",
+            "held_f1"
+        );
+        for h in &card.heads {
+            let (ha, hf) = h.heldout.as_ref().map_or(("-".into(), "-".into()), |m| {
+                (format!("{:.3}", m.roc_auc), format!("{:.3}", m.f1))
+            });
+            let _ = writeln!(
+                out,
+                "{:<16} {:>5} {:>5} {:>6} {:>5.2} {:>6.2} {:>8.3} {:>6.3} {:>9} {:>7}",
+                h.name.as_str(),
+                h.positives,
+                h.negatives,
+                h.alpha,
+                h.thresholds.flag,
+                h.thresholds.reject,
+                h.cv.roc_auc,
+                h.cv.f1,
+                ha,
+                hf
+            );
+        }
+        for s in &card.stance {
+            let held = s
+                .heldout
+                .as_ref()
+                .map_or("-".into(), |m| format!("{:.3}", m.f_avg));
+            let _ = writeln!(
+                out,
+                "stance:{:<9} n={:<4} alpha={:<5} cv_macro_f1={:.3} cv_f_avg={:.3} held_f_avg={}",
+                s.target.as_str(),
+                s.counts.values().sum::<usize>(),
+                s.alpha,
+                s.cv.macro_f1,
+                s.cv.f_avg,
+                held
+            );
+        }
+        for (name, alpha, edge) in card.penalties_at_grid_edge() {
+            let _ = writeln!(
+                out,
+                "note: {name} chose alpha {alpha}, {edge}; a wider --alphas may fit better"
+            );
+        }
+        for h in &card.heads {
+            if let Some(p) = h.calibration {
+                let _ = writeln!(
+                    out,
+                    "calibration: {} p = σ({:.3}·z {:+.3})",
+                    h.name.as_str(),
+                    p.a,
+                    p.b
+                );
+            }
+        }
+        out
     }
 
     pub fn to_markdown(&self) -> String {
