@@ -127,47 +127,7 @@ impl From<Vectorizer> for VectorizerData {
 impl Vectorizer {
     /// Learns the vocabulary and IDF from `docs` (raw texts; normalised here).
     pub fn fit<S: AsRef<str> + Sync>(params: VectorizerParams, docs: &[S]) -> Self {
-        // Document frequencies, one map a kind. Each entry remembers the last document that
-        // counted it, so a document counts an n-gram once without sorting its n-grams; an
-        // n-gram's text is copied only the first time it is seen.
-        type Df = [hashbrown::HashMap<String, (u32, usize), rustc_hash::FxBuildHasher>; 2];
-        let df: Df = docs
-            .par_iter()
-            .enumerate()
-            .fold(Df::default, |mut df, (d, doc)| {
-                let norm = normalize(doc.as_ref());
-                for_each_ngram(
-                    &norm.text,
-                    params.word_ngrams,
-                    params.char_ngrams,
-                    |k, g, _| {
-                        let e = df[k as usize].entry_ref(g).or_insert((0, usize::MAX));
-                        if e.1 != d {
-                            *e = (e.0 + 1, d);
-                        }
-                    },
-                );
-                df
-            })
-            .reduce(Df::default, |mut a, b| {
-                for (k, map) in b.into_iter().enumerate() {
-                    for (g, (n, _)) in map {
-                        a[k].entry(g).or_insert((0, 0)).0 += n;
-                    }
-                }
-                a
-            });
-        let [word_df, char_df] = df;
-        let df = word_df
-            .into_iter()
-            .map(|(g, (n, _))| ((NgramKind::Word, g), n))
-            .chain(
-                char_df
-                    .into_iter()
-                    .map(|(g, (n, _))| ((NgramKind::Char, g), n)),
-            );
-        let mut kept: Vec<((NgramKind, String), u32)> =
-            df.filter(|(_, d)| *d >= params.min_df).collect();
+        let mut kept = frequent_ngrams(&params, docs);
         if params.max_features > 0 && kept.len() > params.max_features {
             // Most frequent first; ties broken by the n-gram itself, so the cut is stable.
             kept.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
@@ -347,6 +307,54 @@ impl Vectorizer {
         }
         row
     }
+}
+
+/// Every n-gram of `docs` (normalised here) in at least `params.min_df` of them, with its
+/// document frequency, in no particular order.
+fn frequent_ngrams<S: AsRef<str> + Sync>(
+    params: &VectorizerParams,
+    docs: &[S],
+) -> Vec<((NgramKind, String), u32)> {
+    // Document frequencies, one map a kind. Each entry remembers the last document that
+    // counted it, so a document counts an n-gram once without sorting its n-grams; an
+    // n-gram's text is copied only the first time it is seen.
+    type Df = [hashbrown::HashMap<String, (u32, usize), rustc_hash::FxBuildHasher>; 2];
+    let df: Df = docs
+        .par_iter()
+        .enumerate()
+        .fold(Df::default, |mut df, (d, doc)| {
+            let norm = normalize(doc.as_ref());
+            for_each_ngram(
+                &norm.text,
+                params.word_ngrams,
+                params.char_ngrams,
+                |k, g, _| {
+                    let e = df[k as usize].entry_ref(g).or_insert((0, usize::MAX));
+                    if e.1 != d {
+                        *e = (e.0 + 1, d);
+                    }
+                },
+            );
+            df
+        })
+        .reduce(Df::default, |mut a, b| {
+            for (k, map) in b.into_iter().enumerate() {
+                for (g, (n, _)) in map {
+                    a[k].entry(g).or_insert((0, 0)).0 += n;
+                }
+            }
+            a
+        });
+    let [word_df, char_df] = df;
+    let df = word_df
+        .into_iter()
+        .map(|(g, (n, _))| ((NgramKind::Word, g), n))
+        .chain(
+            char_df
+                .into_iter()
+                .map(|(g, (n, _))| ((NgramKind::Char, g), n)),
+        );
+    df.filter(|(_, d)| *d >= params.min_df).collect()
 }
 
 #[cfg(test)]

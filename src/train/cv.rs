@@ -94,15 +94,13 @@ pub(super) struct CrossValidation {
     pub(super) mean_fits: Vec<Option<logistic::Fitted>>,
 }
 
-/// Binary tasks with `p.nb_scaling` scale each fold's columns by ratios from that fold's
-/// own training rows.
+/// Every alpha of `p.alphas` fitted in every fold of the task's rows (stratified, seeded).
 pub(super) fn cross_validate(
     p: &TrainParams,
     x: &Csr,
     task: &Task,
     progress: &dyn Progress,
 ) -> Result<CrossValidation, TrainError> {
-    let nb = task.nb_scaling(p);
     let fold = assign_folds(p.seed, &task.ids, &task.classes, p.folds);
     // Folds run in parallel; within a fold the alphas go from the strongest penalty to the
     // weakest, each fit starting from the previous one's solution (a warm start).
@@ -110,33 +108,55 @@ pub(super) fn cross_validate(
     order.sort_by(|&a, &b| p.alphas[b].total_cmp(&p.alphas[a]));
     let results: Vec<Result<Vec<FoldScores>, TrainError>> = (0..p.folds)
         .into_par_iter()
-        .map(|f| {
-            let train: Vec<usize> = (0..task.rows.len()).filter(|&i| fold[i] != f).collect();
-            let test: Vec<usize> = (0..task.rows.len()).filter(|&i| fold[i] == f).collect();
-            let mut xs = select_rows(x, &train.iter().map(|&i| task.rows[i]).collect::<Vec<_>>());
-            let ys: Vec<usize> = train.iter().map(|&i| task.classes[i]).collect();
-            let sw = sample_weights(p, task, &train, &ys);
-            let items = task.total_weight(&train);
-            let mut xt = select_rows(x, &test.iter().map(|&i| task.rows[i]).collect::<Vec<_>>());
-            if let Some(nb) = nb {
-                let scales = nb.column_scales(&xs, &ys);
-                nb::scale_columns(&mut xs, &scales);
-                nb::scale_columns(&mut xt, &scales);
-            }
-            let mut out: Vec<FoldScores> = Vec::with_capacity(order.len());
-            for &a in &order {
-                let params = fit_params(p, p.alphas[a], items)?;
-                let previous = out.last().map(|(_, _, fit)| fit);
-                let fitted =
-                    logistic::fit_from(&params, &xs, &ys, task.k, sw.as_deref(), previous)?;
-                let pred = fitted.predict(&xt);
-                progress.fit_done();
-                out.push((a, test.iter().copied().zip(pred).collect(), fitted));
-            }
-            Ok(out)
-        })
+        .map(|f| fit_fold(p, x, task, &fold, f, &order, progress))
         .collect();
-    let mut scores = vec![vec![Vec::new(); task.rows.len()]; p.alphas.len()];
+    gather(p, task.rows.len(), results)
+}
+
+/// The fits of fold `f` (trained on the other folds' rows, scoring its own), alphas in
+/// `order`. Binary tasks with `p.nb_scaling` scale the columns by ratios from the fold's
+/// own training rows.
+fn fit_fold(
+    p: &TrainParams,
+    x: &Csr,
+    task: &Task,
+    fold: &[usize],
+    f: usize,
+    order: &[usize],
+    progress: &dyn Progress,
+) -> Result<Vec<FoldScores>, TrainError> {
+    let train: Vec<usize> = (0..task.rows.len()).filter(|&i| fold[i] != f).collect();
+    let test: Vec<usize> = (0..task.rows.len()).filter(|&i| fold[i] == f).collect();
+    let mut xs = select_rows(x, &train.iter().map(|&i| task.rows[i]).collect::<Vec<_>>());
+    let ys: Vec<usize> = train.iter().map(|&i| task.classes[i]).collect();
+    let sw = sample_weights(p, task, &train, &ys);
+    let items = task.total_weight(&train);
+    let mut xt = select_rows(x, &test.iter().map(|&i| task.rows[i]).collect::<Vec<_>>());
+    if let Some(nb) = task.nb_scaling(p) {
+        let scales = nb.column_scales(&xs, &ys);
+        nb::scale_columns(&mut xs, &scales);
+        nb::scale_columns(&mut xt, &scales);
+    }
+    let mut out: Vec<FoldScores> = Vec::with_capacity(order.len());
+    for &a in order {
+        let params = fit_params(p, p.alphas[a], items)?;
+        let previous = out.last().map(|(_, _, fit)| fit);
+        let fitted = logistic::fit_from(&params, &xs, &ys, task.k, sw.as_deref(), previous)?;
+        let pred = fitted.predict(&xt);
+        progress.fit_done();
+        out.push((a, test.iter().copied().zip(pred).collect(), fitted));
+    }
+    Ok(out)
+}
+
+/// The folds' results, in fold order, as out-of-fold scores of `rows` task rows and the
+/// mean fit of each alpha.
+fn gather(
+    p: &TrainParams,
+    rows: usize,
+    results: Vec<Result<Vec<FoldScores>, TrainError>>,
+) -> Result<CrossValidation, TrainError> {
+    let mut scores = vec![vec![Vec::new(); rows]; p.alphas.len()];
     let mut mean_fits: Vec<Option<logistic::Fitted>> = vec![None; p.alphas.len()];
     // Folds are summed in fold order: the same bits whatever the thread count.
     for r in results {
