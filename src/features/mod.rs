@@ -10,8 +10,11 @@
 //! L2-normalised rows. Vocabulary entries are sorted strings: stable across machines and
 //! readable in reports and explanations.
 
+mod gram_index;
 mod ngrams;
+mod tally;
 mod vectorizer;
+mod word_chars;
 
 pub use ngrams::{for_each_ngram, for_each_ngram_pruned, NgramKind};
 pub use vectorizer::{SparseRow, Vectorizer, VectorizerParams};

@@ -1,10 +1,12 @@
 use std::sync::OnceLock;
 
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
+use super::gram_index::{gram_hash, GramIndex};
 use super::ngrams::{bigram, CharGrams};
+use super::tally::TALLY;
+use super::word_chars::WordChars;
 use super::{for_each_ngram, for_each_ngram_pruned, NgramKind};
 use crate::text::{is_contraction_suffix, normalize, words};
 
@@ -67,90 +69,6 @@ pub struct Vectorizer {
     word_chars: Option<WordChars>,
 }
 
-/// `char_wb` n-grams never cross a word boundary, so a word's character features depend
-/// on the word alone: for every single word of the vocabulary they are looked up once, on
-/// load. A comment's known words (nearly all of its words) then take their character
-/// features from here, found by the word lookup that unigrams need anyway, instead of one
-/// lookup per n-gram: on long comments, about twenty lookups per word replaced by a copy.
-#[derive(Debug, Clone)]
-struct WordChars {
-    /// Word feature `i` has the character features `ids[offsets[i]..offsets[i + 1]]`
-    /// (none for bigrams, which no single word looks up).
-    offsets: Vec<u32>,
-    ids: Vec<u32>,
-}
-
-impl WordChars {
-    fn of(&self, word: u32) -> &[u32] {
-        let i = word as usize;
-        &self.ids[self.offsets[i] as usize..self.offsets[i + 1] as usize]
-    }
-}
-
-/// Counts feature ids and gives them back in increasing order, without sorting: a count per
-/// feature, a bit per feature, and a bit per 64 features to skip empty stretches. A long
-/// comment has thousands of n-gram hits; sorting them (by comparisons, then by radix) was
-/// a fifth of its scoring time. One per thread, sized for the largest model seen, and all
-/// zeros between two rows.
-#[derive(Debug, Default)]
-struct Tally {
-    counts: Vec<u32>,
-    bits: Vec<u64>,
-    summary: Vec<u64>,
-    /// Started and not drained yet.
-    dirty: bool,
-}
-
-thread_local! {
-    static TALLY: std::cell::RefCell<Tally> = std::cell::RefCell::new(Tally::default());
-}
-
-impl Tally {
-    /// Makes room for ids below `bound`, and clears what a row that never finished (a
-    /// panic between `start` and `drain`) left behind.
-    fn start(&mut self, bound: usize) {
-        if self.dirty {
-            self.counts.fill(0);
-            self.bits.fill(0);
-            self.summary.fill(0);
-            self.dirty = false;
-        }
-        if self.counts.len() < bound {
-            self.counts.resize(bound, 0);
-            self.bits.resize(bound.div_ceil(64), 0);
-            self.summary.resize(bound.div_ceil(64 * 64), 0);
-        }
-        self.dirty = true;
-    }
-
-    /// Counts `i`, below the `bound` given to [`Tally::start`].
-    fn add(&mut self, i: u32) {
-        let i = i as usize;
-        self.counts[i] += 1;
-        self.bits[i >> 6] |= 1 << (i & 63);
-        self.summary[i >> 12] |= 1 << ((i >> 6) & 63);
-    }
-
-    /// Calls `f(id, count)` for every id added since [`Tally::start`], in increasing order,
-    /// and clears them.
-    fn drain(&mut self, bound: usize, mut f: impl FnMut(u32, u32)) {
-        for s in 0..bound.div_ceil(64 * 64) {
-            let mut summary = std::mem::take(&mut self.summary[s]);
-            while summary != 0 {
-                let b = s * 64 + summary.trailing_zeros() as usize;
-                summary &= summary - 1;
-                let mut bits = std::mem::take(&mut self.bits[b]);
-                while bits != 0 {
-                    let i = b * 64 + bits.trailing_zeros() as usize;
-                    bits &= bits - 1;
-                    f(i as u32, std::mem::take(&mut self.counts[i]));
-                }
-            }
-        }
-        self.dirty = false;
-    }
-}
-
 /// `1 + ln(count)`, from a table for the small counts that nearly every n-gram has (the
 /// same `f32::ln` values, so rows are bit for bit what they were).
 fn sublinear_tf(count: usize) -> f32 {
@@ -160,73 +78,6 @@ fn sublinear_tf(count: usize) -> f32 {
     match table.get(count) {
         Some(&tf) => tf,
         None => 1.0 + (count as f32).ln(),
-    }
-}
-
-/// Marks a hash shared by several vocabulary n-grams: look in `GramIndex::exact`.
-const COLLIDED: u32 = u32::MAX;
-
-/// N-gram → feature id, looked up by a 64-bit hash of the n-gram: a probe reads one table
-/// slot and no string. With the strings as keys, every probe chased a pointer and compared
-/// bytes, about a third of the time of scoring a comment. Vocabulary n-grams whose hashes
-/// collide are looked up by their text. An n-gram outside the vocabulary is taken for a
-/// vocabulary one only if their 64-bit hashes are equal: odds of about 1 in 3·10¹³ per
-/// lookup with 500,000 features.
-#[derive(Debug, Clone)]
-struct GramIndex {
-    hash: fn(&str) -> u64,
-    by_hash: FxHashMap<u64, u32>,
-    exact: FxHashMap<Box<str>, u32>,
-}
-
-fn gram_hash(gram: &str) -> u64 {
-    use std::hash::BuildHasher;
-    // A fixed seed: the same ids on every machine and every run.
-    foldhash::quality::FixedState::with_seed(0x5669_6769_6500_0001).hash_one(gram)
-}
-
-impl GramIndex {
-    /// Ids `offset..` for `grams`, looked up by `hash` (tests pass one that collides);
-    /// duplicates are an error.
-    fn build(grams: &[String], offset: usize, hash: fn(&str) -> u64) -> Result<Self, String> {
-        use std::collections::hash_map::Entry;
-        let mut index = GramIndex {
-            hash,
-            by_hash: FxHashMap::default(),
-            exact: FxHashMap::default(),
-        };
-        index.by_hash.reserve(grams.len());
-        let duplicate = |g: &str| format!("vectorizer: duplicate vocabulary entry {g:?}");
-        for (i, g) in grams.iter().enumerate() {
-            let id = (offset + i) as u32;
-            match index.by_hash.entry(hash(g)) {
-                Entry::Vacant(e) => {
-                    e.insert(id);
-                }
-                Entry::Occupied(mut e) => {
-                    let prev = *e.get();
-                    if prev != COLLIDED {
-                        let prev_gram = &grams[prev as usize - offset];
-                        if prev_gram == g {
-                            return Err(duplicate(g));
-                        }
-                        index.exact.insert(prev_gram.as_str().into(), prev);
-                        e.insert(COLLIDED);
-                    }
-                    if index.exact.insert(g.as_str().into(), id).is_some() {
-                        return Err(duplicate(g));
-                    }
-                }
-            }
-        }
-        Ok(index)
-    }
-
-    fn get(&self, gram: &str) -> Option<u32> {
-        match self.by_hash.get(&(self.hash)(gram)) {
-            Some(&COLLIDED) => self.exact.get(gram).copied(),
-            found => found.copied(),
-        }
     }
 }
 
@@ -276,47 +127,7 @@ impl From<Vectorizer> for VectorizerData {
 impl Vectorizer {
     /// Learns the vocabulary and IDF from `docs` (raw texts; normalised here).
     pub fn fit<S: AsRef<str> + Sync>(params: VectorizerParams, docs: &[S]) -> Self {
-        // Document frequencies, one map a kind. Each entry remembers the last document that
-        // counted it, so a document counts an n-gram once without sorting its n-grams; an
-        // n-gram's text is copied only the first time it is seen.
-        type Df = [hashbrown::HashMap<String, (u32, usize), rustc_hash::FxBuildHasher>; 2];
-        let df: Df = docs
-            .par_iter()
-            .enumerate()
-            .fold(Df::default, |mut df, (d, doc)| {
-                let norm = normalize(doc.as_ref());
-                for_each_ngram(
-                    &norm.text,
-                    params.word_ngrams,
-                    params.char_ngrams,
-                    |k, g, _| {
-                        let e = df[k as usize].entry_ref(g).or_insert((0, usize::MAX));
-                        if e.1 != d {
-                            *e = (e.0 + 1, d);
-                        }
-                    },
-                );
-                df
-            })
-            .reduce(Df::default, |mut a, b| {
-                for (k, map) in b.into_iter().enumerate() {
-                    for (g, (n, _)) in map {
-                        a[k].entry(g).or_insert((0, 0)).0 += n;
-                    }
-                }
-                a
-            });
-        let [word_df, char_df] = df;
-        let df = word_df
-            .into_iter()
-            .map(|(g, (n, _))| ((NgramKind::Word, g), n))
-            .chain(
-                char_df
-                    .into_iter()
-                    .map(|(g, (n, _))| ((NgramKind::Char, g), n)),
-            );
-        let mut kept: Vec<((NgramKind, String), u32)> =
-            df.filter(|(_, d)| *d >= params.min_df).collect();
+        let mut kept = frequent_ngrams(&params, docs);
         if params.max_features > 0 && kept.len() > params.max_features {
             // Most frequent first; ties broken by the n-gram itself, so the cut is stable.
             kept.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
@@ -391,19 +202,10 @@ impl Vectorizer {
     }
 
     fn build_word_chars(&self) -> Result<WordChars, String> {
-        let too_many = || "vectorizer: too many character n-grams per word".to_owned();
         let mut grams = CharGrams::default();
-        let mut offsets = Vec::with_capacity(self.data.words.len() + 1);
-        let mut ids = Vec::new();
-        offsets.push(0);
-        for w in &self.data.words {
-            if !w.contains(' ') {
-                self.char_hits(&mut grams, w, |i| ids.push(i));
-            }
-            offsets.push(u32::try_from(ids.len()).map_err(|_| too_many())?);
-        }
-        ids.shrink_to_fit();
-        Ok(WordChars { offsets, ids })
+        WordChars::build(&self.data.words, |word, ids| {
+            self.char_hits(&mut grams, word, |i| ids.push(i))
+        })
     }
 
     /// Features of an already normalised text.
@@ -507,79 +309,60 @@ impl Vectorizer {
     }
 }
 
+/// Every n-gram of `docs` (normalised here) in at least `params.min_df` of them, with its
+/// document frequency, in no particular order.
+fn frequent_ngrams<S: AsRef<str> + Sync>(
+    params: &VectorizerParams,
+    docs: &[S],
+) -> Vec<((NgramKind, String), u32)> {
+    // Document frequencies, one map a kind. Each entry remembers the last document that
+    // counted it, so a document counts an n-gram once without sorting its n-grams; an
+    // n-gram's text is copied only the first time it is seen.
+    type Df = [hashbrown::HashMap<String, (u32, usize), rustc_hash::FxBuildHasher>; 2];
+    let df: Df = docs
+        .par_iter()
+        .enumerate()
+        .fold(Df::default, |mut df, (d, doc)| {
+            let norm = normalize(doc.as_ref());
+            for_each_ngram(
+                &norm.text,
+                params.word_ngrams,
+                params.char_ngrams,
+                |k, g, _| {
+                    let e = df[k as usize].entry_ref(g).or_insert((0, usize::MAX));
+                    if e.1 != d {
+                        *e = (e.0 + 1, d);
+                    }
+                },
+            );
+            df
+        })
+        .reduce(Df::default, |mut a, b| {
+            for (k, map) in b.into_iter().enumerate() {
+                for (g, (n, _)) in map {
+                    a[k].entry(g).or_insert((0, 0)).0 += n;
+                }
+            }
+            a
+        });
+    let [word_df, char_df] = df;
+    let df = word_df
+        .into_iter()
+        .map(|(g, (n, _))| ((NgramKind::Word, g), n))
+        .chain(
+            char_df
+                .into_iter()
+                .map(|(g, (n, _))| ((NgramKind::Char, g), n)),
+        );
+    df.filter(|(_, d)| *d >= params.min_df).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn tally_counts_in_increasing_order_and_clears() {
-        let mut state = 12345u64;
-        let mut tally = Tally::default();
-        for (n, bound) in [
-            (0, 10),
-            (5, 10),
-            (100, 10),
-            (3000, 500_000),
-            (3000, 9000),
-            (50, 70),
-        ] {
-            let v: Vec<u32> = (0..n)
-                .map(|_| {
-                    state = state
-                        .wrapping_mul(6364136223846793005)
-                        .wrapping_add(1442695040888963407);
-                    ((state >> 33) as u32) % bound
-                })
-                .collect();
-            let mut want: std::collections::BTreeMap<u32, u32> = Default::default();
-            v.iter().for_each(|&x| *want.entry(x).or_default() += 1);
-            let mut got = Vec::new();
-            tally.start(bound as usize);
-            v.iter().for_each(|&i| tally.add(i));
-            tally.drain(bound as usize, |i, c| got.push((i, c)));
-            assert_eq!(
-                got,
-                want.into_iter().collect::<Vec<_>>(),
-                "n={n} bound={bound}"
-            );
-            assert!(tally.counts.iter().all(|&c| c == 0), "counts left behind");
-            assert!(tally.bits.iter().chain(&tally.summary).all(|&b| b == 0));
-        }
-        assert_eq!(tally.counts.len(), 500_000, "sized for the largest bound");
-        // A row left undrained (as a panic would) is cleared by the next start.
-        tally.start(10);
-        tally.add(3);
-        tally.start(10);
-        tally.add(4);
-        let mut got = Vec::new();
-        tally.drain(10, |i, c| got.push((i, c)));
-        assert_eq!(got, [(4, 1)]);
-    }
-
-    #[test]
-    fn colliding_hashes_fall_back_to_the_text() {
-        // A hash that collides on purpose: n-grams of one length share it.
-        let by_len: fn(&str) -> u64 = |g| g.len() as u64;
-        let grams: Vec<String> = ["ab", "cd", "xyz", "ef"].map(String::from).into();
-        let index = GramIndex::build(&grams, 10, by_len).unwrap();
-        assert_eq!(index.get("ab"), Some(10));
-        assert_eq!(index.get("cd"), Some(11));
-        assert_eq!(index.get("xyz"), Some(12));
-        assert_eq!(index.get("ef"), Some(13));
-        assert_eq!(index.get("gh"), None);
-        assert_eq!(
-            index.get("uvw"),
-            Some(12),
-            "a hash hit outside the exact table"
-        );
-        assert_eq!(index.exact.len(), 3);
-        let dup: Vec<String> = ["ab", "cd", "ab"].map(String::from).into();
-        assert!(GramIndex::build(&dup, 0, by_len)
-            .unwrap_err()
-            .contains("\"ab\""));
-        let dup: Vec<String> = ["ab", "ab"].map(String::from).into();
-        assert!(GramIndex::build(&dup, 0, gram_hash).is_err());
-        // The real hash: every entry of a real vocabulary found, nothing else.
+    fn the_real_hash_finds_every_vocabulary_entry_and_nothing_else() {
         let v = small();
         for (i, g) in v.data.chars.iter().enumerate() {
             assert_eq!(

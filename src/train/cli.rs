@@ -1,4 +1,4 @@
-//! The `train` command line: flags, progress bar, summary table.
+//! The `train` command line: flags, progress bar, the files written and the summary.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -7,11 +7,13 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::sources::{read_manifest, Source};
-use super::{Calibration, ClassWeight, Progress, TrainParams, TrainingData};
-use crate::corpus::{read_jsonl, read_seed_dir};
+use super::{
+    Calibration, ClassWeight, Progress, TrainParams, Trained, TrainingData, ValidTrainParams,
+};
+use crate::corpus::{read_jsonl, read_seed_dir, Record};
 use crate::domain::Target;
 use crate::features::VectorizerParams;
-use crate::model::RealDataEvaluation;
+use crate::model::{RealDataEvaluation, SourceCard};
 
 /// Train the TF-IDF + logistic models and write `<out>/<name>.vigie` with its report.
 #[derive(Debug, Parser)]
@@ -157,70 +159,12 @@ impl Progress for Bar {
 
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     if args.print_seeds {
-        for doc in read_seed_dir(&args.seeds).map_err(anyhow::Error::msg)? {
-            for item in doc.items() {
-                println!(
-                    "{}",
-                    serde_json::json!({"id": item.id, "lang": item.lang.code(), "text": item.text})
-                );
-            }
-        }
-        return Ok(());
+        return print_seeds(&args);
     }
     let started = Instant::now();
-    let params = TrainParams {
-        name: args.name.clone(),
-        vectorizer: VectorizerParams {
-            min_df: args.min_df,
-            max_features: args.max_features,
-            ..Default::default()
-        },
-        folds: args.folds,
-        alphas: args.alphas.clone(),
-        class_weight: args.class_weight,
-        nb_scaling: (args.nb_exponent != 0.0).then_some(super::NbScaling {
-            exponent: args.nb_exponent,
-            smoothing: args.nb_smoothing,
-        }),
-        calibration: args.calibration.resolve(args.class_weight),
-        max_iterations: args.max_iterations,
-        gradient_tolerance: args.gradient_tolerance,
-        seed: args.seed,
-        default_target: args
-            .default_target
-            .as_deref()
-            .map(Target::from_name)
-            .transpose()
-            .map_err(anyhow::Error::msg)?,
-        ..Default::default()
-    }
-    .check()?;
-
-    let mut data = TrainingData::default();
-    if !args.no_seeds {
-        data.add_seeds(&args.seeds, &args.seed_labels)
-            .map_err(anyhow::Error::msg)?;
-    }
-    let map = args.columns.column_map()?;
-    for s in training_files(&args)? {
-        data.add_source(&s, map.as_ref())?;
-    }
-    let heldout = if args.no_heldout {
-        None
-    } else {
-        let records = read_jsonl(&args.heldout)?;
-        let bytes = std::fs::read(&args.heldout)?;
-        let card = crate::model::SourceCard {
-            name: args
-                .heldout
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            items: records.len(),
-            sha256: super::sha256_hex(&bytes),
-        };
-        Some((card, records))
-    };
+    let params = params(&args)?;
+    let data = training_data(&args)?;
+    let heldout = heldout(&args)?;
     eprintln!(
         "training on {} labeled items from {} sources{}",
         data.records.len(),
@@ -256,7 +200,98 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     trained.report.realdata =
         RealDataEvaluation::read_for(&args.realdata, &trained.model.card.model_id)
             .map_err(anyhow::Error::msg)?;
+    let model_path = write(&args, &trained)?;
 
+    let card = &trained.model.card;
+    println!("model {} → {}", card.model_id, model_path.display());
+    print!("{}", trained.report.summary());
+    println!(
+        "{} features; trained in {:.1} s",
+        card.n_features,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// `--print-seeds`: the seed items as JSONL.
+fn print_seeds(args: &TrainArgs) -> anyhow::Result<()> {
+    for doc in read_seed_dir(&args.seeds).map_err(anyhow::Error::msg)? {
+        for item in doc.items() {
+            println!(
+                "{}",
+                serde_json::json!({"id": item.id, "lang": item.lang.code(), "text": item.text})
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The training settings of the flags, checked.
+fn params(args: &TrainArgs) -> anyhow::Result<ValidTrainParams> {
+    Ok(TrainParams {
+        name: args.name.clone(),
+        vectorizer: VectorizerParams {
+            min_df: args.min_df,
+            max_features: args.max_features,
+            ..Default::default()
+        },
+        folds: args.folds,
+        alphas: args.alphas.clone(),
+        class_weight: args.class_weight,
+        nb_scaling: (args.nb_exponent != 0.0).then_some(super::NbScaling {
+            exponent: args.nb_exponent,
+            smoothing: args.nb_smoothing,
+        }),
+        calibration: args.calibration.resolve(args.class_weight),
+        max_iterations: args.max_iterations,
+        gradient_tolerance: args.gradient_tolerance,
+        seed: args.seed,
+        default_target: args
+            .default_target
+            .as_deref()
+            .map(Target::from_name)
+            .transpose()
+            .map_err(anyhow::Error::msg)?,
+        ..Default::default()
+    }
+    .check()?)
+}
+
+/// The seeds (unless `--no-seeds`) and the training files.
+fn training_data(args: &TrainArgs) -> anyhow::Result<TrainingData> {
+    let mut data = TrainingData::default();
+    if !args.no_seeds {
+        data.add_seeds(&args.seeds, &args.seed_labels)
+            .map_err(anyhow::Error::msg)?;
+    }
+    let map = args.columns.column_map()?;
+    for s in training_files(args)? {
+        data.add_source(&s, map.as_ref())?;
+    }
+    Ok(data)
+}
+
+/// The held-out file and its card, unless `--no-heldout`.
+fn heldout(args: &TrainArgs) -> anyhow::Result<Option<(SourceCard, Vec<Record>)>> {
+    if args.no_heldout {
+        return Ok(None);
+    }
+    let records = read_jsonl(&args.heldout)?;
+    let bytes = std::fs::read(&args.heldout)?;
+    let card = SourceCard {
+        name: args
+            .heldout
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        items: records.len(),
+        sha256: super::sha256_hex(&bytes),
+    };
+    Ok(Some((card, records)))
+}
+
+/// Writes `<out>/<name>.vigie` and its two reports; returns the model's path.
+fn write(args: &TrainArgs, trained: &Trained) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(&args.out)?;
     let model_path = args.out.join(format!("{}.vigie", args.name));
     trained.model.save(&model_path)?;
@@ -271,65 +306,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.oof {
         write_out_of_fold(path, &trained.out_of_fold)?;
     }
-
-    let card = &trained.model.card;
-    println!("model {} → {}", card.model_id, model_path.display());
-    println!(
-        "{:<16} {:>5} {:>5} {:>6} {:>5} {:>6} {:>8} {:>6} {:>9} {:>7}",
-        "head", "pos", "neg", "alpha", "flag", "reject", "cv_auc", "cv_f1", "held_auc", "held_f1"
-    );
-    for h in &card.heads {
-        let (ha, hf) = h.heldout.as_ref().map_or(("-".into(), "-".into()), |m| {
-            (format!("{:.3}", m.roc_auc), format!("{:.3}", m.f1))
-        });
-        println!(
-            "{:<16} {:>5} {:>5} {:>6} {:>5.2} {:>6.2} {:>8.3} {:>6.3} {:>9} {:>7}",
-            h.name.as_str(),
-            h.positives,
-            h.negatives,
-            h.alpha,
-            h.thresholds.flag,
-            h.thresholds.reject,
-            h.cv.roc_auc,
-            h.cv.f1,
-            ha,
-            hf
-        );
-    }
-    for s in &card.stance {
-        let held = s
-            .heldout
-            .as_ref()
-            .map_or("-".into(), |m| format!("{:.3}", m.f_avg));
-        println!(
-            "stance:{:<9} n={:<4} alpha={:<5} cv_macro_f1={:.3} cv_f_avg={:.3} held_f_avg={}",
-            s.target.as_str(),
-            s.counts.values().sum::<usize>(),
-            s.alpha,
-            s.cv.macro_f1,
-            s.cv.f_avg,
-            held
-        );
-    }
-    for (name, alpha, edge) in card.penalties_at_grid_edge() {
-        println!("note: {name} chose alpha {alpha}, {edge}; a wider --alphas may fit better");
-    }
-    for h in &card.heads {
-        if let Some(p) = h.calibration {
-            println!(
-                "calibration: {} p = σ({:.3}·z {:+.3})",
-                h.name.as_str(),
-                p.a,
-                p.b
-            );
-        }
-    }
-    println!(
-        "{} features; trained in {:.1} s",
-        card.n_features,
-        started.elapsed().as_secs_f64()
-    );
-    Ok(())
+    Ok(model_path)
 }
 
 /// Writes out-of-fold scores as `score` lines: one per item, its heads' scores together.
