@@ -9,8 +9,8 @@ use rayon::prelude::*;
 use serde::Deserialize;
 
 use crate::corpus::{read_labeled, ColumnMap};
-use crate::domain::{CommentText, Lang};
 use crate::model::Model;
+use crate::scoring;
 use crate::train::{evaluate, metrics};
 
 /// How `--data` CSV/TSV files map onto labeled records (canonical JSONL files ignore it).
@@ -95,43 +95,21 @@ fn score_line(model: &Model, n: usize, line: &str) -> serde_json::Value {
         Ok(l) => l,
         Err(e) => return fail(None, "invalid_json", e.to_string()),
     };
-    if let Err(e) = CommentText::parse(l.text.as_str(), usize::MAX - 1) {
-        return fail(l.id, "empty_text", e.to_string());
+    // No length limit here: a file is not a request.
+    let checked = scoring::validate(
+        model,
+        usize::MAX - 1,
+        l.text,
+        l.target.as_deref(),
+        l.lang.as_deref(),
+    );
+    match checked {
+        Ok(input) => {
+            let s = scoring::scores(model, &input);
+            serde_json::json!({"id": l.id, "lang": s.lang, "scores": s.scores, "stance": s.stance})
+        }
+        Err(e) => fail(l.id, e.code(), e.to_string()),
     }
-    let lang = match l.lang.as_deref().map(|c| Lang::parse(c).ok_or(c)) {
-        Some(Err(c)) => return fail(l.id, "invalid_lang", format!("unsupported language {c:?}")),
-        Some(Ok(x)) => Some(x),
-        None => None,
-    };
-    let target = match l.target.as_deref() {
-        Some(t) => match model.target_index(t) {
-            Some(i) => Some(i),
-            None => return fail(l.id, "unknown_target", format!("unknown target {t:?}")),
-        },
-        None => model
-            .card
-            .default_target
-            .as_ref()
-            .and_then(|t| model.target_index(t.as_str())),
-    };
-    let a = model.analyze(&l.text, lang);
-    let probs = model.head_probabilities(&a);
-    let scores: serde_json::Map<String, serde_json::Value> = model
-        .card
-        .heads
-        .iter()
-        .zip(&probs)
-        .map(|(h, p)| (h.name.to_string(), serde_json::json!(p)))
-        .collect();
-    let stance = target.map(|t| {
-        let s = model.stance(&a, t);
-        serde_json::json!({
-            "target": model.card.stance[t].target.as_str(),
-            "label": s.label(),
-            "probabilities": {"favor": s.probabilities[0], "against": s.probabilities[1], "none": s.probabilities[2]},
-        })
-    });
-    serde_json::json!({"id": l.id, "lang": a.lang, "scores": scores, "stance": stance})
 }
 
 pub fn run_score(args: ScoreArgs) -> anyhow::Result<()> {

@@ -30,6 +30,10 @@ pub mod train;
 /// Per-head thresholds (from a config file) that turn scores into allow / flag / reject.
 pub mod policy;
 
+/// Scoring one comment, free of HTTP: request validation, scores, stance, decision and
+/// explanation, shared by the API, the integrations, the command line, fuzzing and the bench.
+pub mod scoring;
+
 /// Storage of comments, decisions and API keys: one trait, SQLite and PostgreSQL.
 pub mod store;
 

@@ -50,7 +50,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            max_text_chars: 10_000,
+            max_text_chars: crate::scoring::DEFAULT_MAX_TEXT_CHARS,
             max_body_bytes: 1 << 20,
             max_batch: 1_000,
             max_coral_body_bytes: 16 << 20,
