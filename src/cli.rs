@@ -329,7 +329,7 @@ pub fn run_eval(args: EvalArgs) -> anyhow::Result<()> {
 #[command(name = "keys", version)]
 pub struct KeysArgs {
     #[command(flatten)]
-    pub db: crate::http::serve::DbArgs,
+    pub db: crate::store::DbArgs,
     #[command(subcommand)]
     pub command: KeysCommand,
 }
@@ -367,7 +367,7 @@ pub async fn run_keys(args: KeysArgs) -> anyhow::Result<()> {
     let store = args.db.open().await?;
     match args.command {
         KeysCommand::Create { name, role } => {
-            crate::http::admin::check_key_name(&name).map_err(anyhow::Error::msg)?;
+            crate::store::check_key_name(&name).map_err(anyhow::Error::msg)?;
             let key = generate_key();
             store
                 .create_key(&name, &hash_key(&key), role, now_ms())
@@ -378,13 +378,13 @@ pub async fn run_keys(args: KeysArgs) -> anyhow::Result<()> {
         KeysCommand::List => {
             for k in store.list_keys().await? {
                 let revoked = k.revoked_at_ms.map_or(String::new(), |t| {
-                    format!("  revoked {}", crate::http::views::rfc3339(t))
+                    format!("  revoked {}", crate::util::rfc3339(t))
                 });
                 println!(
                     "{:<24} {:<9} created {}{revoked}",
                     k.name,
                     k.role.as_str(),
-                    crate::http::views::rfc3339(k.created_at_ms)
+                    crate::util::rfc3339(k.created_at_ms)
                 );
             }
         }

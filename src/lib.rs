@@ -37,6 +37,10 @@ pub mod scoring;
 /// Storage of comments, decisions and API keys: one trait, SQLite and PostgreSQL.
 pub mod store;
 
+/// The running service's shared state (model, policy, limits, store, counters), callers,
+/// views of stored things: below both the API and the moderator's page.
+pub mod service;
+
 /// The moderator's web page: askama templates, forms, keyboard shortcuts.
 pub mod ui;
 

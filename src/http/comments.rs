@@ -11,10 +11,10 @@ use super::auth::{actor, Caller};
 use super::error::{ApiError, ErrorBody};
 use super::extract::Json;
 use super::score::validate;
-use super::views::{CommentView, EventView};
 use super::AppState;
 use crate::domain::{CommentId, ModeratorAction, Stance};
 use crate::scoring::{self, Scored};
+use crate::service::views::{CommentView, EventView};
 use crate::store::{now_ms, DecisionInput, NewComment};
 
 /// Submission: scorer keys and up.
