@@ -2,8 +2,10 @@
 //!
 //! Data flows one way: [`corpus`] reads seeds and labeled files, [`text`] normalises,
 //! [`features`] turns text into TF-IDF rows, [`model`] holds the fitted heads, [`train`]
-//! fits and reports them, [`policy`] turns scores into a decision, and [`http`] serves it all.
-//! See `DESIGN.md` for the map.
+//! fits and reports them, [`policy`] turns scores into a decision, [`scoring`] takes one
+//! comment from request to decision and explanation, [`store`] keeps comments and keys,
+//! [`service`] holds the state the front ends share, and [`ui`], [`cli`] and [`http`] serve
+//! it all. Each module uses only those declared before it. See `DESIGN.md` for the map.
 
 /// Small helpers every layer uses: hex encoding, SHA-256 digests.
 pub mod util;
