@@ -108,7 +108,16 @@ fn score_line(model: &Model, n: usize, line: &str) -> serde_json::Value {
             let s = scoring::scores(model, &input);
             serde_json::json!({"id": l.id, "lang": s.lang, "scores": s.scores, "stance": s.stance})
         }
-        Err(e) => fail(l.id, e.code(), e.to_string()),
+        Err(e) => fail(l.id, cli_code(&e), e.to_string()),
+    }
+}
+
+/// The command line has always called every text error `empty_text` (a NUL included);
+/// the API says `invalid_text` for a NUL.
+fn cli_code(e: &scoring::ScoreError) -> &'static str {
+    match e {
+        scoring::ScoreError::Text(_) => "empty_text",
+        _ => e.code(),
     }
 }
 

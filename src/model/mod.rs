@@ -80,9 +80,10 @@ pub struct Attribution {
 /// character n-grams, itself, its share of the word bigrams around it) summed. The API
 /// shows it as is (`ExplanationItem`).
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-#[schema(as = ExplanationItem)]
+#[schema(as = ExplanationItem, description = "A word that pushed a flagged head up.")]
 pub struct Contribution {
-    /// The word as written in the comment ("c0nnaaard", "c o n n a r d").
+    // As written: "c0nnaaard", "c o n n a r d".
+    /// The word as written in the comment.
     pub text: String,
     /// Offset of its first character, counted in Unicode scalar values of the original text.
     pub start: u32,
@@ -90,11 +91,12 @@ pub struct Contribution {
     pub end: u32,
     /// Its contribution to the head's logit: the n-grams inside it, summed.
     pub weight: f32,
-    /// The n-grams that weigh most inside it, heaviest first.
+    // Heaviest first.
+    /// The n-grams that weigh most inside it.
     pub ngrams: Vec<NgramShare>,
 }
 
-/// An n-gram inside an explained word (`NgramWeight` in the API).
+// An n-gram inside an explained word (`NgramWeight` in the API).
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[schema(as = NgramWeight)]
 pub struct NgramShare {

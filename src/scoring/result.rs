@@ -22,7 +22,7 @@ pub struct StanceResult {
     pub probabilities: BTreeMap<String, f32>,
 }
 
-/// A scored comment, as `/v1/score` answers it.
+// A scored comment, as `/v1/score` answers it (the schema keeps its name, undescribed).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[schema(as = ScoreResponse)]
 pub struct Scored {
