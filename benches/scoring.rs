@@ -65,25 +65,19 @@ fn bench(c: &mut Criterion) {
             black_box(model.head_probabilities(&a))
         })
     });
-    let input = vigie::http::score::validate(
+    let input = vigie::scoring::validate(
         &model,
-        &vigie::http::Limits::default(),
+        vigie::scoring::DEFAULT_MAX_TEXT_CHARS,
         FLAGGED_COMMENT.to_owned(),
         None,
         None,
     )
     .unwrap();
     assert!((290..=310).contains(&FLAGGED_COMMENT.chars().count()));
-    let scored = vigie::http::score::score_input(&model, &policy, &input);
+    let scored = vigie::scoring::score(&model, &policy, &input);
     assert!(!scored.flagged.is_empty(), "the comment must be flagged");
     c.bench_function("score_300_chars_with_decision_and_explanation", |b| {
-        b.iter(|| {
-            black_box(vigie::http::score::score_input(
-                &model,
-                &policy,
-                black_box(&input),
-            ))
-        })
+        b.iter(|| black_box(vigie::scoring::score(&model, &policy, black_box(&input))))
     });
 }
 

@@ -9,8 +9,8 @@ use rayon::prelude::*;
 use serde::Deserialize;
 
 use crate::corpus::{read_labeled, ColumnMap};
-use crate::domain::{CommentText, Lang};
 use crate::model::Model;
+use crate::scoring;
 use crate::train::{evaluate, metrics};
 
 /// How `--data` CSV/TSV files map onto labeled records (canonical JSONL files ignore it).
@@ -95,43 +95,30 @@ fn score_line(model: &Model, n: usize, line: &str) -> serde_json::Value {
         Ok(l) => l,
         Err(e) => return fail(None, "invalid_json", e.to_string()),
     };
-    if let Err(e) = CommentText::parse(l.text.as_str(), usize::MAX - 1) {
-        return fail(l.id, "empty_text", e.to_string());
+    // No length limit here: a file is not a request.
+    let checked = scoring::validate(
+        model,
+        usize::MAX - 1,
+        l.text,
+        l.target.as_deref(),
+        l.lang.as_deref(),
+    );
+    match checked {
+        Ok(input) => {
+            let s = scoring::scores(model, &input);
+            serde_json::json!({"id": l.id, "lang": s.lang, "scores": s.scores, "stance": s.stance})
+        }
+        Err(e) => fail(l.id, cli_code(&e), e.to_string()),
     }
-    let lang = match l.lang.as_deref().map(|c| Lang::parse(c).ok_or(c)) {
-        Some(Err(c)) => return fail(l.id, "invalid_lang", format!("unsupported language {c:?}")),
-        Some(Ok(x)) => Some(x),
-        None => None,
-    };
-    let target = match l.target.as_deref() {
-        Some(t) => match model.target_index(t) {
-            Some(i) => Some(i),
-            None => return fail(l.id, "unknown_target", format!("unknown target {t:?}")),
-        },
-        None => model
-            .card
-            .default_target
-            .as_ref()
-            .and_then(|t| model.target_index(t.as_str())),
-    };
-    let a = model.analyze(&l.text, lang);
-    let probs = model.head_probabilities(&a);
-    let scores: serde_json::Map<String, serde_json::Value> = model
-        .card
-        .heads
-        .iter()
-        .zip(&probs)
-        .map(|(h, p)| (h.name.to_string(), serde_json::json!(p)))
-        .collect();
-    let stance = target.map(|t| {
-        let s = model.stance(&a, t);
-        serde_json::json!({
-            "target": model.card.stance[t].target.as_str(),
-            "label": s.label(),
-            "probabilities": {"favor": s.probabilities[0], "against": s.probabilities[1], "none": s.probabilities[2]},
-        })
-    });
-    serde_json::json!({"id": l.id, "lang": a.lang, "scores": scores, "stance": stance})
+}
+
+/// The command line has always called every text error `empty_text` (a NUL included);
+/// the API says `invalid_text` for a NUL.
+fn cli_code(e: &scoring::ScoreError) -> &'static str {
+    match e {
+        scoring::ScoreError::Text(_) => "empty_text",
+        _ => e.code(),
+    }
 }
 
 pub fn run_score(args: ScoreArgs) -> anyhow::Result<()> {
@@ -351,7 +338,7 @@ pub fn run_eval(args: EvalArgs) -> anyhow::Result<()> {
 #[command(name = "keys", version)]
 pub struct KeysArgs {
     #[command(flatten)]
-    pub db: crate::http::serve::DbArgs,
+    pub db: crate::store::DbArgs,
     #[command(subcommand)]
     pub command: KeysCommand,
 }
@@ -389,7 +376,7 @@ pub async fn run_keys(args: KeysArgs) -> anyhow::Result<()> {
     let store = args.db.open().await?;
     match args.command {
         KeysCommand::Create { name, role } => {
-            crate::http::admin::check_key_name(&name).map_err(anyhow::Error::msg)?;
+            crate::store::check_key_name(&name).map_err(anyhow::Error::msg)?;
             let key = generate_key();
             store
                 .create_key(&name, &hash_key(&key), role, now_ms())
@@ -400,13 +387,13 @@ pub async fn run_keys(args: KeysArgs) -> anyhow::Result<()> {
         KeysCommand::List => {
             for k in store.list_keys().await? {
                 let revoked = k.revoked_at_ms.map_or(String::new(), |t| {
-                    format!("  revoked {}", crate::http::views::rfc3339(t))
+                    format!("  revoked {}", crate::util::rfc3339(t))
                 });
                 println!(
                     "{:<24} {:<9} created {}{revoked}",
                     k.name,
                     k.role.as_str(),
-                    crate::http::views::rfc3339(k.created_at_ms)
+                    crate::util::rfc3339(k.created_at_ms)
                 );
             }
         }

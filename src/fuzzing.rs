@@ -14,7 +14,7 @@
 //! - every n-gram span lies inside the normalised text and is non-empty.
 //!
 //! [`check_score`]: a text through a model (analyse, head and stance probabilities,
-//! attribution, the explanation of every head), then the HTTP layer's `score_input` for
+//! attribution, the explanation of every head), then [`crate::scoring::score`] for
 //! texts the API would accept:
 //! - the feature row is sorted, finite, and of norm 1 (or empty);
 //! - every head and stance probability is finite and in [0, 1], stance probabilities sum
@@ -24,10 +24,9 @@
 
 use crate::domain::Lang;
 use crate::features::{for_each_ngram, NgramKind};
-use crate::http::score::{score_input, validate};
-use crate::http::Limits;
 use crate::model::Model;
 use crate::policy::Policy;
+use crate::scoring;
 use crate::text::{detect_lang, normalize, words};
 
 /// The longest compatibility decomposition in Unicode: U+FDFA ARABIC LIGATURE SALLALLAHOU
@@ -185,9 +184,9 @@ pub fn check_score(m: &Model, policy: &Policy, data: &[u8]) {
     }
 
     // What the API does with a text it accepts: decision and explanations of flagged heads.
-    let limits = Limits::default();
-    if let Ok(input) = validate(m, &limits, text.to_owned(), None, lang.map(Lang::code)) {
-        let r = score_input(m, policy, &input);
+    let max = scoring::DEFAULT_MAX_TEXT_CHARS;
+    if let Ok(input) = scoring::validate(m, max, text.to_owned(), None, lang.map(Lang::code)) {
+        let r = scoring::score(m, policy, &input);
         for (name, &p) in &r.scores {
             prob(p, name);
         }

@@ -2,8 +2,10 @@
 //!
 //! Data flows one way: [`corpus`] reads seeds and labeled files, [`text`] normalises,
 //! [`features`] turns text into TF-IDF rows, [`model`] holds the fitted heads, [`train`]
-//! fits and reports them, [`policy`] turns scores into a decision, and [`http`] serves it all.
-//! See `DESIGN.md` for the map.
+//! fits and reports them, [`policy`] turns scores into a decision, [`scoring`] takes one
+//! comment from request to decision and explanation, [`store`] keeps comments and keys,
+//! [`service`] holds the state the front ends share, and [`ui`], [`cli`] and [`http`] serve
+//! it all. Each module uses only those declared before it. See `DESIGN.md` for the map.
 
 /// Small helpers every layer uses: hex encoding, SHA-256 digests.
 pub mod util;
@@ -30,8 +32,16 @@ pub mod train;
 /// Per-head thresholds (from a config file) that turn scores into allow / flag / reject.
 pub mod policy;
 
+/// Scoring one comment, free of HTTP: request validation, scores, stance, decision and
+/// explanation, shared by the API, the integrations, the command line, fuzzing and the bench.
+pub mod scoring;
+
 /// Storage of comments, decisions and API keys: one trait, SQLite and PostgreSQL.
 pub mod store;
+
+/// The running service's shared state (model, policy, limits, store, counters), callers,
+/// views of stored things: below both the API and the moderator's page.
+pub mod service;
 
 /// The moderator's web page: askama templates, forms, keyboard shortcuts.
 pub mod ui;

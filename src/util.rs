@@ -1,4 +1,6 @@
-//! Small helpers every layer uses: hex encoding and SHA-256 digests.
+//! Small helpers every layer uses: hex encoding, SHA-256 digests, RFC 3339 times.
+
+use std::time::{Duration, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
@@ -30,8 +32,23 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
+/// Milliseconds since the epoch as RFC 3339 (UTC, milliseconds).
+pub fn rfc3339(ms: i64) -> String {
+    humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64))
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn times_are_rfc3339_utc() {
+        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            super::rfc3339(1_627_000_000_123),
+            "2021-07-23T00:26:40.123Z"
+        );
+    }
+
     use super::*;
 
     #[test]

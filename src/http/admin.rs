@@ -13,7 +13,7 @@ use super::extract::Json;
 use super::AppState;
 use crate::domain::{ModeratorAction, Role};
 use crate::model::Model;
-use crate::store::{generate_key, hash_key, now_ms, ApiKeyInfo, ExportRow};
+use crate::store::{check_key_name, generate_key, hash_key, now_ms, ApiKeyInfo, ExportRow};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -139,21 +139,6 @@ pub struct NewKey {
     pub key: String,
 }
 
-pub fn check_key_name(name: &str) -> Result<(), String> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@'));
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "invalid key name {name:?}: use 1 to 64 ASCII letters, digits, '.', '_', '-' or '@'"
-        ))
-    }
-}
-
 /// Create an API key (the key is in the answer, and nowhere else).
 #[utoipa::path(
     post,
@@ -197,8 +182,8 @@ impl From<ApiKeyInfo> for KeyView {
         Self {
             name: k.name,
             role: k.role.as_str().to_owned(),
-            created_at: super::views::rfc3339(k.created_at_ms),
-            revoked_at: k.revoked_at_ms.map(super::views::rfc3339),
+            created_at: crate::util::rfc3339(k.created_at_ms),
+            revoked_at: k.revoked_at_ms.map(crate::util::rfc3339),
         }
     }
 }

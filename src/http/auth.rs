@@ -10,6 +10,7 @@ use axum::response::Response;
 use super::error::ApiError;
 use super::AppState;
 use crate::domain::Role;
+pub use crate::service::Caller;
 use crate::store::hash_key;
 
 /// Who may call a route.
@@ -87,13 +88,6 @@ pub const ROUTES: &[(Method, &str, Access)] = &[
         Access::Role(Role::Admin),
     ),
 ];
-
-/// The authenticated caller, in request extensions after [`require`].
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub name: String,
-    pub role: Role,
-}
 
 /// The key of an `Authorization: Bearer <key>` header.
 pub fn bearer(headers: &axum::http::HeaderMap) -> Option<String> {

@@ -10,10 +10,11 @@ use serde::{Deserialize, Serialize};
 use super::auth::{actor, Caller};
 use super::error::{ApiError, ErrorBody};
 use super::extract::Json;
-use super::score::{score_input, validate, ScoreResponse};
-use super::views::{CommentView, EventView};
+use super::score::validate;
 use super::AppState;
 use crate::domain::{CommentId, ModeratorAction, Stance};
+use crate::scoring::{self, Scored};
+use crate::service::views::{CommentView, EventView};
 use crate::store::{now_ms, DecisionInput, NewComment};
 
 /// Submission: scorer keys and up.
@@ -110,7 +111,7 @@ pub async fn submit(
         req.target.as_deref(),
         req.lang.as_deref(),
     )?;
-    let scored = score_input(&model, &app.policy, &input);
+    let scored = scoring::score(&model, &app.policy, &input);
     app.metrics.decided(scored.decision, &scored.flagged);
     let new = to_new_comment(
         id,
@@ -149,7 +150,7 @@ pub fn to_new_comment(
     author: Option<String>,
     actor: String,
     text: String,
-    scored: ScoreResponse,
+    scored: Scored,
 ) -> NewComment {
     NewComment {
         id,

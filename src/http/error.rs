@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::domain::{Role, TextError};
+use crate::service::queue::InvalidQuery;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -172,6 +173,12 @@ impl ApiError {
     }
 }
 
+impl From<InvalidQuery> for ApiError {
+    fn from(e: InvalidQuery) -> Self {
+        ApiError::InvalidQuery(e.0)
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -182,7 +189,7 @@ impl From<StoreError> for ApiError {
             },
             StoreError::Claimed { by, until_ms } => ApiError::Conflict {
                 code: "claimed",
-                message: format!("{by} is reviewing this comment (lease until {})", super::views::rfc3339(until_ms)),
+                message: format!("{by} is reviewing this comment (lease until {})", crate::util::rfc3339(until_ms)),
             },
             StoreError::IdConflict(id) => ApiError::Conflict {
                 code: "id_conflict",

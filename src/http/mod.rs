@@ -16,12 +16,7 @@ pub mod perspective;
 pub mod queue;
 pub mod score;
 pub mod serve;
-pub mod views;
 
-use std::path::PathBuf;
-use std::sync::Arc;
-
-use arc_swap::ArcSwap;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
 use axum::Router;
@@ -30,95 +25,7 @@ pub use error::ApiError;
 pub use openapi::openapi;
 
 use crate::domain::Role;
-use crate::model::Model;
-use crate::policy::Policy;
-use crate::store::Store;
-
-/// Request limits.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    pub max_text_chars: usize,
-    pub max_body_bytes: usize,
-    pub max_batch: usize,
-    /// Coral's requests are read to the end whatever their size (their signature covers
-    /// all of it); this much is kept and scored, a larger one is withheld for review.
-    pub max_coral_body_bytes: usize,
-    /// The whole request, body upload included.
-    pub request_timeout: std::time::Duration,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            max_text_chars: 10_000,
-            max_body_bytes: 1 << 20,
-            max_batch: 1_000,
-            max_coral_body_bytes: 16 << 20,
-            request_timeout: std::time::Duration::from_secs(30),
-        }
-    }
-}
-
-/// Everything a request handler needs. The model sits in an `ArcSwap` so a reload swaps
-/// it whole while in-flight requests finish on the one they started with.
-pub struct App {
-    pub model: ArcSwap<Model>,
-    pub policy: Policy,
-    pub limits: Limits,
-    /// Where `POST /v1/admin/model/reload` reads the model from.
-    pub model_path: Option<PathBuf>,
-    pub store: Arc<dyn Store>,
-    /// Whether `/v1/score` needs a scorer key.
-    pub score_requires_key: bool,
-    /// Default claim lease.
-    pub claim_lease_secs: u32,
-    /// Longest lease a claim may ask for: one key cannot hold comments away from the other
-    /// moderators for long.
-    pub claim_max_lease_secs: u32,
-    /// Mark the moderator page's session cookie `Secure` (sent over HTTPS only; browsers
-    /// also accept it on http://localhost).
-    pub cookie_secure: bool,
-    /// Coral external moderation signing secrets (several while rotating); empty: the
-    /// Coral endpoint is off.
-    pub coral_secrets: Vec<String>,
-    /// Requests per key; off by default in process, on from `serve`'s flags.
-    pub rate_limiter: limits::RateLimiter,
-    /// Refused keys per client address; off by default in process, on from `serve`'s flags.
-    pub auth_failures: limits::RateLimiter,
-    /// Keep comment text out of the logs.
-    pub redact_logs: bool,
-    /// What `GET /metrics` reports; the store reports its database failures to it.
-    pub metrics: Arc<metrics::Metrics>,
-}
-
-pub type AppState = Arc<App>;
-
-impl App {
-    /// `store` is wrapped so that its database failures are counted in `metrics`.
-    pub fn new(model: Model, policy: Policy, limits: Limits, store: Arc<dyn Store>) -> Self {
-        let metrics = Arc::new(metrics::Metrics::default());
-        let counted = metrics.clone();
-        let store = Arc::new(crate::store::Observed::new(store, move |kind| {
-            counted.database_failed(kind)
-        }));
-        Self {
-            model: ArcSwap::from_pointee(model),
-            policy,
-            limits,
-            model_path: None,
-            store,
-            score_requires_key: false,
-            claim_lease_secs: 300,
-            claim_max_lease_secs: 600,
-            cookie_secure: true,
-            coral_secrets: Vec::new(),
-            rate_limiter: limits::RateLimiter::default(),
-            auth_failures: limits::RateLimiter::default(),
-            redact_logs: false,
-            metrics,
-        }
-    }
-}
+pub use crate::service::{App, AppState, Limits};
 
 /// The whole service.
 pub fn app(state: AppState) -> Router {

@@ -11,39 +11,17 @@ use serde::{Deserialize, Serialize};
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{Json, Query};
-use super::views::CommentView;
 use super::AppState;
-use crate::domain::{CommentStatus, Role, Stance};
-use crate::store::{now_ms, Cursor, QueueOrder, QueueQuery};
+use crate::domain::Role;
+pub use crate::service::queue::{queue_query, QueueParams};
+use crate::service::views::CommentView;
+use crate::store::now_ms;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/queue", get(list))
         .route("/v1/queue/claim", post(claim))
         .route("/v1/comments/{id}/release", post(release))
-}
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct QueueParams {
-    /// `pending` (default), `published`, `approved` or `rejected`.
-    pub status: Option<String>,
-    /// Only comments whose score on this head is at least `min_score`; orders by it.
-    pub head: Option<String>,
-    pub min_score: Option<f64>,
-    /// Only comments scoring at most this (on `head`, or their highest flagged score).
-    pub max_score: Option<f64>,
-    pub article: Option<String>,
-    pub author: Option<String>,
-    /// `favor`, `against` or `none`.
-    pub stance: Option<String>,
-    /// `score` (highest first, default) or `oldest`.
-    pub order: Option<String>,
-    /// 1 to 200, default 50.
-    pub limit: Option<u32>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -53,69 +31,6 @@ pub struct QueuePage {
     pub next_cursor: Option<String>,
     /// Comments per status, for the queue tabs.
     pub counts: std::collections::BTreeMap<String, i64>,
-}
-
-fn invalid(m: String) -> ApiError {
-    ApiError::InvalidQuery(m)
-}
-
-/// Parses and checks queue parameters against the model serving now.
-pub fn queue_query(app: &AppState, p: QueueParams) -> Result<QueueQuery, ApiError> {
-    let status = p
-        .status
-        .as_deref()
-        .map(str::parse::<CommentStatus>)
-        .transpose()
-        .map_err(invalid)?;
-    if let Some(h) = &p.head {
-        let model = app.model.load();
-        if model.head_index(h).is_none() {
-            let heads: Vec<&str> = model.card.heads.iter().map(|h| h.name.as_str()).collect();
-            return Err(invalid(format!(
-                "unknown head {h:?}; the model has {}",
-                heads.join(", ")
-            )));
-        }
-    }
-    for (name, v) in [("min_score", p.min_score), ("max_score", p.max_score)] {
-        if let Some(m) = v {
-            if !(0.0..=1.0).contains(&m) {
-                return Err(invalid(format!("{name} must lie in [0, 1], got {m}")));
-            }
-        }
-    }
-    let stance = p
-        .stance
-        .as_deref()
-        .map(str::parse::<Stance>)
-        .transpose()
-        .map_err(invalid)?;
-    let order = match p.order.as_deref() {
-        None | Some("score") => QueueOrder::Score,
-        Some("oldest") => QueueOrder::Oldest,
-        Some(o) => return Err(invalid(format!("unknown order {o:?}: use score or oldest"))),
-    };
-    let limit = p.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(invalid(format!("limit must be 1 to 200, got {limit}")));
-    }
-    let cursor = p
-        .cursor
-        .as_deref()
-        .map(|c| Cursor::decode(c).ok_or_else(|| invalid(format!("invalid cursor {c:?}"))))
-        .transpose()?;
-    Ok(QueueQuery {
-        status,
-        head: p.head,
-        min_score: p.min_score,
-        max_score: p.max_score,
-        article_id: p.article,
-        author: p.author,
-        stance,
-        order,
-        limit,
-        cursor,
-    })
 }
 
 /// Comments waiting for review (or of another status), filtered and paged.

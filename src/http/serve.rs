@@ -9,6 +9,7 @@ use clap::Parser;
 use super::{app, App, Limits};
 use crate::model::Model;
 use crate::policy::Policy;
+pub use crate::store::DbArgs;
 
 /// Serve the scoring API.
 #[derive(Debug, Clone, Parser)]
@@ -94,23 +95,6 @@ pub struct ServeArgs {
     /// in-flight requests finish; after this many seconds it closes whatever is still open.
     #[arg(long, env = "VIGIE_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
     pub shutdown_grace_secs: u64,
-}
-
-/// Where comments, decisions and keys are stored.
-#[derive(Debug, Clone, clap::Args)]
-pub struct DbArgs {
-    /// `postgres://user@host/db` for PostgreSQL, `sqlite://path` for a SQLite file; by
-    /// default the SQLite file `<data-dir>/vigie.db`, created on first start.
-    #[arg(long, env = "DATABASE_URL")]
-    pub database_url: Option<String>,
-    #[arg(long, env = "VIGIE_DATA_DIR", default_value = "data")]
-    pub data_dir: PathBuf,
-}
-
-impl DbArgs {
-    pub async fn open(&self) -> anyhow::Result<Arc<dyn crate::store::Store>> {
-        crate::store::open(self.database_url.as_deref(), &self.data_dir).await
-    }
 }
 
 impl ServeArgs {

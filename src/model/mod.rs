@@ -77,23 +77,32 @@ pub struct Attribution {
 }
 
 /// A word of the comment that pushed a head's score up: the n-grams inside it (its
-/// character n-grams, itself, its share of the word bigrams around it) summed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// character n-grams, itself, its share of the word bigrams around it) summed. The API
+/// shows it as is (`ExplanationItem`).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = ExplanationItem, description = "A word that pushed a flagged head up.")]
 pub struct Contribution {
-    /// The word as the reader wrote it ("c0nnaaard", "c o n n a r d").
+    // As written: "c0nnaaard", "c o n n a r d".
+    /// The word as written in the comment.
     pub text: String,
-    /// Character range `[start, end)` in the original text (Unicode scalar values).
+    /// Offset of its first character, counted in Unicode scalar values of the original text.
     pub start: u32,
+    /// Offset one past its last character.
     pub end: u32,
-    /// Its share of the head's logit.
+    /// Its contribution to the head's logit: the n-grams inside it, summed.
     pub weight: f32,
-    /// The n-grams that weigh most inside it, heaviest first.
+    // Heaviest first.
+    /// The n-grams that weigh most inside it.
     pub ngrams: Vec<NgramShare>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+// An n-gram inside an explained word (`NgramWeight` in the API).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = NgramWeight)]
 pub struct NgramShare {
     pub ngram: String,
+    /// `word` (word 1–2-gram) or `char` (character n-gram; spaces mark word edges).
+    #[schema(value_type = String)]
     pub kind: NgramKind,
     pub weight: f32,
 }

@@ -10,7 +10,7 @@ mod postgres;
 mod sqlite;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -342,6 +342,39 @@ pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Where comments, decisions and keys are stored.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DbArgs {
+    /// `postgres://user@host/db` for PostgreSQL, `sqlite://path` for a SQLite file; by
+    /// default the SQLite file `<data-dir>/vigie.db`, created on first start.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    #[arg(long, env = "VIGIE_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+}
+
+impl DbArgs {
+    pub async fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
+        open(self.database_url.as_deref(), &self.data_dir).await
+    }
+}
+
+/// An API key's name: 1 to 64 ASCII letters, digits, '.', '_', '-' or '@'.
+pub fn check_key_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid key name {name:?}: use 1 to 64 ASCII letters, digits, '.', '_', '-' or '@'"
+        ))
+    }
 }
 
 /// SHA-256 of an API key, hex: what is stored instead of the key.

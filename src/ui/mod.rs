@@ -18,11 +18,11 @@ use axum::{Extension, Form, Router};
 use serde::Deserialize;
 
 use crate::domain::{ModeratorAction, Role};
-use crate::http::auth::Caller;
-use crate::http::queue::{queue_query, QueueParams};
-use crate::http::views::rfc3339;
-use crate::http::AppState;
+use crate::service::queue::{queue_query, QueueParams};
+use crate::service::views::EventView;
+use crate::service::{AppState, Caller, KeyRefused};
 use crate::store::{hash_key, now_ms, ApiKeyInfo, DecisionInput, StoreError, StoredComment};
+use crate::util::rfc3339;
 
 pub use highlight::{segments, Segment};
 
@@ -216,8 +216,7 @@ async fn login(
     let Some(key) = key.filter(|k| k.role >= Role::Moderator) else {
         let error = Some("This key is unknown, revoked, or not a moderator key.".to_owned());
         let mut resp = (StatusCode::UNAUTHORIZED, render(&LoginPage { error })).into_response();
-        resp.extensions_mut()
-            .insert(crate::http::limits::KeyRefused);
+        resp.extensions_mut().insert(KeyRefused);
         return resp;
     };
     let token = crate::store::generate_key();
@@ -541,7 +540,7 @@ async fn queue_page(
 struct DetailPage {
     moderator: String,
     card: Card,
-    history: Vec<crate::http::views::EventView>,
+    history: Vec<EventView>,
     this_page: String,
     notice: Option<String>,
 }

@@ -27,7 +27,7 @@ pub use signature::{sign, verify_signature, SignedBody};
 
 use super::comments::{log_stored, to_new_comment};
 use super::error::ApiError;
-use super::score::{score_input, validate};
+use super::score::validate;
 use super::AppState;
 use crate::domain::{CommentId, CommentText, Decision};
 use crate::store::NewComment;
@@ -280,7 +280,7 @@ fn score_comment(
         None,
         None,
     )?;
-    let mut scored = score_input(&model, &app.policy, &input);
+    let mut scored = crate::scoring::score(&model, &app.policy, &input);
     let note = text.cut_from.map(|chars| {
         format!(
             "scored on the first {} of its {chars} characters; held for review when it would be allowed",

@@ -24,8 +24,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::AppState;
-use crate::domain::{Lang, Role};
+use crate::domain::{CommentText, Lang, Role, TextError};
 use crate::model::Model;
+use crate::scoring;
 use crate::store::hash_key;
 
 pub fn router() -> Router<AppState> {
@@ -360,6 +361,35 @@ pub async fn analyze(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<axum::Json<AnalyzeResponse>, PerspectiveError> {
     check_key(&app, q.key, &headers).await?;
+    let req = parse_request(body)?;
+    let model = app.model.load_full();
+    let langs = Languages::of(&req.languages);
+    let pass = scoring::run(&model, &req.comment.text, langs.first());
+    let detected = crate::text::detect_lang(&pass.analysis.normalized.text);
+    let mut attribute_scores = BTreeMap::new();
+    for (name, params) in &req.requested_attributes {
+        let Some(src) = attribute(&model, &req, &langs, name, params)? else {
+            continue;
+        };
+        if let Some(scores) = attribute_scores_of(&model, &req, &langs, &pass, src, params) {
+            attribute_scores.insert(name.clone(), scores);
+        }
+    }
+    let languages: Vec<String> = if req.languages.is_empty() {
+        vec![detected.code().to_owned()]
+    } else {
+        req.languages.clone()
+    };
+    Ok(axum::Json(AnalyzeResponse {
+        attribute_scores,
+        languages,
+        detected_languages: vec![detected.code().to_owned()],
+        client_token: req.client_token,
+    }))
+}
+
+/// Reads and checks Perspective's request, in Perspective's order of errors.
+fn parse_request(body: Result<Bytes, BytesRejection>) -> Result<AnalyzeRequest, PerspectiveError> {
     let body = body.map_err(|e| PerspectiveError {
         status: e.status(),
         message: format!("Request body rejected: {}", e.body_text()),
@@ -377,131 +407,153 @@ pub async fn analyze(
             "context must be an object",
         ));
     }
-    match req.comment.kind.as_deref() {
-        None | Some("PLAIN_TEXT") | Some("TEXT_TYPE_UNSPECIFIED") => {}
-        Some("HTML") => {
-            return Err(PerspectiveError::invalid(
-                "INVALID_REQUEST",
-                "Currently, only 'PLAIN_TEXT' comments are supported",
-            ))
-        }
-        Some(_) => {
-            return Err(PerspectiveError::invalid(
-                "INVALID_REQUEST",
-                "Unknown text type",
-            ))
-        }
-    }
-    let text = req.comment.text;
-    if text.trim().is_empty() {
-        return Err(PerspectiveError::invalid(
-            "COMMENT_EMPTY",
-            "Comment must be non-empty.",
-        ));
-    }
-    if text.chars().take(MAX_TEXT_CHARS + 1).count() > MAX_TEXT_CHARS {
-        return Err(PerspectiveError::invalid(
-            "COMMENT_TOO_LONG",
-            "Comment text too long.",
-        ));
-    }
+    check_kind(req.comment.kind.as_deref())?;
+    check_text(&req.comment.text)?;
     if req.requested_attributes.is_empty() {
         return Err(PerspectiveError::invalid(
             "NO_REQUESTED_ATTRIBUTES",
             "No requested attributes specified.",
         ));
     }
-    let model = app.model.load_full();
-    // Languages: all requested ones must be supported; else the one detected.
-    let mut langs = Vec::new();
-    let mut unsupported = Vec::new();
-    for l in &req.languages {
-        match Lang::parse(l) {
-            Some(x) => langs.push(x),
-            None => unsupported.push(l.clone()),
-        }
-    }
-    let analysis = model.analyze(&text, langs.first().copied());
-    let detected = crate::text::detect_lang(&analysis.normalized.text);
-    let probs = model.head_probabilities(&analysis);
+    Ok(req)
+}
 
-    let mut attribute_scores = BTreeMap::new();
-    for (name, params) in &req.requested_attributes {
-        let Some(src) = source(&model, name) else {
-            if req.drop_unsupported_attributes {
-                continue;
-            }
-            return Err(PerspectiveError::invalid(
-                "INVALID_REQUEST",
-                format!("Unknown requested attribute: {name}"),
-            ));
-        };
-        if !unsupported.is_empty() {
-            if req.drop_unsupported_attributes {
-                continue;
-            }
-            let mut e = PerspectiveError::invalid(
-                "LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE",
-                format!(
-                    "Attribute {name} does not support request languages: {}",
-                    unsupported.join(", ")
-                ),
-            );
-            e.details[0]["languageNotSupportedByAttributeError"] =
-                json!({"requestedLanguages": req.languages, "attribute": name});
-            return Err(e);
-        }
-        match params.score_type.as_deref() {
-            None | Some("PROBABILITY") | Some("SCORE_TYPE_UNSPECIFIED") => {}
-            Some(other) => {
-                return Err(PerspectiveError::invalid(
-                    "INVALID_REQUEST",
-                    format!("Requested score type {other} is not supported by attribute {name}"),
-                ))
-            }
-        }
-        let summary = src.score(&probs);
-        let threshold = params.score_threshold.unwrap_or(0.0) as f32;
-        if summary < threshold {
-            continue; // Perspective leaves out scores under the requested threshold.
-        }
-        let mut span_scores = Vec::new();
-        if req.span_annotations {
-            for (begin, end, sentence) in sentences(&text) {
-                let a = model.analyze(sentence, langs.first().copied());
-                let value = src.score(&model.head_probabilities(&a));
-                if value >= threshold {
-                    span_scores.push(SpanScore {
-                        begin,
-                        end,
-                        score: Score {
-                            value,
-                            kind: "PROBABILITY",
-                        },
-                    });
-                }
-            }
-        }
-        let scores = AttributeScores {
-            span_scores,
-            summary_score: Score {
-                value: summary,
-                kind: "PROBABILITY",
-            },
-        };
-        attribute_scores.insert(name.clone(), scores);
-    }
-    let languages: Vec<String> = if req.languages.is_empty() {
-        vec![detected.code().to_owned()]
-    } else {
-        req.languages.clone()
+fn check_kind(kind: Option<&str>) -> Result<(), PerspectiveError> {
+    let message = match kind {
+        None | Some("PLAIN_TEXT") | Some("TEXT_TYPE_UNSPECIFIED") => return Ok(()),
+        Some("HTML") => "Currently, only 'PLAIN_TEXT' comments are supported",
+        Some(_) => "Unknown text type",
     };
-    Ok(axum::Json(AnalyzeResponse {
-        attribute_scores,
-        languages,
-        detected_languages: vec![detected.code().to_owned()],
-        client_token: req.client_token,
-    }))
+    Err(PerspectiveError::invalid("INVALID_REQUEST", message))
+}
+
+/// The shared text checks, in Perspective's words; a NUL is scored, as Perspective does.
+fn check_text(text: &str) -> Result<(), PerspectiveError> {
+    match CommentText::parse(text, MAX_TEXT_CHARS) {
+        Err(TextError::Empty) => Err(PerspectiveError::invalid(
+            "COMMENT_EMPTY",
+            "Comment must be non-empty.",
+        )),
+        Err(TextError::TooLong { .. }) => Err(PerspectiveError::invalid(
+            "COMMENT_TOO_LONG",
+            "Comment text too long.",
+        )),
+        Ok(_) | Err(TextError::Nul) => Ok(()),
+    }
+}
+
+/// The request's languages: all must be supported; else the one detected is used.
+struct Languages {
+    supported: Vec<Lang>,
+    unsupported: Vec<String>,
+}
+
+impl Languages {
+    fn of(codes: &[String]) -> Self {
+        let mut langs = Languages {
+            supported: Vec::new(),
+            unsupported: Vec::new(),
+        };
+        for l in codes {
+            match Lang::parse(l) {
+                Some(x) => langs.supported.push(x),
+                None => langs.unsupported.push(l.clone()),
+            }
+        }
+        langs
+    }
+
+    fn first(&self) -> Option<Lang> {
+        self.supported.first().copied()
+    }
+}
+
+/// The source of a requested attribute; `None` when it is dropped, an error when refused.
+fn attribute(
+    model: &Model,
+    req: &AnalyzeRequest,
+    langs: &Languages,
+    name: &str,
+    params: &AttributeParameters,
+) -> Result<Option<Source>, PerspectiveError> {
+    let Some(src) = source(model, name) else {
+        if req.drop_unsupported_attributes {
+            return Ok(None);
+        }
+        return Err(PerspectiveError::invalid(
+            "INVALID_REQUEST",
+            format!("Unknown requested attribute: {name}"),
+        ));
+    };
+    if !langs.unsupported.is_empty() {
+        if req.drop_unsupported_attributes {
+            return Ok(None);
+        }
+        return Err(unsupported_languages(req, langs, name));
+    }
+    match params.score_type.as_deref() {
+        None | Some("PROBABILITY") | Some("SCORE_TYPE_UNSPECIFIED") => Ok(Some(src)),
+        Some(other) => Err(PerspectiveError::invalid(
+            "INVALID_REQUEST",
+            format!("Requested score type {other} is not supported by attribute {name}"),
+        )),
+    }
+}
+
+fn unsupported_languages(req: &AnalyzeRequest, langs: &Languages, name: &str) -> PerspectiveError {
+    let mut e = PerspectiveError::invalid(
+        "LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE",
+        format!(
+            "Attribute {name} does not support request languages: {}",
+            langs.unsupported.join(", ")
+        ),
+    );
+    e.details[0]["languageNotSupportedByAttributeError"] =
+        json!({"requestedLanguages": req.languages, "attribute": name});
+    e
+}
+
+/// An attribute's summary and, when asked, its sentences; `None` under the threshold
+/// (Perspective leaves out scores under the requested threshold).
+fn attribute_scores_of(
+    model: &Model,
+    req: &AnalyzeRequest,
+    langs: &Languages,
+    pass: &scoring::Pass,
+    src: Source,
+    params: &AttributeParameters,
+) -> Option<AttributeScores> {
+    let summary = src.score(&pass.probs);
+    let threshold = params.score_threshold.unwrap_or(0.0) as f32;
+    if summary < threshold {
+        return None;
+    }
+    let mut span_scores = Vec::new();
+    if req.span_annotations {
+        for (begin, end, sentence) in sentences(&req.comment.text) {
+            let value = src.score(&scoring::run(model, sentence, langs.first()).probs);
+            if value >= threshold {
+                span_scores.push(SpanScore {
+                    begin,
+                    end,
+                    score: Score::probability(value),
+                });
+            }
+        }
+    }
+    Some(AttributeScores {
+        span_scores,
+        summary_score: Score::probability(summary),
+    })
+}
+
+impl Score {
+    fn probability(value: f32) -> Self {
+        Score {
+            value,
+            kind: "PROBABILITY",
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,17 +1,11 @@
 //! What the API shows of stored things: ids, statuses and RFC 3339 times.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, UNIX_EPOCH};
 
 use serde::Serialize;
 
 use crate::store::{Event, StoredComment};
-
-/// Milliseconds since the epoch as RFC 3339 (UTC, milliseconds).
-pub fn rfc3339(ms: i64) -> String {
-    humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64))
-        .to_string()
-}
+use crate::util::rfc3339;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CommentView {
@@ -94,17 +88,5 @@ impl From<Event> for EventView {
             model_id: e.model_id,
             version: e.version,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn times_are_rfc3339_utc() {
-        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(
-            super::rfc3339(1_627_000_000_123),
-            "2021-07-23T00:26:40.123Z"
-        );
     }
 }
