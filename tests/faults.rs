@@ -25,18 +25,6 @@ use common::serve::{create_key, Server};
 /// burst on the 2 cores would slow the others down.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// Comments of every kind: allowed, held for review, rejected; accents, emoji, quotes.
-const TEXTS: [&str; 8] = [
-    "Merci pour cet article, très clair et bien documenté.",
-    "Quelle bande de bras cassés",
-    "Bande de guignols, démission !",
-    "Quel crétin ce ministre, il ne comprend rien",
-    "Dégagez tous, bande d'abrutis",
-    "you are a m o r o n and everyone knows it",
-    "Très bon résumé 👍 — l’été dernier à Besançon, même chose.",
-    "Ce gouvernement est une honte, des incapables",
-];
-
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .no_proxy()
@@ -164,7 +152,10 @@ async fn submitter(base: String, key: String, w: usize, p: Arc<Progress>) -> Bur
             break;
         }
         let id = format!("crash-{w}-{n}");
-        let text = format!("{} «{id}»", TEXTS[(w * 3 + n) % TEXTS.len()]);
+        let text = format!(
+            "{} «{id}»",
+            common::TEXTS[(w * 3 + n) % common::TEXTS.len()]
+        );
         b.sent.insert(id.clone(), text.clone());
         let body = json!({"id": id, "text": text, "author": format!("author-{w}"), "article_id": "art-crash"});
         match send(

@@ -24,18 +24,6 @@ use vigie::store::{hash_key, SqliteStore, Store};
 const SCORER: &str = "vg_metrics_scorer";
 const ADMIN: &str = "vg_metrics_admin";
 
-/// Comments of every kind: polite, rude, insulting, obfuscated, bilingual.
-const TEXTS: [&str; 8] = [
-    "Merci pour cet article, très clair et bien documenté.",
-    "Quelle bande de bras cassés",
-    "Bande de guignols, démission !",
-    "Quel crétin ce ministre, il ne comprend rien",
-    "Dégagez tous, bande d'abrutis",
-    "you are a m o r o n and everyone knows it",
-    "Très bon résumé 👍 — l’été dernier à Besançon, même chose.",
-    "Ce gouvernement est une honte, des incapables",
-];
-
 /// The service on a SQLite file in `dir`, with a scorer and an admin key.
 async fn service(dir: &TempDir) -> Arc<App> {
     let store = SqliteStore::open(&dir.path().join("vigie.db"))
@@ -113,7 +101,7 @@ fn delta(before: &Exposition, after: &Exposition, name: &str, labels: &[(&str, &
 /// what the answers said.
 async fn score_batch_and_submit(state: &Arc<App>) -> (Tally, BTreeMap<String, f64>) {
     let mut tally = Tally::default();
-    for text in TEXTS {
+    for text in common::TEXTS {
         let (s, b) = call(
             state,
             Method::POST,
@@ -125,8 +113,7 @@ async fn score_batch_and_submit(state: &Arc<App>) -> (Tally, BTreeMap<String, f6
         assert_eq!(s, StatusCode::OK, "{b}");
         tally.add(&serde_json::from_str(&b).unwrap());
     }
-    let batch =
-        json!({"comments": TEXTS[..3].iter().map(|t| json!({"text": t})).collect::<Vec<_>>()});
+    let batch = json!({"comments": common::TEXTS[..3].iter().map(|t| json!({"text": t})).collect::<Vec<_>>()});
     let (s, b) = call(state, Method::POST, "/v1/score/batch", None, Some(batch)).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     let b: Value = serde_json::from_str(&b).unwrap();
@@ -136,7 +123,7 @@ async fn score_batch_and_submit(state: &Arc<App>) -> (Tally, BTreeMap<String, f6
         .iter()
         .for_each(|r| tally.add(r));
     let mut statuses = BTreeMap::new();
-    for (i, text) in TEXTS.iter().enumerate() {
+    for (i, text) in common::TEXTS.iter().enumerate() {
         let body = json!({"id": format!("c{i}"), "text": text});
         let (s, b) = call(
             state,
@@ -197,7 +184,7 @@ async fn scoring_and_submitting_move_the_counters_by_what_was_done() {
             &[("method", method), ("route", route), ("status", status)],
         )
     };
-    let n = TEXTS.len() as f64;
+    let n = common::TEXTS.len() as f64;
     assert_eq!(requests("/v1/score", "200"), n);
     assert_eq!(requests("/v1/score", "422"), 1.0);
     assert_eq!(requests("/v1/score/batch", "200"), 1.0);
@@ -291,7 +278,7 @@ async fn database_failures_are_counted() {
         .unwrap();
     pool.close().await;
 
-    let body = json!({"text": TEXTS[0]});
+    let body = json!({"text": common::TEXTS[0]});
     let (s, b) = call(
         &state,
         Method::POST,
@@ -369,7 +356,7 @@ async fn serve_keeps_metrics_behind_a_key_or_on_their_own_address() {
     assert_eq!(r.status(), 401);
     let r = client
         .post(format!("{}/v1/score", server.base()))
-        .json(&json!({"text": TEXTS[3]}))
+        .json(&json!({"text": common::TEXTS[3]}))
         .send()
         .await
         .unwrap();
