@@ -5,6 +5,7 @@
 //! HTTP-only, same-site cookie; the key never appears in a URL.
 
 mod highlight;
+mod pages;
 
 use std::collections::BTreeMap;
 
@@ -18,13 +19,11 @@ use axum::{Extension, Form, Router};
 use serde::Deserialize;
 
 use crate::domain::{ModeratorAction, Role};
-use crate::service::queue::{queue_query, QueueParams};
-use crate::service::views::EventView;
 use crate::service::{AppState, Caller, KeyRefused};
-use crate::store::{hash_key, now_ms, ApiKeyInfo, DecisionInput, StoreError, StoredComment};
-use crate::util::rfc3339;
+use crate::store::{hash_key, now_ms, ApiKeyInfo, DecisionInput, StoreError};
 
 pub use highlight::{segments, Segment};
+use pages::{detail_page, queue_page};
 
 const COOKIE: &str = "vigie_session";
 const SESSION_MS: i64 = 12 * 3600 * 1000;
@@ -133,7 +132,7 @@ async fn require_session(
             .store
             .find_session(&hash_key(&t), now_ms())
             .await
-            .map_err(page_error)?,
+            .map_err(|e| PageError::from(e).into_response())?,
         None => None,
     };
     let Some(key) = found.filter(|k| k.role >= Role::Moderator) else {
@@ -155,20 +154,41 @@ struct ErrorPage {
     message: String,
 }
 
-fn page_error(e: StoreError) -> Response {
-    let status = match e {
-        StoreError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-        StoreError::NotFound(_) => StatusCode::NOT_FOUND,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    };
-    let message = match &e {
-        StoreError::Other(m) => {
-            tracing::error!(error = %m, "moderation page");
-            "Internal error.".to_owned()
-        }
-        other => other.to_string(),
-    };
-    (status, render(&ErrorPage { message })).into_response()
+/// What a page shows instead of itself, on the error page: a store failure (503, 404, or 500
+/// with the details logged, not shown) or a request the page refuses (422).
+enum PageError {
+    Store(StoreError),
+    Unprocessable(String),
+}
+
+impl From<StoreError> for PageError {
+    fn from(e: StoreError) -> Self {
+        PageError::Store(e)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, message) = match self {
+            PageError::Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, m),
+            PageError::Store(StoreError::Other(m)) => {
+                tracing::error!(error = %m, "moderation page");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Internal error.".to_owned(),
+                )
+            }
+            PageError::Store(e) => {
+                let status = match e {
+                    StoreError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+                    StoreError::NotFound(_) => StatusCode::NOT_FOUND,
+                    _ => StatusCode::INTERNAL_SERVER_ERROR,
+                };
+                (status, e.to_string())
+            }
+        };
+        (status, render(&ErrorPage { message })).into_response()
+    }
 }
 
 fn render(t: &impl Template) -> Response {
@@ -205,29 +225,22 @@ async fn login(
     State(app): State<AppState>,
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     if !same_origin(&headers) {
-        return (StatusCode::FORBIDDEN, "cross-origin form post refused").into_response();
+        return Ok((StatusCode::FORBIDDEN, "cross-origin form post refused").into_response());
     }
-    let key: Option<ApiKeyInfo> = match app.store.find_key(&hash_key(f.key.trim())).await {
-        Ok(k) => k,
-        Err(e) => return page_error(e),
-    };
+    let key: Option<ApiKeyInfo> = app.store.find_key(&hash_key(f.key.trim())).await?;
     let Some(key) = key.filter(|k| k.role >= Role::Moderator) else {
         let error = Some("This key is unknown, revoked, or not a moderator key.".to_owned());
         let mut resp = (StatusCode::UNAUTHORIZED, render(&LoginPage { error })).into_response();
         resp.extensions_mut().insert(KeyRefused);
-        return resp;
+        return Ok(resp);
     };
     let token = crate::store::generate_key();
     let now = now_ms();
-    if let Err(e) = app
-        .store
+    app.store
         .create_session(&hash_key(&token), &key, now, now + SESSION_MS)
-        .await
-    {
-        return page_error(e);
-    }
+        .await?;
     let secure = if app.cookie_secure { "; Secure" } else { "" };
     let cookie = format!(
         "{COOKIE}={token}; Path=/moderation; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
@@ -238,14 +251,12 @@ async fn login(
         header::SET_COOKIE,
         HeaderValue::from_str(&cookie).expect("ASCII cookie"),
     );
-    resp
+    Ok(resp)
 }
 
-async fn logout(State(app): State<AppState>, headers: HeaderMap) -> Response {
+async fn logout(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, PageError> {
     if let Some(t) = session_token(&headers) {
-        if let Err(e) = app.store.end_session(&hash_key(&t), now_ms()).await {
-            return page_error(e);
-        }
+        app.store.end_session(&hash_key(&t), now_ms()).await?;
     }
     let mut resp = Redirect::to("/moderation").into_response();
     let gone = format!("{COOKIE}=; Path=/moderation; HttpOnly; SameSite=Strict; Max-Age=0");
@@ -253,332 +264,7 @@ async fn logout(State(app): State<AppState>, headers: HeaderMap) -> Response {
         header::SET_COOKIE,
         HeaderValue::from_str(&gone).expect("ASCII cookie"),
     );
-    resp
-}
-
-/// A comment as a card or detail view shows it.
-struct Card {
-    id: String,
-    version: i64,
-    status: String,
-    segments: Vec<Segment>,
-    scores: Vec<ScoreRow>,
-    stance: Option<String>,
-    article: Option<String>,
-    author: Option<String>,
-    author_rate: Option<String>,
-    created_at: String,
-    claimed_by: Option<String>,
-}
-
-impl Card {
-    fn new(c: StoredComment, stats: Option<&crate::store::AuthorStats>) -> Self {
-        let scores = c
-            .scores
-            .iter()
-            .map(|(h, &s)| ScoreRow {
-                head: h.clone(),
-                value: format!("{s:.2}"),
-                flagged: c.flagged.contains(h),
-            })
-            .collect();
-        Card {
-            segments: segments(&c.text, c.explanation.as_ref()),
-            stance: c
-                .stance
-                .as_ref()
-                .and_then(|s| s["label"].as_str())
-                .map(str::to_owned),
-            author_rate: stats
-                .map(|s| format!("{:.0}% rejected of {}", s.rejection_rate * 100.0, s.total)),
-            created_at: rfc3339(c.created_at_ms),
-            id: c.id,
-            version: c.version,
-            status: c.status.as_str().to_owned(),
-            scores,
-            article: c.article_id,
-            author: c.author,
-            claimed_by: c.claimed_by,
-        }
-    }
-}
-
-/// A tab or an option of a select: its value, a count where it has one, and whether it is
-/// the current one.
-struct Choice {
-    value: String,
-    count: i64,
-    current: bool,
-}
-
-impl Choice {
-    fn list<'a>(
-        values: impl IntoIterator<Item = &'a str>,
-        current: &str,
-        count: impl Fn(&str) -> i64,
-    ) -> Vec<Choice> {
-        values
-            .into_iter()
-            .map(|v| Choice {
-                value: v.to_owned(),
-                count: count(v),
-                current: v == current,
-            })
-            .collect()
-    }
-}
-
-struct ScoreRow {
-    head: String,
-    /// Two decimals, for the bar and the label.
-    value: String,
-    flagged: bool,
-}
-
-#[derive(Template)]
-#[template(path = "queue.html")]
-struct QueuePage {
-    moderator: String,
-    status: String,
-    /// (status, count, current)
-    tabs: Vec<Choice>,
-    heads: Vec<Choice>,
-    stances: Vec<Choice>,
-    /// The filter values as typed, to show them back.
-    f: BTreeMap<&'static str, String>,
-    cards: Vec<Card>,
-    next: Option<String>,
-    prev: Option<String>,
-    this_page: String,
-    notice: Option<String>,
-}
-
-#[derive(Debug, Default, Clone, Deserialize)]
-struct Filters {
-    #[serde(default)]
-    status: Option<String>,
-    #[serde(default)]
-    head: Option<String>,
-    #[serde(default)]
-    min: Option<String>,
-    #[serde(default)]
-    max: Option<String>,
-    #[serde(default)]
-    article: Option<String>,
-    #[serde(default)]
-    author: Option<String>,
-    #[serde(default)]
-    stance: Option<String>,
-    #[serde(default)]
-    cursor: Option<String>,
-    /// Cursors of the pages before this one, comma-separated, for "previous".
-    #[serde(default)]
-    prev: Option<String>,
-    #[serde(default)]
-    notice: Option<String>,
-}
-
-fn non_empty(v: &Option<String>) -> Option<String> {
-    v.as_ref()
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-}
-
-impl Filters {
-    fn shown(&self) -> BTreeMap<&'static str, String> {
-        [
-            ("head", &self.head),
-            ("min", &self.min),
-            ("max", &self.max),
-            ("article", &self.article),
-            ("author", &self.author),
-            ("stance", &self.stance),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k, v.clone().unwrap_or_default()))
-        .collect()
-    }
-
-    /// The query string of this filter set with another cursor trail.
-    fn query(&self, cursor: Option<&str>, prev: Option<&str>) -> String {
-        let mut q = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [
-            ("status", &self.status),
-            ("head", &self.head),
-            ("min", &self.min),
-            ("max", &self.max),
-            ("article", &self.article),
-            ("author", &self.author),
-            ("stance", &self.stance),
-        ] {
-            if let Some(v) = non_empty(v) {
-                q.append_pair(k, &v);
-            }
-        }
-        if let Some(c) = cursor {
-            q.append_pair("cursor", c);
-        }
-        if let Some(p) = prev.filter(|p| !p.is_empty()) {
-            q.append_pair("prev", p);
-        }
-        format!("/moderation/queue?{}", q.finish())
-    }
-}
-
-async fn queue_page(
-    State(app): State<AppState>,
-    Extension(me): Extension<Caller>,
-    axum::extract::Query(f): axum::extract::Query<Filters>,
-) -> Response {
-    let parse = |v: &Option<String>| non_empty(v).map(|s| s.parse::<f64>());
-    let (min, max) = match (parse(&f.min).transpose(), parse(&f.max).transpose()) {
-        (Ok(a), Ok(b)) => (a, b),
-        _ => {
-            return (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                render(&ErrorPage {
-                    message: "Scores are numbers between 0 and 1.".into(),
-                }),
-            )
-                .into_response()
-        }
-    };
-    let params = QueueParams {
-        status: non_empty(&f.status),
-        head: non_empty(&f.head),
-        min_score: min,
-        max_score: max,
-        article: non_empty(&f.article),
-        author: non_empty(&f.author),
-        stance: non_empty(&f.stance),
-        order: None,
-        limit: Some(25),
-        cursor: non_empty(&f.cursor),
-    };
-    let q = match queue_query(&app, params) {
-        Ok(q) => q,
-        Err(e) => {
-            return (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                render(&ErrorPage {
-                    message: e.to_string(),
-                }),
-            )
-                .into_response()
-        }
-    };
-    let (page, counts) = match (app.store.queue(&q).await, app.store.counts().await) {
-        (Ok(p), Ok(c)) => (p, c),
-        (Err(e), _) | (_, Err(e)) => return page_error(e),
-    };
-    let authors: Vec<String> = page
-        .items
-        .iter()
-        .filter_map(|c| c.author.clone())
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let stats = match app.store.author_stats(&authors).await {
-        Ok(s) => s,
-        Err(e) => return page_error(e),
-    };
-    let cards = page
-        .items
-        .into_iter()
-        .map(|c| {
-            let s = c.author.as_ref().and_then(|a| stats.get(a));
-            Card::new(c, s)
-        })
-        .collect();
-    // "Next" pushes this page's cursor on the trail; "previous" pops it.
-    let trail: Vec<&str> = f
-        .prev
-        .as_deref()
-        .unwrap_or("")
-        .split(',')
-        .filter(|s| !s.is_empty())
-        .collect();
-    let here = f.cursor.clone().unwrap_or_default();
-    let next = page.next.map(|n| {
-        let mut t = trail.clone();
-        t.push(if here.is_empty() { "-" } else { &here });
-        f.query(Some(&n.encode()), Some(&t.join(",")))
-    });
-    let prev = (!here.is_empty()).then(|| {
-        let mut t = trail.clone();
-        let back = t.pop().filter(|c| *c != "-");
-        f.query(back, Some(&t.join(",")))
-    });
-    let model = app.model.load();
-    let status = non_empty(&f.status).unwrap_or_else(|| "pending".into());
-    let shown = f.shown();
-    render(&QueuePage {
-        moderator: me.name,
-        tabs: Choice::list(
-            ["pending", "approved", "rejected", "published"],
-            &status,
-            |s| counts.get(s).copied().unwrap_or(0),
-        ),
-        heads: Choice::list(
-            model.card.heads.iter().map(|h| h.name.as_str()),
-            &shown["head"],
-            |_| 0,
-        ),
-        stances: Choice::list(["favor", "against", "none"], &shown["stance"], |_| 0),
-        status,
-        this_page: f.query(f.cursor.as_deref(), f.prev.as_deref()),
-        notice: non_empty(&f.notice),
-        f: shown,
-        cards,
-        next,
-        prev,
-    })
-}
-
-#[derive(Template)]
-#[template(path = "detail.html")]
-struct DetailPage {
-    moderator: String,
-    card: Card,
-    history: Vec<EventView>,
-    this_page: String,
-    notice: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct NoticeParam {
-    #[serde(default)]
-    notice: Option<String>,
-}
-
-async fn detail_page(
-    State(app): State<AppState>,
-    Extension(me): Extension<Caller>,
-    Path(id): Path<String>,
-    axum::extract::Query(n): axum::extract::Query<NoticeParam>,
-) -> Response {
-    let (c, events) = match app.store.get(&id).await {
-        Ok(Some(x)) => x,
-        Ok(None) => return page_error(StoreError::NotFound(id)),
-        Err(e) => return page_error(e),
-    };
-    let stats = match &c.author {
-        Some(a) => app
-            .store
-            .author_stats(std::slice::from_ref(a))
-            .await
-            .ok()
-            .and_then(|mut m| m.remove(a)),
-        None => None,
-    };
-    let this_page = format!("/moderation/comments/{}", c.id);
-    render(&DetailPage {
-        moderator: me.name,
-        card: Card::new(c, stats.as_ref()),
-        history: events.into_iter().map(Into::into).collect(),
-        this_page,
-        notice: non_empty(&n.notice),
-    })
+    Ok(resp)
 }
 
 #[derive(Deserialize)]
@@ -619,13 +305,7 @@ fn form_problem(reason: Option<&str>, return_to: Option<&str>) -> Option<&'stati
 }
 
 fn unprocessable(message: &str) -> Response {
-    (
-        StatusCode::UNPROCESSABLE_ENTITY,
-        render(&ErrorPage {
-            message: message.into(),
-        }),
-    )
-        .into_response()
+    PageError::Unprocessable(message.into()).into_response()
 }
 
 fn action_of(s: &str) -> Option<ModeratorAction> {
