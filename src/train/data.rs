@@ -29,6 +29,10 @@ pub struct TrainingData {
 use crate::util::hex;
 pub use crate::util::sha256_hex;
 
+/// What a source's name in the model card says when its items are not reference items: the
+/// card keeps its layout, so the report reads this note to say where thresholds come from.
+pub const NOT_A_REFERENCE: &str = "not a reference";
+
 /// SHA-256 over the canonical JSON of every record, in order.
 pub fn data_hash(records: &[Record]) -> String {
     weighted_data_hash(records, &[])
@@ -76,11 +80,6 @@ impl TrainingData {
         self.reference.get(i).copied().unwrap_or(true)
     }
 
-    /// Whether some record is not a reference item.
-    pub fn has_non_reference(&self) -> bool {
-        self.reference.iter().any(|&r| !r)
-    }
-
     /// [`sourced_data_hash`] of these records.
     pub fn hash(&self) -> String {
         sourced_data_hash(&self.records, &self.weights, &self.reference)
@@ -111,7 +110,7 @@ impl TrainingData {
             notes.push(format!("weight {}", source.weight));
         }
         if !source.reference {
-            notes.push("not a reference".to_owned());
+            notes.push(NOT_A_REFERENCE.to_owned());
         }
         let mut name = display_name(path);
         if !notes.is_empty() {

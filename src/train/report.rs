@@ -224,7 +224,7 @@ fn overview_markdown(c: &ModelCard, md: &mut String) {
     if c.training
         .sources
         .iter()
-        .any(|s| s.name.contains("not a reference"))
+        .any(|s| s.name.contains(super::data::NOT_A_REFERENCE))
     {
         let _ = writeln!(
             md,
