@@ -26,11 +26,14 @@ def real_name(path):
 
 def loco_manifests(manifest, out):
     with open(manifest, "rb") as f:
-        sources = tomllib.load(f)["source"]
+        parsed = tomllib.load(f)
+    sources = parsed["source"]
     base = os.path.dirname(os.path.abspath(manifest))
     names = [real_name(s["path"]) for s in sources if real_name(s["path"])]
     for x in names:
         with open(os.path.join(out, "without-%s.toml" % x), "w", encoding="utf-8") as f:
+            if "lexicon" in parsed:
+                f.write("lexicon = %s\n\n" % json.dumps(os.path.join(base, parsed["lexicon"])))
             for s in sources:
                 if real_name(s["path"]) == x:
                     continue

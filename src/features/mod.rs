@@ -11,10 +11,12 @@
 //! readable in reports and explanations.
 
 mod gram_index;
+mod lexicon;
 mod ngrams;
 mod tally;
 mod vectorizer;
 mod word_chars;
 
+pub use lexicon::{Lexicon, LexiconError, CATEGORIES as LEXICON_CATEGORIES};
 pub use ngrams::{for_each_ngram, for_each_ngram_pruned, NgramKind};
 pub use vectorizer::{SparseRow, Vectorizer, VectorizerParams};

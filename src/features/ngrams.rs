@@ -8,6 +8,8 @@ use crate::text::{is_contraction_suffix, words as words_of};
 pub enum NgramKind {
     Word,
     Char,
+    /// A lexicon category ([`super::Lexicon`]), not an n-gram of the text.
+    Lexicon,
 }
 
 /// Calls `f(kind, ngram, (start, end))` for every word n-gram with `n` in `words` and every

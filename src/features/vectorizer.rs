@@ -4,6 +4,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::gram_index::{gram_hash, GramIndex};
+use super::lexicon::{Lexicon, CATEGORIES};
 use super::ngrams::{bigram, CharGrams};
 use super::tally::TALLY;
 use super::word_chars::WordChars;
@@ -50,7 +51,14 @@ struct VectorizerData {
     /// Sorted character n-grams; feature `words.len() + i`.
     chars: Vec<String>,
     idf: Vec<f32>,
+    /// Lexicon categories, features `idf.len()..` (none when empty).
+    lexicon: Lexicon,
 }
+
+/// Value of a lexicon category found once in a comment (`1 + ln count` times this when more):
+/// about what a salient word of a short comment gets. Lexicon features stay out of the two
+/// n-gram blocks' norms, so a hit weighs the same in a long comment as in a short one.
+const LEXICON_VALUE: f32 = 0.25;
 
 /// A fitted TF-IDF vectoriser.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -148,6 +156,7 @@ impl Vectorizer {
                     chars.push(g);
                     cidf.push(idf_of(d));
                 }
+                NgramKind::Lexicon => unreachable!("document frequencies count n-grams only"),
             }
         }
         widf.extend(cidf);
@@ -156,8 +165,19 @@ impl Vectorizer {
             words,
             chars,
             idf: widf,
+            lexicon: Lexicon::default(),
         })
         .expect("a freshly built vocabulary is consistent")
+    }
+
+    /// The same vectoriser with `lexicon`'s categories as extra features after the n-grams.
+    pub fn with_lexicon(mut self, lexicon: Lexicon) -> Self {
+        self.data.lexicon = lexicon;
+        self
+    }
+
+    pub fn lexicon(&self) -> &Lexicon {
+        &self.data.lexicon
     }
 
     pub fn params(&self) -> &VectorizerParams {
@@ -165,23 +185,35 @@ impl Vectorizer {
     }
 
     pub fn n_features(&self) -> usize {
-        self.data.idf.len()
+        self.data.idf.len() + self.data.lexicon.n_features()
     }
 
-    /// The n-gram and its kind for a feature index.
+    /// The n-gram (or lexicon category) and its kind for a feature index.
     pub fn feature_name(&self, i: usize) -> (NgramKind, &str) {
         let nw = self.data.words.len();
+        let ngrams = self.data.idf.len();
         if i < nw {
             (NgramKind::Word, &self.data.words[i])
-        } else {
+        } else if i < ngrams {
             (NgramKind::Char, &self.data.chars[i - nw])
+        } else {
+            (NgramKind::Lexicon, CATEGORIES[i - ngrams])
         }
+    }
+
+    /// Adds the feature of each lexicon entry found in a normalised text to `hits`.
+    fn lexicon_hits(&self, text: &str, hits: &mut Vec<u32>) {
+        let base = self.data.idf.len() as u32;
+        self.data
+            .lexicon
+            .for_each_match(text, |c, _| hits.push(base + c as u32));
     }
 
     fn lookup(&self, kind: NgramKind, gram: &str) -> Option<u32> {
         match kind {
             NgramKind::Word => self.word_index.get(gram),
             NgramKind::Char => self.char_index.get(gram),
+            NgramKind::Lexicon => None,
         }
     }
 
@@ -235,6 +267,7 @@ impl Vectorizer {
                     None => self.char_hits(&mut grams, word, |i| hits.push(i)),
                 }
             }
+            self.lexicon_hits(text, &mut hits);
             return self.weigh(&hits);
         }
         let mut hit = |k, g: &str| match self.lookup(k, g) {
@@ -251,6 +284,7 @@ impl Vectorizer {
                 hit(k, g);
             });
         }
+        self.lexicon_hits(text, &mut hits);
         self.weigh(&hits)
     }
 
@@ -268,6 +302,10 @@ impl Vectorizer {
                 f(i, span);
             }
         });
+        let base = self.data.idf.len() as u32;
+        self.data
+            .lexicon
+            .for_each_match(text, |c, span| f(base + c as u32, span));
     }
 
     /// Counts → sublinear tf × idf → L2 norm, per block: the word block and the character
@@ -276,7 +314,8 @@ impl Vectorizer {
     /// word would drown its one word feature.
     fn weigh(&self, hits: &[u32]) -> SparseRow {
         let n_words = self.data.words.len() as u32;
-        let bound = self.data.idf.len();
+        let n_ngrams = self.data.idf.len() as u32;
+        let bound = self.n_features();
         let mut row = SparseRow::default();
         let (mut word_norm2, mut char_norm2) = (0f32, 0f32);
         // The hits are gathered first and counted in one tight loop: counting them during
@@ -285,12 +324,18 @@ impl Vectorizer {
             tally.start(bound);
             hits.iter().for_each(|&i| tally.add(i));
             tally.drain(bound, |id, count| {
-                let v = sublinear_tf(count as usize) * self.data.idf[id as usize];
-                if id < n_words {
+                let tf = sublinear_tf(count as usize);
+                let v = if id < n_words {
+                    let v = tf * self.data.idf[id as usize];
                     word_norm2 += v * v;
-                } else {
+                    v
+                } else if id < n_ngrams {
+                    let v = tf * self.data.idf[id as usize];
                     char_norm2 += v * v;
-                }
+                    v
+                } else {
+                    tf * LEXICON_VALUE
+                };
                 row.indices.push(id);
                 row.values.push(v);
             })
@@ -302,7 +347,9 @@ impl Vectorizer {
             let scale = |n2: f32| if n2 > 0.0 { share / n2.sqrt() } else { 0.0 };
             let (ws, cs) = (scale(word_norm2), scale(char_norm2));
             for (idx, v) in row.indices.iter().zip(row.values.iter_mut()) {
-                *v *= if *idx < n_words { ws } else { cs };
+                if *idx < n_ngrams {
+                    *v *= if *idx < n_words { ws } else { cs };
+                }
             }
         }
         row

@@ -12,7 +12,8 @@ use super::{Model, RealDataEvaluation};
 /// would miss every accented n-gram). 3: one-character contraction suffixes ("don't") give no
 /// word n-grams (a version-2 model has "t" and "don t" in its vocabulary and would lose them).
 /// 4: a head's card records its calibration (the payload gained a field).
-pub const FORMAT_VERSION: u32 = 4;
+/// 5: the vectoriser holds a lexicon, possibly empty (the payload gained a field).
+pub const FORMAT_VERSION: u32 = 5;
 const MAGIC: &[u8; 8] = b"VIGIEMDL";
 const HEADER: usize = 8 + 4 + 8;
 

@@ -6,13 +6,13 @@ use std::time::Instant;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::sources::{read_manifest, Source};
+use super::sources::{read_manifest, Manifest, Source};
 use super::{
     Calibration, ClassWeight, Progress, TrainParams, Trained, TrainingData, ValidTrainParams,
 };
 use crate::corpus::{read_jsonl, read_seed_dir, Record};
 use crate::domain::Target;
-use crate::features::VectorizerParams;
+use crate::features::{Lexicon, VectorizerParams};
 use crate::model::{RealDataEvaluation, SourceCard};
 
 /// Train the TF-IDF + logistic models and write `<out>/<name>.vigie` with its report.
@@ -31,6 +31,10 @@ pub struct TrainArgs {
         default_value = "training/sources.toml"
     )]
     pub sources: PathBuf,
+    /// Lexicon file (`vigie::features::Lexicon`) whose categories become extra features;
+    /// replaces the manifest's `lexicon`.
+    #[arg(long, env = "VIGIE_TRAIN_LEXICON")]
+    pub lexicon: Option<PathBuf>,
     #[command(flatten)]
     pub columns: crate::cli::ColumnArgs,
     /// Seed documents (articles and reader comments).
@@ -135,12 +139,28 @@ impl CalibrationArg {
     }
 }
 
-/// The files to train on: `--data` at weight 1, or else the `--sources` manifest.
-fn training_files(args: &TrainArgs) -> anyhow::Result<Vec<Source>> {
-    if args.data.is_empty() {
-        return read_manifest(&args.sources).map_err(anyhow::Error::msg);
+/// The files to train on and the lexicon: `--data` at weight 1, or else the `--sources`
+/// manifest; `--lexicon` replaces the manifest's lexicon.
+fn manifest(args: &TrainArgs) -> anyhow::Result<Manifest> {
+    let mut manifest = if args.data.is_empty() {
+        read_manifest(&args.sources).map_err(anyhow::Error::msg)?
+    } else {
+        Manifest {
+            sources: args.data.iter().cloned().map(Source::new).collect(),
+            lexicon: None,
+        }
+    };
+    if args.lexicon.is_some() {
+        manifest.lexicon = args.lexicon.clone();
     }
-    Ok(args.data.iter().cloned().map(Source::new).collect())
+    Ok(manifest)
+}
+
+/// Reads and checks a lexicon file.
+fn read_lexicon(path: &std::path::Path) -> anyhow::Result<Lexicon> {
+    let content = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Lexicon::parse(&content).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 struct Bar(ProgressBar);
@@ -162,8 +182,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         return print_seeds(&args);
     }
     let started = Instant::now();
-    let params = params(&args)?;
-    let data = training_data(&args)?;
+    let manifest = manifest(&args)?;
+    let params = params(&args, &manifest)?;
+    let data = training_data(&args, &manifest.sources)?;
     let heldout = heldout(&args)?;
     eprintln!(
         "training on {} labeled items from {} sources{}",
@@ -227,7 +248,7 @@ fn print_seeds(args: &TrainArgs) -> anyhow::Result<()> {
 }
 
 /// The training settings of the flags, checked.
-fn params(args: &TrainArgs) -> anyhow::Result<ValidTrainParams> {
+fn params(args: &TrainArgs, manifest: &Manifest) -> anyhow::Result<ValidTrainParams> {
     Ok(TrainParams {
         name: args.name.clone(),
         vectorizer: VectorizerParams {
@@ -252,21 +273,22 @@ fn params(args: &TrainArgs) -> anyhow::Result<ValidTrainParams> {
             .map(Target::from_name)
             .transpose()
             .map_err(anyhow::Error::msg)?,
+        lexicon: manifest.lexicon.as_deref().map(read_lexicon).transpose()?,
         ..Default::default()
     }
     .check()?)
 }
 
 /// The seeds (unless `--no-seeds`) and the training files.
-fn training_data(args: &TrainArgs) -> anyhow::Result<TrainingData> {
+fn training_data(args: &TrainArgs, sources: &[Source]) -> anyhow::Result<TrainingData> {
     let mut data = TrainingData::default();
     if !args.no_seeds {
         data.add_seeds(&args.seeds, &args.seed_labels)
             .map_err(anyhow::Error::msg)?;
     }
     let map = args.columns.column_map()?;
-    for s in training_files(args)? {
-        data.add_source(&s, map.as_ref())?;
+    for s in sources {
+        data.add_source(s, map.as_ref())?;
     }
     Ok(data)
 }

@@ -45,7 +45,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::corpus::Record;
 use crate::domain::Target;
-use crate::features::{SparseRow, Vectorizer, VectorizerParams};
+use crate::features::{Lexicon, SparseRow, Vectorizer, VectorizerParams};
 use crate::model::logistic::{self, csr_from_rows, Csr, LogisticParams};
 use crate::model::{Model, SourceCard};
 
@@ -90,6 +90,22 @@ pub struct TrainParams {
     /// `None`, as `nb_scaling` is.
     #[serde(default, skip_serializing_if = "is_no_calibration")]
     pub calibration: Calibration,
+    /// Lexicon whose categories are extra features (`None`: n-grams only). In the settings'
+    /// JSON as its size and digest, left out when `None` as `nb_scaling` is.
+    #[serde(
+        default,
+        skip_deserializing,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "lexicon_digest"
+    )]
+    pub lexicon: Option<Lexicon>,
+}
+
+fn lexicon_digest<S: serde::Serializer>(l: &Option<Lexicon>, s: S) -> Result<S::Ok, S::Error> {
+    match l {
+        Some(l) => s.serialize_str(&format!("{} entries, sha256 {}", l.len(), l.digest())),
+        None => s.serialize_none(),
+    }
 }
 
 fn is_no_calibration(c: &Calibration) -> bool {
@@ -112,6 +128,7 @@ impl Default for TrainParams {
             reject_precision: 0.9,
             nb_scaling: None,
             calibration: Calibration::None,
+            lexicon: None,
         }
     }
 }
@@ -244,7 +261,8 @@ fn features(p: &TrainParams, data: &TrainingData, progress: &dyn Progress) -> (V
             .map(String::as_str)
             .filter(|t| !labeled.contains(t)),
     );
-    let vectorizer = Vectorizer::fit(p.vectorizer.clone(), &docs);
+    let vectorizer = Vectorizer::fit(p.vectorizer.clone(), &docs)
+        .with_lexicon(p.lexicon.clone().unwrap_or_default());
     let rows: Vec<SparseRow> = records
         .par_iter()
         .map(|r| vectorizer.transform(&r.text))

@@ -328,7 +328,7 @@ fn top_ngrams_markdown(
     top_ngrams: &BTreeMap<String, BTreeMap<String, Vec<NgramWeight>>>,
     md: &mut String,
 ) {
-    let _ = writeln!(md, "\n## Top weighted n-grams\n\nCharacter n-grams are shown between `⟨⟩`, with `␣` for the word-boundary padding.\n");
+    let _ = writeln!(md, "\n## Top weighted n-grams\n\nCharacter n-grams are shown between `⟨⟩`, with `␣` for the word-boundary padding; lexicon categories as `[lexicon: …]`.\n");
     for (head, classes) in top_ngrams {
         for (class, grams) in classes {
             let list: Vec<String> = grams
@@ -339,6 +339,9 @@ fn top_ngrams_markdown(
                     }
                     crate::features::NgramKind::Char => {
                         format!("⟨{}⟩ ({:+.2})", g.ngram.replace(' ', "␣"), g.weight)
+                    }
+                    crate::features::NgramKind::Lexicon => {
+                        format!("[lexicon: {}] ({:+.2})", g.ngram, g.weight)
                     }
                 })
                 .collect();

@@ -22,6 +22,9 @@
 //! weight = 0.2                   # default 1
 //! reference = false              # default true
 //! ```
+//!
+//! A manifest may also name a lexicon (`lexicon = "lexicon.tsv"`, top level, before the
+//! sources; see `vigie::features::Lexicon`): its categories become extra features.
 
 use std::path::{Path, PathBuf};
 
@@ -46,9 +49,17 @@ impl Source {
     }
 }
 
+/// A parsed manifest: the training files and the lexicon file, if any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Manifest {
+    pub sources: Vec<Source>,
+    pub lexicon: Option<PathBuf>,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawManifest {
+    lexicon: Option<PathBuf>,
     #[serde(default)]
     source: Vec<RawSource>,
 }
@@ -84,12 +95,13 @@ fn check_weight(weight: f64) -> Result<f64, String> {
 
 /// Parses a manifest held in memory; relative paths are resolved against `dir` (the
 /// manifest's folder), so the manifest works from any working directory.
-pub fn parse_manifest(dir: &Path, content: &str) -> Result<Vec<Source>, String> {
+pub fn parse_manifest(dir: &Path, content: &str) -> Result<Manifest, String> {
     let raw: RawManifest = toml::from_str(content).map_err(|e| e.to_string())?;
     if raw.source.is_empty() {
         return Err("no [[source]] entry".into());
     }
-    raw.source
+    let sources = raw
+        .source
         .into_iter()
         .map(|s| {
             let weight =
@@ -100,11 +112,15 @@ pub fn parse_manifest(dir: &Path, content: &str) -> Result<Vec<Source>, String> 
                 reference: s.reference,
             })
         })
-        .collect()
+        .collect::<Result<_, String>>()?;
+    Ok(Manifest {
+        sources,
+        lexicon: raw.lexicon.map(|l| dir.join(l)),
+    })
 }
 
 /// Reads a manifest file (see [`parse_manifest`]).
-pub fn read_manifest(path: &Path) -> Result<Vec<Source>, String> {
+pub fn read_manifest(path: &Path) -> Result<Manifest, String> {
     let content = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let dir = path.parent().unwrap_or(Path::new(""));
     parse_manifest(dir, &content).map_err(|e| format!("{}: {e}", path.display()))
@@ -118,11 +134,12 @@ mod tests {
     fn reads_paths_relative_to_the_manifest_and_default_weights() {
         let s = parse_manifest(
             Path::new("training"),
-            "[[source]]\npath = \"corpus.jsonl\"\n\n[[source]]\npath = \"/abs/x.jsonl\"\nweight = 0.2\nreference = false\n",
+            "lexicon = \"lexicon.tsv\"\n[[source]]\npath = \"corpus.jsonl\"\n\n[[source]]\npath = \"/abs/x.jsonl\"\nweight = 0.2\nreference = false\n",
         )
         .unwrap();
+        assert_eq!(s.lexicon, Some(PathBuf::from("training/lexicon.tsv")));
         assert_eq!(
-            s,
+            s.sources,
             vec![
                 Source::new(PathBuf::from("training/corpus.jsonl")),
                 Source {
