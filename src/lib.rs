@@ -29,6 +29,10 @@ pub mod model;
 /// Training: cross-validated regularisation, thresholds, held-out metrics and the report.
 pub mod train;
 
+/// Learning from moderators: the teach order (the comments whose labels would change the
+/// model most).
+pub mod learning;
+
 /// Per-head thresholds (from a config file) that turn scores into allow / flag / reject.
 pub mod policy;
 

@@ -20,21 +20,27 @@ mkdir -p "$OUT/A" "$OUT/B"
 nice -n 10 cargo build --release --bin train --bin score
 python3 bench/realdata/rtp_lx_fr.py "$SHARED/rtp-lx-fr/RTP_LX_FR.json" "$OUT/rtp-lx-fr.jsonl"
 
-# Trains manifest $2 as $OUT/$1/$3 and scores file $4 into $OUT/$1/$3.$5.scores.jsonl.
+# Trains manifest $2 as $OUT/$1/$3 and scores file $4 into $OUT/$1/$3.$5.scores.jsonl; skips
+# what an interrupted run already did, so the script resumes.
 train_and_score() {
-    nice -n 10 "$BIN/train" --sources "$2" --out "$OUT/$1" --name "$3" > "$OUT/$1/$3.log" 2>&1
-    nice -n 10 "$BIN/score" --model "$OUT/$1/$3.vigie" < "$4" > "$OUT/$1/$3.$5.scores.jsonl"
+    local model="$OUT/$1/$3.vigie" scores="$OUT/$1/$3.$5.scores.jsonl"
+    [ -s "$model" ] || nice -n 10 "$BIN/train" --sources "$2" --out "$OUT/$1" --name "$3" \
+        > "$OUT/$1/$3.log" 2>&1
+    [ -s "$scores" ] || nice -n 10 "$BIN/score" --model "$model" < "$4" > "$scores"
+    echo "$1: $3 scored on $5" >&2
 }
 
 for side in A B; do
     manifest=$A; [ "$side" = B ] && manifest=$B
     python3 bench/realdata/card.py --loco-manifests "$manifest" "$OUT/$side" > "$OUT/$side/corpora"
     train_and_score "$side" "$manifest" full "$OUT/rtp-lx-fr.jsonl" rtp
-    nice -n 10 "$BIN/score" --model "$OUT/$side/full.vigie" < training/heldout.jsonl \
-        > "$OUT/$side/full.heldout.scores.jsonl"
-    for x in $(cat "$OUT/$side/corpora"); do
-        train_and_score "$side" "$OUT/$side/without-$x.toml" "without-$x" "training/real/$x.jsonl" "$x"
-        echo "$side: trained without $x" >&2
+    train_and_score "$side" "$manifest" full training/heldout.jsonl heldout
+done
+# A and B in turn for each corpus: an early stop still leaves paired results.
+for x in $(cat "$OUT/A/corpora"); do
+    for side in A B; do
+        train_and_score "$side" "$OUT/$side/without-$x.toml" "without-$x" \
+            "training/real/$x.jsonl" "$x"
     done
 done
 

@@ -158,8 +158,8 @@ fn manifest(args: &TrainArgs) -> anyhow::Result<Manifest> {
 
 /// Reads and checks a lexicon file.
 fn read_lexicon(path: &std::path::Path) -> anyhow::Result<Lexicon> {
-    let content = std::fs::read_to_string(path)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let content =
+        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     Lexicon::parse(&content).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
