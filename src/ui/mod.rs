@@ -308,14 +308,6 @@ fn unprocessable(message: &str) -> Response {
     PageError::Unprocessable(message.into()).into_response()
 }
 
-fn action_of(s: &str) -> Option<ModeratorAction> {
-    match s {
-        "approve" => Some(ModeratorAction::Approve),
-        "reject" => Some(ModeratorAction::Reject),
-        _ => None,
-    }
-}
-
 async fn apply(
     app: &AppState,
     me: &Caller,
@@ -360,18 +352,11 @@ async fn decide(
     if let Some(problem) = form_problem(f.reason.as_deref(), f.return_to.as_deref()) {
         return unprocessable(problem);
     }
-    let Some(action) = action_of(&f.action) else {
+    let Ok(action) = f.action.parse::<ModeratorAction>() else {
         return unprocessable("Unknown action.");
     };
     let notice = match apply(&app, &me, &id, action, f.version, f.reason).await {
-        Ok(()) => format!(
-            "{id} {}",
-            if action == ModeratorAction::Approve {
-                "approved"
-            } else {
-                "rejected"
-            }
-        ),
+        Ok(()) => format!("{id} {}", action.status()),
         Err(m) => m,
     };
     back_to(f.return_to.as_deref(), &notice)
@@ -400,7 +385,7 @@ async fn bulk(
     if let Some(problem) = form_problem(field("reason"), field("return_to")) {
         return unprocessable(problem);
     }
-    let Some(action) = fields.get("action").and_then(|a| action_of(a)) else {
+    let Some(action) = field("action").and_then(|a| a.parse::<ModeratorAction>().ok()) else {
         return unprocessable("Unknown action.");
     };
     let (mut done, mut failed) = (0, Vec::new());

@@ -455,9 +455,9 @@ impl Languages {
             unsupported: Vec::new(),
         };
         for l in codes {
-            match Lang::parse(l) {
-                Some(x) => langs.supported.push(x),
-                None => langs.unsupported.push(l.clone()),
+            match l.parse::<Lang>() {
+                Ok(x) => langs.supported.push(x),
+                Err(_) => langs.unsupported.push(l.clone()),
             }
         }
         langs
