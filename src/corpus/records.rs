@@ -90,7 +90,12 @@ fn parse_line(line: &str) -> Result<Record, String> {
         if key == "stance" {
             match value {
                 serde_json::Value::Null => {}
-                serde_json::Value::String(s) => labels.stance = Some(s.parse().map_err(|e: crate::domain::ParseError| e.to_string())?),
+                serde_json::Value::String(s) => {
+                    labels.stance = Some(
+                        s.parse()
+                            .map_err(|e: crate::domain::ParseError| e.to_string())?,
+                    )
+                }
                 other => return Err(format!("stance must be a string, got {other}")),
             }
             continue;

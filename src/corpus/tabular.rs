@@ -195,7 +195,8 @@ pub fn read_table_str(
             let v = map.value(cell(*c));
             if *head == "stance" {
                 if !v.is_empty() {
-                    labels.stance = Some(v.parse::<Stance>().map_err(|e| err(line, e.to_string()))?);
+                    labels.stance =
+                        Some(v.parse::<Stance>().map_err(|e| err(line, e.to_string()))?);
                 }
             } else if let Some(b) = binary(v).map_err(|e| err(line, format!("{head}: {e}")))? {
                 labels

@@ -52,9 +52,7 @@ impl FromStr for CommentStatus {
         CommentStatus::ALL
             .into_iter()
             .find(|c| c.as_str() == s)
-            .ok_or_else(|| {
-                ParseError::new("status", s, "published, pending, approved or rejected")
-            })
+            .ok_or_else(|| ParseError::new("status", s, "published, pending, approved or rejected"))
     }
 }
 

@@ -1,8 +1,8 @@
 //! The logic both backends share, written once as plain generic functions over sqlx: a
 //! [`Db`] holds a pool of either database, its methods run the named [`Statements`] of
 //! the backend's dialect. A [`Backend`] brings only what differs: its statements, how a
-//! write transaction begins, and how many rows a statement touched. `impl_store!` is the
-//! thin shim that forwards each [`Store`](super::Store) method to them.
+//! write transaction begins, and how many rows a statement touched. `impl_store!`
+//! (`store::shim`) forwards each [`Store`](super::Store) method to them.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -13,10 +13,10 @@ use sqlx::{
 };
 
 use super::rows::{self, Locked, Readable};
-use super::statements::{Statements, COMMENT_COLUMNS};
+use super::statements::{queue_select, Statements};
 use super::{
     ApiKeyInfo, AuthorStats, AuthorSummary, Cursor, DecisionInput, Event, ExportRow, NewComment,
-    Page, QueueOrder, QueueQuery, StoreError, StoredComment,
+    Page, QueueQuery, StoreError, StoredComment,
 };
 use crate::domain::{CommentStatus, Role};
 
@@ -480,9 +480,7 @@ where
         for r in b.build().fetch_all(&self.pool).await? {
             let author: String = r.try_get("author")?;
             let status: String = r.try_get("status")?;
-            out.entry(author)
-                .or_default()
-                .add(&status, r.try_get("n")?);
+            out.entry(author).or_default().add(&status, r.try_get("n")?);
         }
         Ok(out)
     }
@@ -534,120 +532,3 @@ where
         Ok(())
     }
 }
-
-/// The queue's select: its filters, order, cursor and one row beyond the limit (to know
-/// whether a next page exists). The sort score is the filtered head's or the comment's
-/// `max_score`.
-fn queue_select<B>(q: &QueueQuery) -> QueryBuilder<B>
-where
-    B: Database,
-    for<'q, 'a> &'a str: Encode<'q, B> + Type<B>,
-    for<'q> String: Encode<'q, B> + Type<B>,
-    for<'q> i64: Encode<'q, B> + Type<B>,
-    for<'q> f64: Encode<'q, B> + Type<B>,
-{
-    let mut b = QueryBuilder::<B>::new(format!("SELECT {COMMENT_COLUMNS}, "));
-    let score_col = match &q.head {
-        Some(h) => {
-            b.push("s.score AS sort_score FROM comments c JOIN comment_scores s ")
-                .push("ON s.comment_seq = c.seq AND s.head = ")
-                .push_bind(h.clone());
-            "s.score"
-        }
-        None => {
-            b.push("c.max_score AS sort_score FROM comments c");
-            "c.max_score"
-        }
-    };
-    b.push(" WHERE c.status = ")
-        .push_bind(q.status.unwrap_or(CommentStatus::Pending).as_str());
-    if let Some(m) = q.min_score {
-        b.push(format!(" AND {score_col} >= ")).push_bind(m);
-    }
-    if let Some(m) = q.max_score {
-        b.push(format!(" AND {score_col} <= ")).push_bind(m);
-    }
-    if let Some(a) = &q.article_id {
-        b.push(" AND c.article_id = ").push_bind(a.clone());
-    }
-    if let Some(a) = &q.author {
-        b.push(" AND c.author = ").push_bind(a.clone());
-    }
-    if let Some(s) = q.stance {
-        b.push(" AND c.stance_label = ").push_bind(s.as_str());
-    }
-    match (q.order, q.cursor) {
-        (QueueOrder::Score, Some(cur)) => {
-            b.push(format!(" AND ({score_col} < ")).push_bind(cur.score);
-            b.push(format!(" OR ({score_col} = ")).push_bind(cur.score);
-            b.push(" AND c.seq > ").push_bind(cur.seq).push("))");
-        }
-        (QueueOrder::Oldest, Some(cur)) => {
-            b.push(" AND c.seq > ").push_bind(cur.seq);
-        }
-        _ => {}
-    }
-    match q.order {
-        QueueOrder::Score => b.push(format!(" ORDER BY {score_col} DESC, c.seq ASC")),
-        QueueOrder::Oldest => b.push(" ORDER BY c.seq ASC"),
-    };
-    b.push(" LIMIT ").push_bind(i64::from(q.limit) + 1);
-    b
-}
-
-/// Implements [`Store`](super::Store) for `$store`, which has `db: Db<_>` and
-/// `async fn submit_one(&self, NewComment)` (how a submission reaches
-/// [`Db::submit_in`]: a transaction of its own, or a group commit). Every other method
-/// forwards to the `Db` method of the same name.
-macro_rules! impl_store {
-    ($store:ty) => {
-        $crate::store::backend::forward! {
-            $store;
-            get(id: &str) -> Option<(StoredComment, Vec<Event>)>;
-            queue(q: &QueueQuery) -> Page;
-            counts() -> BTreeMap<String, i64>;
-            claim(moderator: &str, lease_ms: i64, now_ms: i64) -> Option<StoredComment>;
-            release(id: &str, actor: &str, force: bool, now_ms: i64) -> StoredComment;
-            decide(d: DecisionInput) -> StoredComment;
-            author(author: &str) -> AuthorSummary;
-            export() -> Vec<ExportRow>;
-            create_key(name: &str, key_hash: &str, role: Role, now_ms: i64) -> ();
-            find_key(key_hash: &str) -> Option<ApiKeyInfo>;
-            list_keys() -> Vec<ApiKeyInfo>;
-            revoke_key(name: &str, now_ms: i64) -> bool;
-            author_stats(authors: &[String]) -> BTreeMap<String, AuthorStats>;
-            create_session(token_hash: &str, key: &ApiKeyInfo, now_ms: i64, expires_ms: i64) -> ();
-            find_session(token_hash: &str, now_ms: i64) -> Option<ApiKeyInfo>;
-            end_session(token_hash: &str, now_ms: i64) -> ();
-            ping() -> ();
-        }
-    };
-}
-
-/// The `Store` impl `impl_store!` lists, expanded in full before `async_trait` reads it.
-macro_rules! forward {
-    ($store:ty; $($name:ident($($arg:ident: $ty:ty),*) -> $out:ty;)*) => {
-        const _: () = {
-            use std::collections::BTreeMap;
-            use $crate::domain::Role;
-            use $crate::store::{
-                ApiKeyInfo, AuthorStats, AuthorSummary, DecisionInput, Event, ExportRow, NewComment,
-                Page, QueueQuery, StoreError, StoredComment,
-            };
-
-            #[async_trait::async_trait]
-            impl $crate::store::Store for $store {
-                async fn submit(&self, c: NewComment) -> Result<(StoredComment, bool), StoreError> {
-                    self.submit_one(c).await
-                }
-                $(
-                    async fn $name(&self, $($arg: $ty),*) -> Result<$out, StoreError> {
-                        self.db.$name($($arg),*).await
-                    }
-                )*
-            }
-        };
-    };
-}
-
-pub(super) use {forward, impl_store};

@@ -9,6 +9,7 @@ mod backend;
 mod observed;
 mod postgres;
 mod rows;
+mod shim;
 mod sqlite;
 mod statements;
 
@@ -18,7 +19,9 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::domain::{CommentId, CommentStatus, Decision, ModeratorAction, ParseError, Role, Stance};
+use crate::domain::{
+    CommentId, CommentStatus, Decision, ModeratorAction, ParseError, Role, Stance,
+};
 
 pub use observed::{FailureKind, Observed};
 pub use postgres::PgStore;

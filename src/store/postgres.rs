@@ -6,7 +6,8 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgQueryResult};
 use sqlx::{Pool, Postgres, Transaction};
 
-use super::backend::{impl_store, Backend, Db};
+use super::backend::{Backend, Db};
+use super::shim::impl_store;
 use super::statements::{self, Statements};
 use super::{NewComment, StoreError, StoredComment};
 

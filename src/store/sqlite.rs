@@ -18,7 +18,8 @@ use sqlx::sqlite::{
 use sqlx::{Pool, Sqlite, SqlitePool, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
-use super::backend::{impl_store, Backend, Db, Written};
+use super::backend::{Backend, Db, Written};
+use super::shim::impl_store;
 use super::statements::{self, Statements};
 use super::{NewComment, StoreError, StoredComment};
 
@@ -108,10 +109,7 @@ impl_store!(SqliteStore);
 /// [`MAX_GROUP`]), writes them in one transaction, then answers each. If the transaction
 /// fails, the group is written again one comment a transaction, so one bad comment fails
 /// alone.
-async fn group_commit(
-    db: Db<Sqlite>,
-    mut queue: mpsc::Receiver<(NewComment, Reply)>,
-) {
+async fn group_commit(db: Db<Sqlite>, mut queue: mpsc::Receiver<(NewComment, Reply)>) {
     let mut group: Vec<(NewComment, Reply)> = Vec::with_capacity(MAX_GROUP);
     while let Some(first) = queue.recv().await {
         group.push(first);

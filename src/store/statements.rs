@@ -4,6 +4,11 @@
 
 use std::sync::OnceLock;
 
+use sqlx::{Database, Encode, QueryBuilder, Type};
+
+use super::{QueueOrder, QueueQuery};
+use crate::domain::CommentStatus;
+
 /// The columns of a stored comment (`c` is `comments`), as `rows::comment` reads them.
 pub(super) const COMMENT_COLUMNS: &str = "c.seq, c.id, c.text, c.article_id, c.author, c.target, c.lang, \
 c.scores, c.stance, c.flagged, c.explanation, c.max_score, c.model_id, c.decision, c.status, c.version, \
@@ -163,6 +168,66 @@ fn statements(d: Dialect) -> Statements {
             "UPDATE comments SET claimed_by = NULL, claim_expires_at = NULL WHERE seq = $1",
         ),
     }
+}
+
+/// The queue's select: its filters, order, cursor and one row beyond the limit (to know
+/// whether a next page exists). The sort score is the filtered head's or the comment's
+/// `max_score`.
+pub(super) fn queue_select<B>(q: &QueueQuery) -> QueryBuilder<B>
+where
+    B: Database,
+    for<'q, 'a> &'a str: Encode<'q, B> + Type<B>,
+    for<'q> String: Encode<'q, B> + Type<B>,
+    for<'q> i64: Encode<'q, B> + Type<B>,
+    for<'q> f64: Encode<'q, B> + Type<B>,
+{
+    let mut b = QueryBuilder::<B>::new(format!("SELECT {COMMENT_COLUMNS}, "));
+    let score_col = match &q.head {
+        Some(h) => {
+            b.push("s.score AS sort_score FROM comments c JOIN comment_scores s ")
+                .push("ON s.comment_seq = c.seq AND s.head = ")
+                .push_bind(h.clone());
+            "s.score"
+        }
+        None => {
+            b.push("c.max_score AS sort_score FROM comments c");
+            "c.max_score"
+        }
+    };
+    b.push(" WHERE c.status = ")
+        .push_bind(q.status.unwrap_or(CommentStatus::Pending).as_str());
+    if let Some(m) = q.min_score {
+        b.push(format!(" AND {score_col} >= ")).push_bind(m);
+    }
+    if let Some(m) = q.max_score {
+        b.push(format!(" AND {score_col} <= ")).push_bind(m);
+    }
+    if let Some(a) = &q.article_id {
+        b.push(" AND c.article_id = ").push_bind(a.clone());
+    }
+    if let Some(a) = &q.author {
+        b.push(" AND c.author = ").push_bind(a.clone());
+    }
+    if let Some(s) = q.stance {
+        b.push(" AND c.stance_label = ").push_bind(s.as_str());
+    }
+    match (q.order, q.cursor) {
+        (QueueOrder::Score, Some(cur)) => {
+            b.push(format!(" AND ({score_col} < ")).push_bind(cur.score);
+            b.push(format!(" OR ({score_col} = ")).push_bind(cur.score);
+            b.push(" AND c.seq > ").push_bind(cur.seq).push("))");
+        }
+        (QueueOrder::Oldest, Some(cur)) => {
+            b.push(" AND c.seq > ").push_bind(cur.seq);
+        }
+        _ => {}
+    }
+    match q.order {
+        QueueOrder::Score => b.push(format!(" ORDER BY {score_col} DESC, c.seq ASC")),
+        QueueOrder::Oldest => b.push(" ORDER BY c.seq ASC"),
+    };
+    b.push(" LIMIT ").push_bind(i64::from(q.limit) + 1);
+    b
 }
 
 #[cfg(test)]
