@@ -106,7 +106,8 @@ fn concrete(path: &str) -> String {
 async fn every_protected_route_refuses_missing_wrong_and_weak_keys() {
     for requires in [false, true] {
         let svc = service(&format!("walk{requires}"), HOLD_ALL, requires).await;
-        for (method, path, access) in ROUTES {
+        for route in ROUTES {
+            let (method, path, access) = (&route.method, route.path, &route.access);
             let need = match (access, requires) {
                 (Access::Role(r), _) => Some(*r),
                 (Access::Scoring, true) => Some(Role::Scorer),

@@ -90,7 +90,12 @@ fn parse_line(line: &str) -> Result<Record, String> {
         if key == "stance" {
             match value {
                 serde_json::Value::Null => {}
-                serde_json::Value::String(s) => labels.stance = Some(s.parse()?),
+                serde_json::Value::String(s) => {
+                    labels.stance = Some(
+                        s.parse()
+                            .map_err(|e: crate::domain::ParseError| e.to_string())?,
+                    )
+                }
                 other => return Err(format!("stance must be a string, got {other}")),
             }
             continue;
@@ -114,7 +119,7 @@ fn parse_line(line: &str) -> Result<Record, String> {
     }
     let lang = match raw.lang {
         None => None,
-        Some(code) => Some(Lang::parse(&code).ok_or_else(|| format!("unknown lang {code:?}"))?),
+        Some(code) => Some(code.parse::<Lang>().map_err(|e| e.to_string())?),
     };
     Ok(Record {
         id: raw.id,

@@ -195,7 +195,8 @@ pub fn read_table_str(
             let v = map.value(cell(*c));
             if *head == "stance" {
                 if !v.is_empty() {
-                    labels.stance = Some(v.parse::<Stance>().map_err(|e| err(line, e))?);
+                    labels.stance =
+                        Some(v.parse::<Stance>().map_err(|e| err(line, e.to_string()))?);
                 }
             } else if let Some(b) = binary(v).map_err(|e| err(line, format!("{head}: {e}")))? {
                 labels
@@ -215,7 +216,7 @@ pub fn read_table_str(
         }
         let lang = match lang_col.map(cell).map(str::trim) {
             Some(code) if !code.is_empty() => {
-                Some(Lang::parse(code).ok_or_else(|| err(line, format!("unknown lang {code:?}")))?)
+                Some(code.parse::<Lang>().map_err(|e| err(line, e.to_string()))?)
             }
             _ => None,
         };

@@ -1,6 +1,9 @@
 use std::fmt;
+use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+
+use super::ParseError;
 
 /// Why a comment text was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -86,21 +89,24 @@ pub enum Lang {
     En,
 }
 
-impl Lang {
-    /// Accepts ISO 639-1 codes, with or without a region (`fr`, `fr-FR`, `en_GB`), any case.
-    pub fn parse(code: &str) -> Option<Lang> {
+/// Accepts ISO 639-1 codes, with or without a region (`fr`, `fr-FR`, `en_GB`), any case.
+impl FromStr for Lang {
+    type Err = ParseError;
+    fn from_str(code: &str) -> Result<Self, ParseError> {
         let base = code
             .split(['-', '_'])
             .next()
             .unwrap_or("")
             .to_ascii_lowercase();
         match base.as_str() {
-            "fr" => Some(Lang::Fr),
-            "en" => Some(Lang::En),
-            _ => None,
+            "fr" => Ok(Lang::Fr),
+            "en" => Ok(Lang::En),
+            _ => Err(ParseError::new("lang", code, "fr or en")),
         }
     }
+}
 
+impl Lang {
     pub fn code(self) -> &'static str {
         match self {
             Lang::Fr => "fr",
@@ -238,10 +244,13 @@ mod tests {
 
     #[test]
     fn lang_codes() {
-        assert_eq!(Lang::parse("fr-FR"), Some(Lang::Fr));
-        assert_eq!(Lang::parse("EN"), Some(Lang::En));
-        assert_eq!(Lang::parse("de"), None);
-        assert_eq!(Lang::parse(""), None);
+        assert_eq!("fr-FR".parse(), Ok(Lang::Fr));
+        assert_eq!("EN".parse(), Ok(Lang::En));
+        assert_eq!(
+            "de".parse::<Lang>().unwrap_err().to_string(),
+            "unknown lang \"de\": expected fr or en"
+        );
+        assert!("".parse::<Lang>().is_err());
     }
 
     #[test]

@@ -3,6 +3,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use super::ParseError;
+
 /// Where a stored comment stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -45,14 +47,12 @@ impl CommentStatus {
 }
 
 impl FromStr for CommentStatus {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
         CommentStatus::ALL
             .into_iter()
             .find(|c| c.as_str() == s)
-            .ok_or_else(|| {
-                format!("unknown status {s:?}: expected published, pending, approved or rejected")
-            })
+            .ok_or_else(|| ParseError::new("status", s, "published, pending, approved or rejected"))
     }
 }
 
@@ -83,6 +83,23 @@ impl ModeratorAction {
             ModeratorAction::Approve => "approve",
             ModeratorAction::Reject => "reject",
         }
+    }
+}
+
+impl FromStr for ModeratorAction {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        match s {
+            "approve" => Ok(ModeratorAction::Approve),
+            "reject" => Ok(ModeratorAction::Reject),
+            _ => Err(ParseError::new("action", s, "approve or reject")),
+        }
+    }
+}
+
+impl fmt::Display for ModeratorAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -167,15 +184,13 @@ impl Role {
 }
 
 impl FromStr for Role {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
         match s {
             "scorer" => Ok(Role::Scorer),
             "moderator" => Ok(Role::Moderator),
             "admin" => Ok(Role::Admin),
-            _ => Err(format!(
-                "unknown role {s:?}: expected scorer, moderator or admin"
-            )),
+            _ => Err(ParseError::new("role", s, "scorer, moderator or admin")),
         }
     }
 }
@@ -229,5 +244,21 @@ mod tests {
         assert!(Role::Scorer < Role::Moderator && Role::Moderator < Role::Admin);
         assert_eq!("admin".parse::<Role>(), Ok(Role::Admin));
         assert!("root".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn actions_round_trip_and_name_the_bad_word() {
+        for a in [ModeratorAction::Approve, ModeratorAction::Reject] {
+            assert_eq!(a.as_str().parse::<ModeratorAction>(), Ok(a));
+        }
+        let e = "Approve".parse::<ModeratorAction>().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unknown action \"Approve\": expected approve or reject"
+        );
+        assert_eq!(
+            "x".parse::<CommentStatus>().unwrap_err().to_string(),
+            "unknown status \"x\": expected published, pending, approved or rejected"
+        );
     }
 }

@@ -3,6 +3,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use super::ParseError;
+
 /// Stance toward a target, as in SemEval-2016 Task 6.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -30,15 +32,13 @@ impl Stance {
 }
 
 impl FromStr for Stance {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
         match s {
             "favor" | "favour" => Ok(Stance::Favor),
             "against" => Ok(Stance::Against),
             "none" | "neutral" => Ok(Stance::None),
-            other => Err(format!(
-                "unknown stance {other:?}: expected favor, against or none"
-            )),
+            other => Err(ParseError::new("stance", other, "favor, against or none")),
         }
     }
 }
@@ -68,6 +68,24 @@ impl Decision {
             Decision::Flag => "flag",
             Decision::Reject => "reject",
         }
+    }
+}
+
+impl FromStr for Decision {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        match s {
+            "allow" => Ok(Decision::Allow),
+            "flag" => Ok(Decision::Flag),
+            "reject" => Ok(Decision::Reject),
+            _ => Err(ParseError::new("decision", s, "allow, flag or reject")),
+        }
+    }
+}
+
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -130,8 +148,15 @@ mod tests {
     }
 
     #[test]
-    fn decisions_order_by_severity() {
+    fn decisions_order_by_severity_and_round_trip() {
         assert!(Decision::Allow < Decision::Flag && Decision::Flag < Decision::Reject);
+        for d in [Decision::Allow, Decision::Flag, Decision::Reject] {
+            assert_eq!(d.as_str().parse::<Decision>(), Ok(d));
+        }
+        assert_eq!(
+            "block".parse::<Decision>().unwrap_err(),
+            ParseError::new("decision", "block", "allow, flag or reject")
+        );
     }
 
     #[test]

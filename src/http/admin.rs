@@ -4,8 +4,6 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use axum::Router;
 use serde::{Deserialize, Serialize};
 
 use super::error::{ApiError, ErrorBody};
@@ -14,14 +12,6 @@ use super::AppState;
 use crate::domain::{ModeratorAction, Role};
 use crate::model::Model;
 use crate::store::{check_key_name, generate_key, hash_key, now_ms, ApiKeyInfo, ExportRow};
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/labels/export", get(export))
-        .route("/v1/admin/model/reload", post(reload))
-        .route("/v1/admin/keys", get(list_keys).post(create_key))
-        .route("/v1/admin/keys/{name}", delete(revoke_key))
-}
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReloadResult {

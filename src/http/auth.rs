@@ -1,9 +1,9 @@
 //! API keys: `Authorization: Bearer <key>`, looked up by SHA-256 (keys are never stored),
-//! each with a role. [`ROUTES`] lists every route and who may call it; the router is built
-//! from the same guards, and a test walks the table.
+//! each with a role. [`Access`] says who may call a route; the table of routes
+//! ([`super::routes::ROUTES`]) gives each route one, the router puts the guard it names in
+//! front of the handler, and a test walks the table.
 
 use axum::extract::{Request, State};
-use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -25,69 +25,15 @@ pub enum Access {
     Perspective,
     /// A valid `X-Coral-Signature` of the body.
     CoralSignature,
+    /// A page of the moderator's site anyone may load (sign-in, assets).
+    Page,
+    /// A page of the moderator's site that needs a signed-in moderator; without a session
+    /// it sends the browser to the sign-in page.
+    Session,
 }
 
-/// Every route of the service.
-pub const ROUTES: &[(Method, &str, Access)] = &[
-    (Method::GET, "/healthz", Access::Public),
-    (Method::GET, "/readyz", Access::Public),
-    (Method::GET, "/openapi.json", Access::Public),
-    (Method::GET, "/v1/model", Access::Public),
-    (Method::GET, "/metrics", Access::Role(Role::Admin)),
-    (Method::POST, "/v1/score", Access::Scoring),
-    (Method::POST, "/v1/score/batch", Access::Scoring),
-    (
-        Method::POST,
-        "/v1alpha1/comments:analyze",
-        Access::Perspective,
-    ),
-    (Method::GET, "/$discovery/rest", Access::Public),
-    (
-        Method::POST,
-        "/v1/integrations/coral",
-        Access::CoralSignature,
-    ),
-    (Method::POST, "/v1/comments", Access::Role(Role::Scorer)),
-    (
-        Method::GET,
-        "/v1/comments/{id}",
-        Access::Role(Role::Moderator),
-    ),
-    (
-        Method::POST,
-        "/v1/comments/{id}/decision",
-        Access::Role(Role::Moderator),
-    ),
-    (
-        Method::GET,
-        "/v1/authors/{author}",
-        Access::Role(Role::Moderator),
-    ),
-    (Method::GET, "/v1/queue", Access::Role(Role::Moderator)),
-    (
-        Method::POST,
-        "/v1/queue/claim",
-        Access::Role(Role::Moderator),
-    ),
-    (
-        Method::POST,
-        "/v1/comments/{id}/release",
-        Access::Role(Role::Moderator),
-    ),
-    (Method::GET, "/v1/labels/export", Access::Role(Role::Admin)),
-    (
-        Method::POST,
-        "/v1/admin/model/reload",
-        Access::Role(Role::Admin),
-    ),
-    (Method::GET, "/v1/admin/keys", Access::Role(Role::Admin)),
-    (Method::POST, "/v1/admin/keys", Access::Role(Role::Admin)),
-    (
-        Method::DELETE,
-        "/v1/admin/keys/{name}",
-        Access::Role(Role::Admin),
-    ),
-];
+/// Every route of the service (the table lives in [`super::routes`]).
+pub use super::routes::ROUTES;
 
 /// The key of an `Authorization: Bearer <key>` header.
 pub fn bearer(headers: &axum::http::HeaderMap) -> Option<String> {

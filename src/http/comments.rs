@@ -3,8 +3,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Extension, Router};
+use axum::Extension;
 use serde::{Deserialize, Serialize};
 
 use super::auth::{actor, Caller};
@@ -16,19 +15,6 @@ use crate::domain::{CommentId, ModeratorAction, Stance};
 use crate::scoring::{self, Scored};
 use crate::service::views::{CommentView, EventView};
 use crate::store::{now_ms, DecisionInput, NewComment};
-
-/// Submission: scorer keys and up.
-pub fn scorer_router() -> Router<AppState> {
-    Router::new().route("/v1/comments", post(submit))
-}
-
-/// Review: moderator keys and up.
-pub fn moderator_router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/comments/{id}", get(get_comment))
-        .route("/v1/comments/{id}/decision", post(decide))
-        .route("/v1/authors/{author}", get(author))
-}
 
 /// Longest article id, author name and decision reason accepted, in characters.
 const MAX_FIELD: usize = 200;

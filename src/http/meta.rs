@@ -1,23 +1,15 @@
 //! Service metadata: health, the model card, the OpenAPI document.
 
 use axum::extract::State;
-use axum::routing::get;
-use axum::Router;
 use serde::Serialize;
 
 use super::extract::Json;
 use super::AppState;
 use crate::model::{ModelCard, RealDataEvaluation, Thresholds};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/v1/model", get(model_card))
-        .route(
-            "/openapi.json",
-            get(|| async { axum::Json(super::openapi()) }),
-        )
+/// The OpenAPI document.
+pub async fn openapi_json() -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json(super::openapi())
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -22,13 +22,10 @@ use prometheus_client::encoding::prometheus_text;
 use super::{ApiError, AppState};
 pub use crate::service::metrics::{file_written, Metrics, Snapshot, UNMATCHED};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/metrics", get(scrape))
-}
-
 /// The whole service of `--metrics-addr`: `GET /metrics` without a key, nothing else.
 pub fn internal_app(state: AppState) -> Router {
-    router()
+    Router::new()
+        .route("/metrics", get(scrape))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .with_state(state)

@@ -1,5 +1,5 @@
-//! The HTTP service. [`app`] builds the whole router from an [`App`]; each area has its
-//! own `router()` merged here, so tests drive it in process (`tower::ServiceExt::oneshot`)
+//! The HTTP service. [`app`] builds the whole router from an [`App`] and the one table of
+//! routes, [`routes::ROUTES`], so tests drive it in process (`tower::ServiceExt::oneshot`)
 //! or on a real port.
 
 pub mod admin;
@@ -14,15 +14,19 @@ pub mod metrics;
 mod openapi;
 pub mod perspective;
 pub mod queue;
+pub mod routes;
 pub mod score;
 pub mod serve;
 
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
+use axum::routing::MethodRouter;
 use axum::Router;
 
+use auth::Access;
 pub use error::ApiError;
 pub use openapi::openapi;
+use routes::{Route, ROUTES};
 
 use crate::domain::Role;
 pub use crate::service::{App, AppState, Limits};
@@ -30,22 +34,11 @@ pub use crate::service::{App, AppState, Limits};
 /// The whole service.
 pub fn app(state: AppState) -> Router {
     let limit = state.limits.max_body_bytes;
-    let guard = |role: Role| from_fn_with_state((state.clone(), role), auth::require);
-    let mut scoring = score::router();
-    if state.score_requires_key {
-        scoring = scoring.route_layer(guard(Role::Scorer));
-    }
-    Router::new()
-        .merge(meta::router())
-        .merge(scoring)
-        .merge(perspective::router())
-        .merge(coral::router())
-        .merge(comments::scorer_router().route_layer(guard(Role::Scorer)))
-        .merge(comments::moderator_router().route_layer(guard(Role::Moderator)))
-        .merge(queue::router().route_layer(guard(Role::Moderator)))
-        .merge(admin::router().route_layer(guard(Role::Admin)))
-        .merge(metrics::router().route_layer(guard(Role::Admin)))
-        .merge(crate::ui::router(state.clone()))
+    ROUTES
+        .iter()
+        .fold(Router::new(), |router, r| {
+            router.route(r.path, guarded(&state, r))
+        })
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(limit))
@@ -60,4 +53,18 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(limits::access_log))
         .layer(from_fn_with_state(state.clone(), metrics::track))
         .with_state(state)
+}
+
+/// A route's handler behind the guard its access names. The integrations check their own
+/// credentials (Perspective's key, Coral's signature) to answer in their own shapes.
+fn guarded(state: &AppState, r: &Route) -> MethodRouter<AppState> {
+    let handler = (r.handler)();
+    let key = |role: Role| from_fn_with_state((state.clone(), role), auth::require);
+    match r.access {
+        Access::Role(role) => handler.route_layer(key(role)),
+        Access::Scoring if state.score_requires_key => handler.route_layer(key(Role::Scorer)),
+        Access::Scoring | Access::Public | Access::Perspective | Access::CoralSignature => handler,
+        Access::Page => crate::ui::page(handler),
+        Access::Session => crate::ui::signed_in_page(state, handler),
+    }
 }

@@ -6,29 +6,6 @@ use utoipa::{Modify, OpenApi};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Vigie", description = "Self-hosted comment moderation: toxicity and stance scoring, review queue."),
-    paths(
-        super::score::score,
-        super::score::score_batch,
-        super::meta::healthz,
-        super::meta::readyz,
-        super::meta::model_card,
-        super::metrics::scrape,
-        super::comments::submit,
-        super::comments::get_comment,
-        super::comments::decide,
-        super::comments::author,
-        super::queue::list,
-        super::queue::claim,
-        super::queue::release,
-        super::admin::export,
-        super::admin::reload,
-        super::admin::list_keys,
-        super::admin::create_key,
-        super::admin::revoke_key,
-        super::perspective::analyze,
-        super::perspective::discovery::document,
-        super::coral::moderate,
-    ),
     components(schemas(super::error::ErrorBody, super::error::ErrorDetail)),
     modifiers(&Bearer)
 )]
@@ -47,8 +24,11 @@ impl Modify for Bearer {
     }
 }
 
+/// The document: the service's description, and the operations of the documented routes of
+/// [`super::routes::ROUTES`].
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
+    doc.merge(super::routes::Documented::openapi());
     // The document describes itself too.
     if let Ok(path) = serde_json::from_value(serde_json::json!({
         "get": {"summary": "This OpenAPI document", "responses": {"200": {"description": "OpenAPI 3.1 JSON"}}}

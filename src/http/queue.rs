@@ -4,8 +4,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Router};
+use axum::Extension;
 use serde::{Deserialize, Serialize};
 
 use super::auth::Caller;
@@ -16,13 +15,6 @@ use crate::domain::Role;
 pub use crate::service::queue::{queue_query, QueueParams};
 use crate::service::views::CommentView;
 use crate::store::now_ms;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/queue", get(list))
-        .route("/v1/queue/claim", post(claim))
-        .route("/v1/comments/{id}/release", post(release))
-}
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct QueuePage {

@@ -1,8 +1,6 @@
 //! `POST /v1/score` and `POST /v1/score/batch`.
 
 use axum::extract::State;
-use axum::routing::post;
-use axum::Router;
 use serde::{Deserialize, Serialize};
 
 use super::error::{ApiError, ErrorBody};
@@ -10,12 +8,6 @@ use super::extract::Json;
 use super::{AppState, Limits};
 use crate::model::Model;
 use crate::scoring::{self, Input, ScoreError, Scored};
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/score", post(score))
-        .route("/v1/score/batch", post(score_batch))
-}
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -65,7 +65,7 @@ pub fn validate(
 ) -> Result<Input, ScoreError> {
     let text = CommentText::parse(text, max_text_chars)?;
     let lang = lang
-        .map(|l| Lang::parse(l).ok_or_else(|| ScoreError::InvalidLang(l.to_owned())))
+        .map(|l| l.parse().map_err(|_| ScoreError::InvalidLang(l.to_owned())))
         .transpose()?;
     let target = match target {
         None => default_target(model),

@@ -34,8 +34,8 @@ pub struct QueueParams {
 #[error("{0}")]
 pub struct InvalidQuery(pub String);
 
-fn invalid(m: String) -> InvalidQuery {
-    InvalidQuery(m)
+fn invalid(m: impl ToString) -> InvalidQuery {
+    InvalidQuery(m.to_string())
 }
 
 /// Parses and checks queue parameters against the model serving now.
@@ -69,11 +69,13 @@ pub fn queue_query(app: &AppState, p: QueueParams) -> Result<QueueQuery, Invalid
         .map(str::parse::<Stance>)
         .transpose()
         .map_err(invalid)?;
-    let order = match p.order.as_deref() {
-        None | Some("score") => QueueOrder::Score,
-        Some("oldest") => QueueOrder::Oldest,
-        Some(o) => return Err(invalid(format!("unknown order {o:?}: use score or oldest"))),
-    };
+    let order = p
+        .order
+        .as_deref()
+        .map(str::parse::<QueueOrder>)
+        .transpose()
+        .map_err(invalid)?
+        .unwrap_or_default();
     let limit = p.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         return Err(invalid(format!("limit must be 1 to 200, got {limit}")));

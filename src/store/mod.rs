@@ -1,13 +1,17 @@
 //! Storage of comments, their history and API keys behind one trait, [`Store`], with two
-//! implementations sharing one SQL body: SQLite (default: one file, WAL) and PostgreSQL
-//! (several replicas sharing one queue; claims use `FOR UPDATE SKIP LOCKED`). Migrations
-//! are versioned per backend and applied at start-up. Only this module touches SQL.
-//! [`Observed`] wraps either and reports its database failures (for the metrics).
+//! implementations sharing one body of generic functions (`backend`) over named statements
+//! (`statements`): SQLite (default: one file, WAL) and PostgreSQL (several replicas sharing
+//! one queue; claims use `FOR UPDATE SKIP LOCKED`). Migrations are versioned per backend
+//! and applied at start-up. Only this module touches SQL. [`Observed`] wraps either and
+//! reports its database failures (for the metrics).
 
-mod imp;
+mod backend;
 mod observed;
 mod postgres;
+mod rows;
+mod shim;
 mod sqlite;
+mod statements;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,7 +19,9 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::domain::{CommentId, CommentStatus, Decision, ModeratorAction, Role, Stance};
+use crate::domain::{
+    CommentId, CommentStatus, Decision, ModeratorAction, ParseError, Role, Stance,
+};
 
 pub use observed::{FailureKind, Observed};
 pub use postgres::PgStore;
@@ -44,6 +50,44 @@ pub struct NewComment {
     /// Recorded as the reason of the `submitted` event, e.g. that only a prefix was scored.
     pub note: Option<String>,
     pub now_ms: i64,
+}
+
+impl NewComment {
+    /// The comment as `submit` stores it, under `seq`, before any change.
+    fn stored(&self, seq: i64, max_score: f64) -> StoredComment {
+        StoredComment {
+            seq,
+            id: self.id.to_string(),
+            text: self.text.clone(),
+            article_id: self.article_id.clone(),
+            author: self.author.clone(),
+            target: self.target.clone(),
+            lang: self.lang.clone(),
+            scores: self.scores.clone(),
+            stance: self.stance.clone(),
+            flagged: self.flagged.clone(),
+            explanation: self.explanation.clone(),
+            max_score,
+            model_id: self.model_id.clone(),
+            decision: self.decision,
+            status: CommentStatus::from_decision(self.decision),
+            version: 1,
+            created_at_ms: self.now_ms,
+            updated_at_ms: self.now_ms,
+            claimed_by: None,
+            claim_expires_at_ms: None,
+        }
+    }
+}
+
+/// The highest score over the flagged heads, or over all heads when none is flagged.
+fn max_score(scores: &BTreeMap<String, f32>, flagged: &[String]) -> f64 {
+    let pick = |h: &String| flagged.is_empty() || flagged.contains(h);
+    scores
+        .iter()
+        .filter(|(h, _)| pick(h))
+        .map(|(_, &s)| f64::from(s))
+        .fold(0.0, f64::max)
 }
 
 /// A comment as stored.
@@ -99,6 +143,17 @@ pub enum QueueOrder {
     Score,
     /// Oldest first.
     Oldest,
+}
+
+impl std::str::FromStr for QueueOrder {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        match s {
+            "score" => Ok(QueueOrder::Score),
+            "oldest" => Ok(QueueOrder::Oldest),
+            _ => Err(ParseError::new("order", s, "score or oldest")),
+        }
+    }
 }
 
 /// Where the previous page ended.
@@ -182,6 +237,16 @@ pub struct AuthorStats {
 }
 
 impl AuthorStats {
+    /// From counts per status.
+    fn of(by_status: &BTreeMap<String, i64>) -> Self {
+        let mut stats = AuthorStats::default();
+        for (status, &n) in by_status {
+            stats.add(status, n);
+        }
+        stats
+    }
+
+    /// Counts `n` more comments of `status`; the one place the rejection rate is computed.
     fn add(&mut self, status: &str, n: i64) {
         self.total += n;
         if status == "rejected" {

@@ -3,15 +3,30 @@
 
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgQueryResult};
+use sqlx::{Pool, Postgres, Transaction};
 
-use super::imp::{impl_store, postgres_sql, Sql};
+use super::backend::{Backend, Db};
+use super::shim::impl_store;
+use super::statements::{self, Statements};
 use super::{NewComment, StoreError, StoredComment};
 
 pub struct PgStore {
-    pool: PgPool,
-    sql: &'static Sql,
+    db: Db<Postgres>,
+}
+
+impl Backend for Postgres {
+    fn statements() -> &'static Statements {
+        statements::postgres()
+    }
+
+    async fn begin_write(pool: &Pool<Self>) -> Result<Transaction<'static, Self>, sqlx::Error> {
+        pool.begin().await
+    }
+
+    fn rows_affected(r: &PgQueryResult) -> u64 {
+        r.rows_affected()
+    }
 }
 
 impl PgStore {
@@ -51,24 +66,17 @@ impl PgStore {
         sqlx::migrate!("src/store/migrations/postgres")
             .run(&pool)
             .await?;
-        Ok(Self {
-            pool,
-            sql: postgres_sql(),
-        })
-    }
-
-    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-        self.pool.begin().await
+        Ok(Self { db: Db { pool } })
     }
 
     /// One transaction a submission: PostgreSQL runs concurrent ones side by side (and
     /// groups their WAL flushes itself).
     async fn submit_one(&self, c: NewComment) -> Result<(StoredComment, bool), StoreError> {
-        let mut tx = self.begin_write().await?;
-        let out = Self::submit_in(self.sql, &mut tx, &c).await?;
+        let mut tx = Postgres::begin_write(&self.db.pool).await?;
+        let out = Db::submit_in(&mut tx, &c).await?;
         tx.commit().await?;
         out
     }
 }
 
-impl_store!(PgStore, Postgres);
+impl_store!(PgStore);

@@ -11,11 +11,16 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult,
+    SqliteSynchronous,
+};
+use sqlx::{Pool, Sqlite, SqlitePool, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
-use super::imp::{impl_store, sqlite_sql, Sql};
+use super::backend::{Backend, Db, Written};
+use super::shim::impl_store;
+use super::statements::{self, Statements};
 use super::{NewComment, StoreError, StoredComment};
 
 /// At most this many submissions a transaction.
@@ -24,9 +29,23 @@ const MAX_GROUP: usize = 256;
 type Reply = oneshot::Sender<Result<(StoredComment, bool), StoreError>>;
 
 pub struct SqliteStore {
-    pool: SqlitePool,
-    sql: &'static Sql,
+    db: Db<Sqlite>,
     submissions: mpsc::Sender<(NewComment, Reply)>,
+}
+
+impl Backend for Sqlite {
+    fn statements() -> &'static Statements {
+        statements::sqlite()
+    }
+
+    /// Takes the write lock up front, so a read-then-write never deadlocks.
+    async fn begin_write(pool: &Pool<Self>) -> Result<Transaction<'static, Self>, sqlx::Error> {
+        pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    fn rows_affected(r: &SqliteQueryResult) -> u64 {
+        r.rows_affected()
+    }
 }
 
 impl SqliteStore {
@@ -67,14 +86,10 @@ impl SqliteStore {
 
     /// Starts the group-commit writer; it stops when the store is dropped.
     fn with_writer(pool: SqlitePool) -> Self {
-        let sql = sqlite_sql();
+        let db = Db { pool };
         let (submissions, queue) = mpsc::channel(4 * MAX_GROUP);
-        tokio::spawn(group_commit(pool.clone(), sql, queue));
-        Self {
-            pool,
-            sql,
-            submissions,
-        }
+        tokio::spawn(group_commit(db.clone(), queue));
+        Self { db, submissions }
     }
 
     async fn submit_one(&self, c: NewComment) -> Result<(StoredComment, bool), StoreError> {
@@ -86,23 +101,15 @@ impl SqliteStore {
             .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
-
-    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await
-    }
 }
 
-impl_store!(SqliteStore, Sqlite);
+impl_store!(SqliteStore);
 
 /// The writer: takes the first waiting submission and every one queued behind it (up to
 /// [`MAX_GROUP`]), writes them in one transaction, then answers each. If the transaction
 /// fails, the group is written again one comment a transaction, so one bad comment fails
 /// alone.
-async fn group_commit(
-    pool: SqlitePool,
-    sql: &'static Sql,
-    mut queue: mpsc::Receiver<(NewComment, Reply)>,
-) {
+async fn group_commit(db: Db<Sqlite>, mut queue: mpsc::Receiver<(NewComment, Reply)>) {
     let mut group: Vec<(NewComment, Reply)> = Vec::with_capacity(MAX_GROUP);
     while let Some(first) = queue.recv().await {
         group.push(first);
@@ -113,7 +120,7 @@ async fn group_commit(
             }
         }
         let comments: Vec<&NewComment> = group.iter().map(|(c, _)| c).collect();
-        match write_group(&pool, sql, &comments).await {
+        match write_group(&db, &comments).await {
             Ok(outs) => {
                 for ((_, reply), out) in group.drain(..).zip(outs) {
                     let _ = reply.send(out);
@@ -125,7 +132,7 @@ async fn group_commit(
             }
             Err(_) => {
                 for (c, reply) in group.drain(..) {
-                    let out = match write_group(&pool, sql, &[&c]).await {
+                    let out = match write_group(&db, &[&c]).await {
                         Ok(mut outs) => outs.pop().expect("one answer"),
                         Err(e) => Err(e),
                     };
@@ -136,17 +143,14 @@ async fn group_commit(
     }
 }
 
-type Written = Result<(StoredComment, bool), StoreError>;
-
 async fn write_group(
-    pool: &SqlitePool,
-    sql: &'static Sql,
+    db: &Db<Sqlite>,
     comments: &[&NewComment],
 ) -> Result<Vec<Written>, StoreError> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = Sqlite::begin_write(&db.pool).await?;
     let mut outs = Vec::with_capacity(comments.len());
     for c in comments {
-        outs.push(SqliteStore::submit_in(sql, &mut tx, c).await?);
+        outs.push(Db::submit_in(&mut tx, c).await?);
     }
     tx.commit().await?;
     Ok(outs)

@@ -75,7 +75,7 @@ fn tsv_rows(path: &Path) -> Result<Vec<BTreeMap<String, String>>, String> {
 }
 
 fn lang(path: &Path, code: &str) -> Result<Lang, String> {
-    Lang::parse(code).ok_or_else(|| format!("{}: unknown lang {code:?}", path.display()))
+    code.parse().map_err(|e| format!("{}: {e}", path.display()))
 }
 
 pub fn read_identities(path: &Path) -> Result<Vec<Identity>, String> {

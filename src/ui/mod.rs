@@ -14,8 +14,8 @@ use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Form, Router};
+use axum::routing::MethodRouter;
+use axum::{Extension, Form};
 use serde::Deserialize;
 
 use crate::domain::{ModeratorAction, Role};
@@ -23,45 +23,33 @@ use crate::service::{AppState, Caller, KeyRefused};
 use crate::store::{hash_key, now_ms, ApiKeyInfo, DecisionInput, StoreError};
 
 pub use highlight::{segments, Segment};
-use pages::{detail_page, queue_page};
+pub(crate) use pages::{detail_page, queue_page};
 
 const COOKIE: &str = "vigie_session";
 const SESSION_MS: i64 = 12 * 3600 * 1000;
 
-/// Every page route; those needing a session redirect to the sign-in page without one.
-pub const ROUTES: &[(Method, &str, bool)] = &[
-    (Method::GET, "/moderation", false),
-    (Method::POST, "/moderation/login", false),
-    (Method::POST, "/moderation/logout", true),
-    (Method::GET, "/moderation/queue", true),
-    (Method::POST, "/moderation/bulk", true),
-    (Method::GET, "/moderation/comments/{id}", true),
-    (Method::POST, "/moderation/comments/{id}/decision", true),
-    (Method::GET, "/moderation/assets/app.js", false),
-    (Method::GET, "/moderation/assets/app.css", false),
-];
+/// A page anyone may load: the security headers, no session needed.
+pub fn page(handler: MethodRouter<AppState>) -> MethodRouter<AppState> {
+    handler.layer(axum::middleware::from_fn(security_headers))
+}
 
-pub fn router(state: AppState) -> Router<AppState> {
-    let signed_in = Router::new()
-        .route("/moderation/logout", post(logout))
-        .route("/moderation/queue", get(queue_page))
-        .route("/moderation/bulk", post(bulk))
-        .route("/moderation/comments/{id}", get(detail_page))
-        .route("/moderation/comments/{id}/decision", post(decide))
-        .route_layer(axum::middleware::from_fn_with_state(state, require_session));
-    Router::new()
-        .route("/moderation", get(login_page))
-        .route("/moderation/login", post(login))
-        .route(
-            "/moderation/assets/app.js",
-            get(|| async { asset("text/javascript", include_str!("assets/app.js")) }),
-        )
-        .route(
-            "/moderation/assets/app.css",
-            get(|| async { asset("text/css", include_str!("assets/app.css")) }),
-        )
-        .merge(signed_in)
-        .layer(axum::middleware::from_fn(security_headers))
+/// A page for a signed-in moderator: without a session the browser goes to the sign-in
+/// page.
+pub fn signed_in_page(state: &AppState, handler: MethodRouter<AppState>) -> MethodRouter<AppState> {
+    page(handler.route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        require_session,
+    )))
+}
+
+/// The page's keyboard script.
+pub async fn script() -> Response {
+    asset("text/javascript", include_str!("assets/app.js"))
+}
+
+/// The page's stylesheet.
+pub async fn stylesheet() -> Response {
+    asset("text/css", include_str!("assets/app.css"))
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
@@ -156,7 +144,7 @@ struct ErrorPage {
 
 /// What a page shows instead of itself, on the error page: a store failure (503, 404, or 500
 /// with the details logged, not shown) or a request the page refuses (422).
-enum PageError {
+pub(crate) enum PageError {
     Store(StoreError),
     Unprocessable(String),
 }
@@ -207,7 +195,7 @@ struct LoginPage {
     error: Option<String>,
 }
 
-async fn login_page(State(app): State<AppState>, headers: HeaderMap) -> Response {
+pub(crate) async fn login_page(State(app): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(t) = session_token(&headers) {
         if let Ok(Some(_)) = app.store.find_session(&hash_key(&t), now_ms()).await {
             return Redirect::to("/moderation/queue").into_response();
@@ -217,11 +205,11 @@ async fn login_page(State(app): State<AppState>, headers: HeaderMap) -> Response
 }
 
 #[derive(Deserialize)]
-struct LoginForm {
+pub(crate) struct LoginForm {
     key: String,
 }
 
-async fn login(
+pub(crate) async fn login(
     State(app): State<AppState>,
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
@@ -254,7 +242,10 @@ async fn login(
     Ok(resp)
 }
 
-async fn logout(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, PageError> {
+pub(crate) async fn logout(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
     if let Some(t) = session_token(&headers) {
         app.store.end_session(&hash_key(&t), now_ms()).await?;
     }
@@ -268,7 +259,7 @@ async fn logout(State(app): State<AppState>, headers: HeaderMap) -> Result<Respo
 }
 
 #[derive(Deserialize)]
-struct DecisionForm {
+pub(crate) struct DecisionForm {
     action: String,
     version: i64,
     #[serde(default)]
@@ -308,14 +299,6 @@ fn unprocessable(message: &str) -> Response {
     PageError::Unprocessable(message.into()).into_response()
 }
 
-fn action_of(s: &str) -> Option<ModeratorAction> {
-    match s {
-        "approve" => Some(ModeratorAction::Approve),
-        "reject" => Some(ModeratorAction::Reject),
-        _ => None,
-    }
-}
-
 async fn apply(
     app: &AppState,
     me: &Caller,
@@ -351,7 +334,7 @@ async fn apply(
         })
 }
 
-async fn decide(
+pub(crate) async fn decide(
     State(app): State<AppState>,
     Extension(me): Extension<Caller>,
     Path(id): Path<String>,
@@ -360,24 +343,17 @@ async fn decide(
     if let Some(problem) = form_problem(f.reason.as_deref(), f.return_to.as_deref()) {
         return unprocessable(problem);
     }
-    let Some(action) = action_of(&f.action) else {
+    let Ok(action) = f.action.parse::<ModeratorAction>() else {
         return unprocessable("Unknown action.");
     };
     let notice = match apply(&app, &me, &id, action, f.version, f.reason).await {
-        Ok(()) => format!(
-            "{id} {}",
-            if action == ModeratorAction::Approve {
-                "approved"
-            } else {
-                "rejected"
-            }
-        ),
+        Ok(()) => format!("{id} {}", action.status()),
         Err(m) => m,
     };
     back_to(f.return_to.as_deref(), &notice)
 }
 
-async fn bulk(
+pub(crate) async fn bulk(
     State(app): State<AppState>,
     Extension(me): Extension<Caller>,
     body: axum::body::Bytes,
@@ -400,7 +376,7 @@ async fn bulk(
     if let Some(problem) = form_problem(field("reason"), field("return_to")) {
         return unprocessable(problem);
     }
-    let Some(action) = fields.get("action").and_then(|a| action_of(a)) else {
+    let Some(action) = field("action").and_then(|a| a.parse::<ModeratorAction>().ok()) else {
         return unprocessable("Unknown action.");
     };
     let (mut done, mut failed) = (0, Vec::new());

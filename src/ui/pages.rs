@@ -114,7 +114,7 @@ struct QueuePage {
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
-pub(super) struct Filters {
+pub(crate) struct Filters {
     #[serde(default)]
     status: Option<String>,
     #[serde(default)]
@@ -185,7 +185,7 @@ impl Filters {
     }
 }
 
-pub(super) async fn queue_page(
+pub(crate) async fn queue_page(
     State(app): State<AppState>,
     Extension(me): Extension<Caller>,
     axum::extract::Query(f): axum::extract::Query<Filters>,
@@ -284,12 +284,12 @@ struct DetailPage {
 }
 
 #[derive(Deserialize)]
-pub(super) struct NoticeParam {
+pub(crate) struct NoticeParam {
     #[serde(default)]
     notice: Option<String>,
 }
 
-pub(super) async fn detail_page(
+pub(crate) async fn detail_page(
     State(app): State<AppState>,
     Extension(me): Extension<Caller>,
     Path(id): Path<String>,

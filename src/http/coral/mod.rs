@@ -17,8 +17,6 @@ pub mod signature;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::routing::post;
-use axum::Router;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -31,10 +29,6 @@ use super::score::validate;
 use super::AppState;
 use crate::domain::{CommentId, CommentText, Decision};
 use crate::store::NewComment;
-
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/integrations/coral", post(moderate))
-}
 
 /// The request body Coral sends (`ExternalModerationRequest` in Coral's source). Fields
 /// Coral may add later are ignored.

@@ -18,8 +18,6 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -28,12 +26,6 @@ use crate::domain::{CommentText, Lang, Role, TextError};
 use crate::model::Model;
 use crate::scoring;
 use crate::store::hash_key;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1alpha1/comments:analyze", post(analyze))
-        .route("/$discovery/rest", get(discovery::document))
-}
 
 /// Perspective takes comments up to 20,480 bytes; a character limit of the same number
 /// takes every one of them (and what clients that count characters let through).
@@ -455,9 +447,9 @@ impl Languages {
             unsupported: Vec::new(),
         };
         for l in codes {
-            match Lang::parse(l) {
-                Some(x) => langs.supported.push(x),
-                None => langs.unsupported.push(l.clone()),
+            match l.parse::<Lang>() {
+                Ok(x) => langs.supported.push(x),
+                Err(_) => langs.unsupported.push(l.clone()),
             }
         }
         langs

@@ -1,0 +1,137 @@
+//! Every route of the service, in one table: method, path, who may call it and the handler.
+//! [`super::app`] builds the router from it (each route behind the guard its [`Access`]
+//! names), the route-walking tests read it, and the OpenAPI document lists the handlers of
+//! its `documented` part. Adding a route is adding a line here.
+
+use axum::http::Method;
+use axum::routing::{on, MethodFilter, MethodRouter};
+
+use super::auth::Access;
+use super::{admin, comments, coral, meta, metrics, perspective, queue, score, AppState};
+use crate::domain::Role;
+use crate::ui;
+
+/// One route.
+pub struct Route {
+    pub method: Method,
+    /// As axum writes it, `{name}` for a path parameter.
+    pub path: &'static str,
+    pub access: Access,
+    /// The handler, routed under `method`.
+    pub handler: fn() -> MethodRouter<AppState>,
+}
+
+/// `documented` routes are in the OpenAPI document (their handlers carry
+/// `#[utoipa::path]`); `undocumented` ones are the document itself and the moderator's page.
+macro_rules! routes {
+    (
+        documented { $($m:ident $p:literal, $a:expr => $($h:ident)::+;)* }
+        undocumented { $($m2:ident $p2:literal, $a2:expr => $($h2:ident)::+;)* }
+    ) => {
+        /// Every route of the service.
+        pub static ROUTES: &[Route] = &[
+            $(Route {
+                method: Method::$m,
+                path: $p,
+                access: $a,
+                handler: || on(MethodFilter::$m, $($h)::+),
+            },)*
+            $(Route {
+                method: Method::$m2,
+                path: $p2,
+                access: $a2,
+                handler: || on(MethodFilter::$m2, $($h2)::+),
+            },)*
+        ];
+
+        /// The operations of the documented routes.
+        #[derive(utoipa::OpenApi)]
+        #[openapi(paths($($($h)::+),*))]
+        pub(super) struct Documented;
+    };
+}
+
+use Access::{CoralSignature, Page, Perspective, Public, Scoring, Session};
+const SCORER: Access = Access::Role(Role::Scorer);
+const MODERATOR: Access = Access::Role(Role::Moderator);
+const ADMIN: Access = Access::Role(Role::Admin);
+
+routes! {
+    documented {
+        GET "/healthz", Public => meta::healthz;
+        GET "/readyz", Public => meta::readyz;
+        GET "/v1/model", Public => meta::model_card;
+        GET "/metrics", ADMIN => metrics::scrape;
+        POST "/v1/score", Scoring => score::score;
+        POST "/v1/score/batch", Scoring => score::score_batch;
+        POST "/v1alpha1/comments:analyze", Perspective => perspective::analyze;
+        GET "/$discovery/rest", Public => perspective::discovery::document;
+        POST "/v1/integrations/coral", CoralSignature => coral::moderate;
+        POST "/v1/comments", SCORER => comments::submit;
+        GET "/v1/comments/{id}", MODERATOR => comments::get_comment;
+        POST "/v1/comments/{id}/decision", MODERATOR => comments::decide;
+        GET "/v1/authors/{author}", MODERATOR => comments::author;
+        GET "/v1/queue", MODERATOR => queue::list;
+        POST "/v1/queue/claim", MODERATOR => queue::claim;
+        POST "/v1/comments/{id}/release", MODERATOR => queue::release;
+        GET "/v1/labels/export", ADMIN => admin::export;
+        POST "/v1/admin/model/reload", ADMIN => admin::reload;
+        GET "/v1/admin/keys", ADMIN => admin::list_keys;
+        POST "/v1/admin/keys", ADMIN => admin::create_key;
+        DELETE "/v1/admin/keys/{name}", ADMIN => admin::revoke_key;
+    }
+    undocumented {
+        GET "/openapi.json", Public => meta::openapi_json;
+        GET "/moderation", Page => ui::login_page;
+        POST "/moderation/login", Page => ui::login;
+        POST "/moderation/logout", Session => ui::logout;
+        GET "/moderation/queue", Session => ui::queue_page;
+        POST "/moderation/bulk", Session => ui::bulk;
+        GET "/moderation/comments/{id}", Session => ui::detail_page;
+        POST "/moderation/comments/{id}/decision", Session => ui::decide;
+        GET "/moderation/assets/app.js", Page => ui::script;
+        GET "/moderation/assets/app.css", Page => ui::stylesheet;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use utoipa::OpenApi;
+
+    use super::*;
+
+    /// The paths a handler's `#[utoipa::path]` states are those of its line in the table.
+    #[test]
+    fn the_document_describes_exactly_the_documented_routes() {
+        let doc = Documented::openapi();
+        let mut described = BTreeSet::new();
+        for (path, item) in &doc.paths.paths {
+            let json = serde_json::to_value(item).unwrap();
+            for method in json.as_object().unwrap().keys() {
+                described.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+        let documented: BTreeSet<(String, String)> = ROUTES
+            .iter()
+            .filter(|r| !matches!(r.access, Page | Session) && r.path != "/openapi.json")
+            .map(|r| (r.method.to_string(), r.path.to_owned()))
+            .collect();
+        assert_eq!(described, documented);
+    }
+
+    #[test]
+    fn no_route_is_listed_twice() {
+        let mut seen = BTreeSet::new();
+        for r in ROUTES {
+            assert!(
+                seen.insert((r.method.as_str(), r.path)),
+                "{} {}",
+                r.method,
+                r.path
+            );
+        }
+        assert_eq!(seen.len(), 31);
+    }
+}

@@ -1,0 +1,58 @@
+//! The thin shim between [`Store`](super::Store) and the generic `backend::Db`.
+
+/// Implements [`Store`](super::Store) for `$store`, which has `db: Db<_>` and
+/// `async fn submit_one(&self, NewComment)` (how a submission reaches
+/// `Db::submit_in`: a transaction of its own, or a group commit). Every other method
+/// forwards to the `Db` method of the same name.
+macro_rules! impl_store {
+    ($store:ty) => {
+        $crate::store::shim::forward! {
+            $store;
+            get(id: &str) -> Option<(StoredComment, Vec<Event>)>;
+            queue(q: &QueueQuery) -> Page;
+            counts() -> BTreeMap<String, i64>;
+            claim(moderator: &str, lease_ms: i64, now_ms: i64) -> Option<StoredComment>;
+            release(id: &str, actor: &str, force: bool, now_ms: i64) -> StoredComment;
+            decide(d: DecisionInput) -> StoredComment;
+            author(author: &str) -> AuthorSummary;
+            export() -> Vec<ExportRow>;
+            create_key(name: &str, key_hash: &str, role: Role, now_ms: i64) -> ();
+            find_key(key_hash: &str) -> Option<ApiKeyInfo>;
+            list_keys() -> Vec<ApiKeyInfo>;
+            revoke_key(name: &str, now_ms: i64) -> bool;
+            author_stats(authors: &[String]) -> BTreeMap<String, AuthorStats>;
+            create_session(token_hash: &str, key: &ApiKeyInfo, now_ms: i64, expires_ms: i64) -> ();
+            find_session(token_hash: &str, now_ms: i64) -> Option<ApiKeyInfo>;
+            end_session(token_hash: &str, now_ms: i64) -> ();
+            ping() -> ();
+        }
+    };
+}
+
+/// The `Store` impl `impl_store!` lists, expanded in full before `async_trait` reads it.
+macro_rules! forward {
+    ($store:ty; $($name:ident($($arg:ident: $ty:ty),*) -> $out:ty;)*) => {
+        const _: () = {
+            use std::collections::BTreeMap;
+            use $crate::domain::Role;
+            use $crate::store::{
+                ApiKeyInfo, AuthorStats, AuthorSummary, DecisionInput, Event, ExportRow, NewComment,
+                Page, QueueQuery, StoreError, StoredComment,
+            };
+
+            #[async_trait::async_trait]
+            impl $crate::store::Store for $store {
+                async fn submit(&self, c: NewComment) -> Result<(StoredComment, bool), StoreError> {
+                    self.submit_one(c).await
+                }
+                $(
+                    async fn $name(&self, $($arg: $ty),*) -> Result<$out, StoreError> {
+                        self.db.$name($($arg),*).await
+                    }
+                )*
+            }
+        };
+    };
+}
+
+pub(super) use {forward, impl_store};

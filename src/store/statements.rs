@@ -1,0 +1,247 @@
+//! Every fixed SQL statement, by name. Each is written once with `$N` parameters
+//! (PostgreSQL's style); SQLite gets it with `?N`, its own numbered form (SQLite reads `$N`
+//! as a named parameter, numbered by first appearance, not by `N`).
+
+use std::sync::OnceLock;
+
+use sqlx::{Database, Encode, QueryBuilder, Type};
+
+use super::{QueueOrder, QueueQuery};
+use crate::domain::CommentStatus;
+
+/// The columns of a stored comment (`c` is `comments`), as `rows::comment` reads them.
+pub(super) const COMMENT_COLUMNS: &str = "c.seq, c.id, c.text, c.article_id, c.author, c.target, c.lang, \
+c.scores, c.stance, c.flagged, c.explanation, c.max_score, c.model_id, c.decision, c.status, c.version, \
+c.created_at, c.updated_at, c.claimed_by, c.claim_expires_at";
+
+/// Every fixed statement, in one dialect.
+pub(super) struct Statements {
+    pub insert_comment: &'static str,
+    pub select_by_id: &'static str,
+    pub insert_score: &'static str,
+    pub insert_event: &'static str,
+    pub select_events: &'static str,
+    pub counts: &'static str,
+    pub claim: &'static str,
+    pub lock_for_decision: &'static str,
+    pub apply_decision: &'static str,
+    pub author_counts: &'static str,
+    pub author_recent: &'static str,
+    pub export: &'static str,
+    pub insert_key: &'static str,
+    pub find_key: &'static str,
+    pub list_keys: &'static str,
+    pub revoke_key: &'static str,
+    pub insert_session: &'static str,
+    pub find_session: &'static str,
+    pub delete_session: &'static str,
+    pub release_claims_of: &'static str,
+    pub release_claim: &'static str,
+}
+
+/// What differs between the two backends' SQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dialect {
+    Postgres,
+    Sqlite,
+}
+
+impl Dialect {
+    /// A statement in this dialect. Built once per process and dialect, so leaking gives
+    /// the `'static` strings sqlx wants.
+    fn sql(self, text: impl Into<String>) -> &'static str {
+        let text = text.into();
+        let text = match self {
+            Dialect::Postgres => text,
+            Dialect::Sqlite => text.replace('$', "?"),
+        };
+        Box::leak(text.into_boxed_str())
+    }
+
+    /// Appended to the select that locks a comment for a decision. SQLite's write
+    /// transactions lock the whole database, so it needs nothing.
+    fn for_update(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "FOR UPDATE",
+            Dialect::Sqlite => "",
+        }
+    }
+
+    /// Appended to the claim's pick, so concurrent moderators never get the same comment.
+    fn skip_locked(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "FOR UPDATE SKIP LOCKED",
+            Dialect::Sqlite => "",
+        }
+    }
+}
+
+pub(super) fn postgres() -> &'static Statements {
+    static S: OnceLock<Statements> = OnceLock::new();
+    S.get_or_init(|| statements(Dialect::Postgres))
+}
+
+pub(super) fn sqlite() -> &'static Statements {
+    static S: OnceLock<Statements> = OnceLock::new();
+    S.get_or_init(|| statements(Dialect::Sqlite))
+}
+
+fn statements(d: Dialect) -> Statements {
+    let (for_update, skip_locked) = (d.for_update(), d.skip_locked());
+    Statements {
+        insert_comment: d.sql(
+            "INSERT INTO comments (id, text, article_id, author, target, lang, scores, stance, stance_label, \
+             flagged, explanation, max_score, model_id, decision, status, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $16) \
+             ON CONFLICT (id) DO NOTHING RETURNING seq",
+        ),
+        select_by_id: d.sql(format!(
+            "SELECT {COMMENT_COLUMNS} FROM comments c WHERE c.id = $1"
+        )),
+        insert_score: d.sql(
+            "INSERT INTO comment_scores (comment_seq, head, score) VALUES ($1, $2, $3)",
+        ),
+        insert_event: d.sql(
+            "INSERT INTO comment_events (comment_seq, at, actor, action, from_status, to_status, reason, \
+             labels, model_id, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        ),
+        select_events: d.sql(
+            "SELECT at, actor, action, from_status, to_status, reason, labels, model_id, version \
+             FROM comment_events WHERE comment_seq = $1 ORDER BY seq",
+        ),
+        counts: d.sql("SELECT status, COUNT(*) AS n FROM comments GROUP BY status"),
+        claim: d.sql(format!(
+            "UPDATE comments SET claimed_by = $1, claim_expires_at = $2 WHERE seq = (\
+             SELECT seq FROM comments WHERE status = 'pending' \
+             AND (claimed_by IS NULL OR claim_expires_at <= $3) ORDER BY seq LIMIT 1 {skip_locked}) \
+             RETURNING seq, id, version, status, model_id"
+        )),
+        lock_for_decision: d.sql(format!(
+            "SELECT seq, version, status, claimed_by, claim_expires_at, model_id \
+             FROM comments WHERE id = $1 {for_update}"
+        )),
+        apply_decision: d.sql(
+            "UPDATE comments SET status = $1, version = version + 1, updated_at = $2, claimed_by = NULL, \
+             claim_expires_at = NULL WHERE seq = $3 AND version = $4",
+        ),
+        author_counts: d.sql(
+            "SELECT status, COUNT(*) AS n FROM comments WHERE author = $1 GROUP BY status",
+        ),
+        author_recent: d.sql(format!(
+            "SELECT {COMMENT_COLUMNS} FROM comments c WHERE c.author = $1 ORDER BY c.seq DESC LIMIT 100"
+        )),
+        export: d.sql(format!(
+            "SELECT {COMMENT_COLUMNS}, e.action AS e_action, e.labels AS e_labels FROM comment_events e \
+             JOIN comments c ON c.seq = e.comment_seq \
+             WHERE e.seq IN (SELECT MAX(seq) FROM comment_events \
+             WHERE action IN ('approve', 'reject') GROUP BY comment_seq) \
+             ORDER BY e.seq"
+        )),
+        insert_key: d.sql(
+            "INSERT INTO api_keys (name, key_hash, role, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT DO NOTHING",
+        ),
+        find_key: d.sql(
+            "SELECT name, role, created_at, revoked_at FROM api_keys \
+             WHERE key_hash = $1 AND revoked_at IS NULL",
+        ),
+        list_keys: d.sql("SELECT name, role, created_at, revoked_at FROM api_keys ORDER BY name"),
+        revoke_key: d.sql(
+            "UPDATE api_keys SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL",
+        ),
+        insert_session: d.sql(
+            "INSERT INTO ui_sessions (token_hash, key_name, role, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        ),
+        // A session dies with its key.
+        find_session: d.sql(
+            "SELECT k.name AS name, k.role AS role, k.created_at AS created_at, k.revoked_at AS revoked_at \
+             FROM ui_sessions s JOIN api_keys k ON k.name = s.key_name AND k.revoked_at IS NULL \
+             WHERE s.token_hash = $1 AND s.expires_at > $2",
+        ),
+        delete_session: d.sql("DELETE FROM ui_sessions WHERE token_hash = $1 OR expires_at <= $2"),
+        // A revoked key's claims end with it.
+        release_claims_of: d.sql(
+            "UPDATE comments SET claimed_by = NULL, claim_expires_at = NULL WHERE claimed_by = $1",
+        ),
+        release_claim: d.sql(
+            "UPDATE comments SET claimed_by = NULL, claim_expires_at = NULL WHERE seq = $1",
+        ),
+    }
+}
+
+/// The queue's select: its filters, order, cursor and one row beyond the limit (to know
+/// whether a next page exists). The sort score is the filtered head's or the comment's
+/// `max_score`.
+pub(super) fn queue_select<B>(q: &QueueQuery) -> QueryBuilder<B>
+where
+    B: Database,
+    for<'q, 'a> &'a str: Encode<'q, B> + Type<B>,
+    for<'q> String: Encode<'q, B> + Type<B>,
+    for<'q> i64: Encode<'q, B> + Type<B>,
+    for<'q> f64: Encode<'q, B> + Type<B>,
+{
+    let mut b = QueryBuilder::<B>::new(format!("SELECT {COMMENT_COLUMNS}, "));
+    let score_col = match &q.head {
+        Some(h) => {
+            b.push("s.score AS sort_score FROM comments c JOIN comment_scores s ")
+                .push("ON s.comment_seq = c.seq AND s.head = ")
+                .push_bind(h.clone());
+            "s.score"
+        }
+        None => {
+            b.push("c.max_score AS sort_score FROM comments c");
+            "c.max_score"
+        }
+    };
+    b.push(" WHERE c.status = ")
+        .push_bind(q.status.unwrap_or(CommentStatus::Pending).as_str());
+    if let Some(m) = q.min_score {
+        b.push(format!(" AND {score_col} >= ")).push_bind(m);
+    }
+    if let Some(m) = q.max_score {
+        b.push(format!(" AND {score_col} <= ")).push_bind(m);
+    }
+    if let Some(a) = &q.article_id {
+        b.push(" AND c.article_id = ").push_bind(a.clone());
+    }
+    if let Some(a) = &q.author {
+        b.push(" AND c.author = ").push_bind(a.clone());
+    }
+    if let Some(s) = q.stance {
+        b.push(" AND c.stance_label = ").push_bind(s.as_str());
+    }
+    match (q.order, q.cursor) {
+        (QueueOrder::Score, Some(cur)) => {
+            b.push(format!(" AND ({score_col} < ")).push_bind(cur.score);
+            b.push(format!(" OR ({score_col} = ")).push_bind(cur.score);
+            b.push(" AND c.seq > ").push_bind(cur.seq).push("))");
+        }
+        (QueueOrder::Oldest, Some(cur)) => {
+            b.push(" AND c.seq > ").push_bind(cur.seq);
+        }
+        _ => {}
+    }
+    match q.order {
+        QueueOrder::Score => b.push(format!(" ORDER BY {score_col} DESC, c.seq ASC")),
+        QueueOrder::Oldest => b.push(" ORDER BY c.seq ASC"),
+    };
+    b.push(" LIMIT ").push_bind(i64::from(q.limit) + 1);
+    b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_gets_numbered_parameters_and_no_row_locks() {
+        let (pg, lite) = (postgres(), sqlite());
+        assert!(pg.revoke_key.contains("revoked_at = $2 WHERE name = $1"));
+        assert!(lite.revoke_key.contains("revoked_at = ?2 WHERE name = ?1"));
+        assert!(!lite.insert_comment.contains('$'));
+        assert!(pg.claim.contains("FOR UPDATE SKIP LOCKED"));
+        assert!(!lite.claim.contains("FOR UPDATE"));
+        assert!(pg.lock_for_decision.ends_with("FOR UPDATE"));
+    }
+}
