@@ -37,8 +37,11 @@ if [ "$LOCO" = 1 ]; then
     # One manifest per real corpus of the default one, without that corpus.
     for x in $(python3 bench/realdata/card.py --loco-manifests training/sources.toml "$OUT"); do
         t0=$(date +%s)
-        nice -n 10 "$BIN/train" --sources "$OUT/without-$x.toml" --out "$OUT/models" \
-            --name "without-$x" > "$OUT/without-$x.train.log" 2>&1
+        # A model already in OUT/models (an interrupted run, or bench/realdata/ablation.sh's
+        # B/without-X.vigie for the same manifest) is scored, not trained again.
+        [ -s "$OUT/models/without-$x.vigie" ] ||
+            nice -n 10 "$BIN/train" --sources "$OUT/without-$x.toml" --out "$OUT/models" \
+                --name "without-$x" > "$OUT/without-$x.train.log" 2>&1
         echo "trained without $x in $(( $(date +%s) - t0 )) s" >&2
         nice -n 10 "$BIN/eval" --model "$OUT/models/without-$x.vigie" \
             --data "training/real/$x.jsonl" --json > "$OUT/loco.$x.json"
