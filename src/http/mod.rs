@@ -25,14 +25,14 @@ pub use error::ApiError;
 pub use openapi::openapi;
 
 use crate::domain::Role;
-pub use crate::service::{App, AppState, Limits};
+pub use crate::service::{App, AppConfig, AppState, Limits};
 
 /// The whole service.
 pub fn app(state: AppState) -> Router {
-    let limit = state.limits.max_body_bytes;
+    let limit = state.config.limits.max_body_bytes;
     let guard = |role: Role| from_fn_with_state((state.clone(), role), auth::require);
     let mut scoring = score::router();
-    if state.score_requires_key {
+    if state.config.score_requires_key {
         scoring = scoring.route_layer(guard(Role::Scorer));
     }
     Router::new()
