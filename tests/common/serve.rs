@@ -77,7 +77,7 @@ impl Server {
             .args(["--addr", "127.0.0.1:0"])
             .args(["--model", "models/default.vigie"])
             .args(["--thresholds", "models/thresholds.toml"])
-            // The burst is the point here, not the per-key rate limit (tested in limits.rs).
+            // The burst is the point here, not the per-key rate limit (tested in api/limits.rs).
             .args(["--rate-limit", "0"])
             .args(args)
             .stdout(Stdio::piped())
