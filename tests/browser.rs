@@ -4,18 +4,25 @@
 //! it leave the queue and appear as rejected with its history. Without chromedriver the test
 //! says it was skipped, unless `VIGIE_REQUIRE_BROWSER` is set (as `.ci/run` does).
 
-mod common;
+#[path = "common"]
+mod common {
+    pub mod app;
+    pub mod files;
+    pub mod model;
+    pub mod tempdir;
+}
 
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::app::{Setup, TestApp};
+use common::tempdir::TempDir;
 use fantoccini::{ClientBuilder, Locator};
 use serde_json::json;
 use vigie::domain::Role;
-use vigie::http::{app, App, Limits};
 use vigie::policy::Policy;
-use vigie::store::{hash_key, SqliteStore, Store};
+use vigie::store::SqliteStore;
 
 const MODERATOR: &str = "vg_browser_moderator";
 const HOLD_ALL: &str = "[heads.toxicity]\nreject = 1.0\n[heads.insult]\nreject = 1.0\n[heads.threat]\nreject = 1.0\n[heads.identity_attack]\nreject = 1.0\n[heads.profanity]\nreject = 1.0\n";
@@ -71,37 +78,24 @@ async fn start_driver() -> Option<(Driver, u16)> {
     panic!("chromedriver did not start");
 }
 
-async fn service() -> (
-    Arc<App>,
-    String,
-    tokio::task::JoinHandle<()>,
-    common::TempDir,
-) {
-    let dir = common::TempDir::new("browser");
+/// The service on a SQLite file in a directory that goes with it.
+async fn service() -> (TestApp, TempDir) {
+    let dir = TempDir::new("browser");
     let store = SqliteStore::open(&dir.path().join("vigie.db"))
         .await
         .unwrap();
-    store
-        .create_key("ana", &hash_key(MODERATOR), Role::Moderator, 0)
-        .await
-        .unwrap();
-    store
-        .create_key("site", &hash_key("vg_browser_site"), Role::Scorer, 0)
-        .await
-        .unwrap();
-    let state = Arc::new(App::new(
-        common::default_model().clone(),
-        Policy::from_toml(HOLD_ALL).unwrap(),
-        Limits::default(),
-        Arc::new(store),
-    ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
-    let router = app(state.clone());
-    let server = tokio::spawn(async move {
-        axum::serve(listener, router).await.unwrap();
-    });
-    (state, base, server, dir)
+    let app = Setup {
+        policy: Policy::from_toml(HOLD_ALL).unwrap(),
+        keys: vec![
+            ("ana", MODERATOR, Role::Moderator),
+            ("site", "vg_browser_site", Role::Scorer),
+        ],
+        store: Some(Arc::new(store)),
+        ..Setup::default()
+    }
+    .spawn()
+    .await;
+    (app, dir)
 }
 
 async fn submit(base: &str, id: &str, text: &str, author: &str) {
@@ -120,7 +114,8 @@ async fn a_moderator_rejects_a_comment_with_the_keyboard() {
     let Some((driver, port)) = start_driver().await else {
         return;
     };
-    let (state, base, server, dir) = service().await;
+    let (app, dir) = service().await;
+    let (state, base) = (app.state.clone(), app.address.clone());
     submit(
         &base,
         "c-bras",
@@ -219,10 +214,10 @@ async fn a_moderator_rejects_a_comment_with_the_keyboard() {
 
     // Screenshot of the queue for the README.
     let png = c.screenshot().await.unwrap();
-    std::fs::create_dir_all(common::path("target")).unwrap();
-    std::fs::write(common::path("target/vigie-queue.png"), &png).unwrap();
+    std::fs::create_dir_all(common::files::path("target")).unwrap();
+    std::fs::write(common::files::path("target/vigie-queue.png"), &png).unwrap();
     if std::env::var_os("VIGIE_UPDATE_SCREENSHOT").is_some() {
-        std::fs::write(common::path("docs/queue.png"), &png).unwrap();
+        std::fs::write(common::files::path("docs/queue.png"), &png).unwrap();
     }
 
     // Keyboard: `?` shows the help, `j`/`k` move between cards.
@@ -326,7 +321,7 @@ async fn a_moderator_rejects_a_comment_with_the_keyboard() {
     assert!(history.contains("ana"));
     assert_eq!(
         state
-            .store
+            .store()
             .get("c-bras")
             .await
             .unwrap()
@@ -359,7 +354,7 @@ async fn a_moderator_rejects_a_comment_with_the_keyboard() {
     let id = target.as_str().unwrap().to_owned();
     assert_eq!(
         state
-            .store
+            .store()
             .get(&id)
             .await
             .unwrap()
@@ -371,7 +366,7 @@ async fn a_moderator_rejects_a_comment_with_the_keyboard() {
     );
 
     c.close().await.unwrap();
-    server.abort();
+    drop(app);
     drop(driver);
     drop(dir);
 }

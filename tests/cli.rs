@@ -1,6 +1,11 @@
 //! The command-line tools, run as a user would: `train`, `score`, `eval`.
 
-mod common;
+#[path = "common"]
+mod common {
+    pub mod files;
+    pub mod model;
+    pub mod tempdir;
+}
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -8,7 +13,7 @@ use std::process::{Command, Stdio};
 fn run(bin: &str, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
     let mut child = Command::new(bin)
         .args(args)
-        .current_dir(common::root())
+        .current_dir(common::files::root())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -42,7 +47,7 @@ fn score_writes_one_line_per_comment_in_order() {
         .collect();
     assert_eq!(lines.len(), 4);
     assert_eq!(lines[0]["id"], "a");
-    let flag = common::default_model()
+    let flag = common::model::default_model()
         .card
         .head("insult")
         .unwrap()
@@ -100,7 +105,7 @@ fn eval_reports_every_head_and_stance() {
     assert!(ok);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     // The held-out metrics in the model card are these very numbers.
-    let card = &common::default_model().card;
+    let card = &common::model::default_model().card;
     let tox = card.head("toxicity").unwrap().heldout.as_ref().unwrap();
     // serde_json's default float parsing may be one unit in the last place off.
     let printed = v["heads"]["toxicity"]["roc_auc"].as_f64().unwrap();
@@ -120,7 +125,7 @@ fn eval_reports_every_head_and_stance() {
 
 /// How many items `training/heldout.jsonl` holds: the corpus grows, the tests follow it.
 fn heldout_items() -> usize {
-    vigie::corpus::read_jsonl(&common::path("training/heldout.jsonl"))
+    vigie::corpus::read_jsonl(&common::files::path("training/heldout.jsonl"))
         .unwrap()
         .len()
 }
@@ -152,8 +157,8 @@ fn train_lists_seed_ids_and_trains_on_any_canonical_file() {
     assert!(ok);
     assert_eq!(out.lines().filter(|l| l.contains(":c")).count(), 12);
 
-    let tmp = common::TempDir::new("cli-train");
-    let (dir, out_dir) = (tmp.path(), tmp.arg());
+    let tmp = common::tempdir::TempDir::new("cli-train");
+    let (dir, out_dir) = (tmp.path(), tmp.path().to_str().unwrap());
     let (ok, out, err) = train_small(out_dir, "small", &[]);
     assert!(ok, "{err}");
     assert!(
@@ -195,8 +200,8 @@ fn train_lists_seed_ids_and_trains_on_any_canonical_file() {
 
 #[test]
 fn train_calibrates_class_weighted_heads_unless_told_not_to() {
-    let tmp = common::TempDir::new("cli-calibration");
-    let (dir, out_dir) = (tmp.path(), tmp.arg());
+    let tmp = common::tempdir::TempDir::new("cli-calibration");
+    let (dir, out_dir) = (tmp.path(), tmp.path().to_str().unwrap());
     let train = |extra: &[&str], name: &str| train_small(out_dir, name, extra);
     let head = |name: &str| {
         let m = vigie::model::Model::load(&dir.join(format!("{name}.vigie"))).unwrap();
@@ -233,8 +238,8 @@ fn train_calibrates_class_weighted_heads_unless_told_not_to() {
 /// manifest gets a clear error.
 #[test]
 fn train_reads_a_weighted_manifest() {
-    let tmp = common::TempDir::new("cli-sources");
-    let heldout = common::path("training/heldout.jsonl");
+    let tmp = common::tempdir::TempDir::new("cli-sources");
+    let heldout = common::files::path("training/heldout.jsonl");
     let manifest = |weight: &str| {
         let path = tmp.path().join(format!("sources-{weight}.toml"));
         std::fs::write(
@@ -260,7 +265,7 @@ fn train_reads_a_weighted_manifest() {
                 "--alphas",
                 "1",
                 "--out",
-                tmp.arg(),
+                tmp.path().to_str().unwrap(),
                 "--name",
                 name,
             ],

@@ -9,16 +9,21 @@
 //! `target/`). Without `node`/`npm` or `python3` a test says it was skipped, unless
 //! `VIGIE_REQUIRE_NODE` / `VIGIE_REQUIRE_PYTHON` is set (as `.ci/run` does).
 
-mod common;
+#[path = "common"]
+mod common {
+    pub mod app;
+    pub mod files;
+    pub mod model;
+    pub mod serve;
+    pub mod tempdir;
+}
 
 use std::process::Command;
-use std::sync::Arc;
 
+use common::app::{Setup, TestApp};
 use common::serve::{create_key, Server};
 use serde_json::Value;
-use vigie::http::{app, App, Limits};
-use vigie::policy::Policy;
-use vigie::store::SqliteStore;
+use vigie::http::AppConfig;
 
 const SECRET: &str = "coral_client_secret";
 
@@ -64,8 +69,8 @@ fn run_check(program: &str, args: &[&str], dir: &std::path::Path) -> String {
 
 /// The real `serve` on a free port with the committed model, requiring a scorer key; and
 /// that key.
-fn serve_with_key(dir: &common::TempDir) -> (Server, String) {
-    let db = ["--data-dir", dir.arg()];
+fn serve_with_key(dir: &common::tempdir::TempDir) -> (Server, String) {
+    let db = ["--data-dir", dir.path().to_str().unwrap()];
     let key = create_key(&db, "client", "scorer");
     let server = Server::start(&[db[0], db[1], "--score-requires-key"]);
     (server, key)
@@ -76,9 +81,9 @@ fn perspective_npm_client_works_unchanged() {
     if !node_available() {
         return;
     }
-    let dir = common::path("tests/clients/perspective-npm");
+    let dir = common::files::path("tests/clients/perspective-npm");
     npm_ci(&dir);
-    let data = common::TempDir::new("client-npm");
+    let data = common::tempdir::TempDir::new("client-npm");
     let (server, key) = serve_with_key(&data);
     let out = run_check("node", &["check.js", &server.base(), &key], &dir);
     assert_eq!(out.matches("\"ok\":true").count(), 10, "{out}");
@@ -93,7 +98,7 @@ fn python_with(dir: &std::path::Path) -> Option<String> {
     // The tests of this file run at once and share one virtualenv: one makes it at a time.
     static VENV: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _one = VENV.lock().unwrap_or_else(|e| e.into_inner());
-    let venv = common::path("target/clients-venv");
+    let venv = common::files::path("target/clients-venv");
     let python = venv.join("bin/python");
     if !python.exists() {
         run_check("python3", &["-m", "venv", venv.to_str().unwrap()], dir);
@@ -118,12 +123,12 @@ fn python_with(dir: &std::path::Path) -> Option<String> {
 /// description, every `$ref` resolves); it refused 22 responses without a description.
 #[test]
 fn openapi_document_passes_openapi_spec_validator() {
-    let dir = common::path("tests/clients/openapi");
+    let dir = common::files::path("tests/clients/openapi");
     let Some(python) = python_with(&dir) else {
         return;
     };
-    let data = common::TempDir::new("client-openapi");
-    let server = Server::start(&["--data-dir", data.arg()]);
+    let data = common::tempdir::TempDir::new("client-openapi");
+    let server = Server::start(&["--data-dir", data.path().to_str().unwrap()]);
     let url = format!("{}/openapi.json", server.base());
     let check = "import json, sys, urllib.request\n\
                  from openapi_spec_validator import validate\n\
@@ -135,12 +140,12 @@ fn openapi_document_passes_openapi_spec_validator() {
 
 #[test]
 fn perspective_python_client_builds_from_the_discovery_document() {
-    let dir = common::path("tests/clients/perspective-python");
+    let dir = common::files::path("tests/clients/perspective-python");
     let Some(python) = python_with(&dir) else {
         return;
     };
     let python = python.as_str();
-    let data = common::TempDir::new("client-python");
+    let data = common::tempdir::TempDir::new("client-python");
     let (server, key) = serve_with_key(&data);
     let out = run_check(python, &["check.py", &server.base(), &key], &dir);
     assert_eq!(out.matches("\"ok\": true").count(), 6, "{out}");
@@ -166,7 +171,7 @@ async fn coral_pipeline_accepts_every_answer_and_never_skips_premoderation() {
     if !node_available() {
         return;
     }
-    let dir = common::path("tests/clients/coral");
+    let dir = common::files::path("tests/clients/coral");
     tokio::task::spawn_blocking({
         let dir = dir.clone();
         move || npm_ci(&dir)
@@ -174,17 +179,8 @@ async fn coral_pipeline_accepts_every_answer_and_never_skips_premoderation() {
     .await
     .unwrap();
 
-    let mut state = App::new(
-        common::default_model().clone(),
-        Policy::load(&common::path("models/thresholds.toml")).unwrap(),
-        Limits::default(),
-        Arc::new(SqliteStore::in_memory().await.unwrap()),
-    );
-    state.coral_secrets = vec![SECRET.into()];
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = app(Arc::new(state));
-    let server = tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let server = with_coral_secret().await;
+    let base = server.address.clone();
 
     let out = tokio::process::Command::new("node")
         .args(["check.mjs", &base, SECRET])
@@ -192,7 +188,7 @@ async fn coral_pipeline_accepts_every_answer_and_never_skips_premoderation() {
         .output()
         .await
         .expect("run node check.mjs");
-    server.abort();
+    drop(server);
     let stdout = String::from_utf8_lossy(&out.stdout);
     println!("{stdout}");
     assert!(
@@ -318,14 +314,7 @@ async fn integration_bodies_are_described_and_real_bodies_conform() {
         check(request, &fixture_json(&format!("coral/{f}.json")), f);
     }
 
-    let mut state = App::new(
-        common::default_model().clone(),
-        Policy::load(&common::path("models/thresholds.toml")).unwrap(),
-        Limits::default(),
-        Arc::new(SqliteStore::in_memory().await.unwrap()),
-    );
-    state.coral_secrets = vec![SECRET.into()];
-    let state = Arc::new(state);
+    let state = with_coral_secret().await;
     let all_fields = fixture_json("perspective/all_fields.json");
     let (s, v) = call(&state, analyze, all_fields.to_string().into_bytes(), &[]).await;
     assert_eq!(s, 200, "{v}");
@@ -371,37 +360,52 @@ async fn integration_bodies_are_described_and_real_bodies_conform() {
     }
     // Both shapes were checked: withheld, and rejected with its moderation action.
     assert_eq!(statuses, ["SYSTEM_WITHHELD", "REJECTED"]);
+    // And both comments were stored.
+    let counts = state.state.store().counts().await.unwrap();
+    assert_eq!(counts.values().sum::<i64>(), 2, "{counts:?}");
 }
 
 fn fixture_json(name: &str) -> Value {
-    let text = std::fs::read_to_string(common::path(&format!("tests/fixtures/{name}"))).unwrap();
+    let text =
+        std::fs::read_to_string(common::files::path(&format!("tests/fixtures/{name}"))).unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
-/// A POST through the router in process: the status and the body as JSON.
-async fn call(
-    state: &Arc<App>,
-    uri: &str,
-    body: Vec<u8>,
-    headers: &[(&str, &str)],
-) -> (u16, Value) {
-    let mut req = axum::http::Request::post(uri).header("content-type", "application/json");
+/// The service in process on a loopback port, Coral's signing secret configured.
+async fn with_coral_secret() -> TestApp {
+    Setup {
+        config: AppConfig {
+            coral_secrets: vec![SECRET.into()],
+            ..AppConfig::default()
+        },
+        ..Setup::default()
+    }
+    .spawn()
+    .await
+}
+
+/// A POST to the service: the status and the body as JSON.
+async fn call(app: &TestApp, uri: &str, body: Vec<u8>, headers: &[(&str, &str)]) -> (u16, Value) {
+    let mut req = client()
+        .post(format!("{}{uri}", app.address))
+        .header("content-type", "application/json")
+        .body(body);
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
-    respond(state, req.body(axum::body::Body::from(body)).unwrap()).await
+    respond(req).await
 }
 
-async fn get(state: &Arc<App>, uri: &str) -> (u16, Value) {
-    let req = axum::http::Request::get(uri).body(axum::body::Body::empty());
-    respond(state, req.unwrap()).await
+async fn get(app: &TestApp, uri: &str) -> (u16, Value) {
+    respond(client().get(format!("{}{uri}", app.address))).await
 }
 
-async fn respond(state: &Arc<App>, req: axum::http::Request<axum::body::Body>) -> (u16, Value) {
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
-    let resp = app(state.clone()).oneshot(req).await.unwrap();
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+async fn respond(req: reqwest::RequestBuilder) -> (u16, Value) {
+    let resp = req.send().await.unwrap();
     let status = resp.status().as_u16();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap())
+    (status, resp.json().await.unwrap())
 }

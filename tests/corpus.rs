@@ -1,6 +1,10 @@
 //! The project's own labeled corpus meets what the default model needs.
 
-mod common;
+#[path = "common"]
+mod common {
+    pub mod files;
+    pub mod tempdir;
+}
 
 use std::collections::BTreeMap;
 
@@ -8,8 +12,8 @@ use vigie::corpus::{read_jsonl, Record};
 use vigie::domain::Stance;
 
 fn corpus() -> Vec<Record> {
-    let mut r = read_jsonl(&common::path("training/corpus.jsonl")).unwrap();
-    r.extend(read_jsonl(&common::path("training/heldout.jsonl")).unwrap());
+    let mut r = read_jsonl(&common::files::path("training/corpus.jsonl")).unwrap();
+    r.extend(read_jsonl(&common::files::path("training/heldout.jsonl")).unwrap());
     r
 }
 
@@ -69,7 +73,7 @@ fn corpus_is_big_and_balanced_enough() {
 #[test]
 fn corpus_files_say_they_are_written_by_the_project() {
     for f in ["training/corpus.jsonl", "training/heldout.jsonl"] {
-        let head = std::fs::read_to_string(common::path(f)).unwrap();
+        let head = std::fs::read_to_string(common::files::path(f)).unwrap();
         let first = head.lines().next().unwrap();
         assert!(
             first.starts_with('#')
@@ -91,11 +95,11 @@ fn texts_are_all_different() {
 fn every_seed_item_is_labeled() {
     let mut data = vigie::train::TrainingData::default();
     data.add_seeds(
-        &common::path("seeds"),
-        &common::path("training/seeds.labels.jsonl"),
+        &common::files::path("seeds"),
+        &common::files::path("training/seeds.labels.jsonl"),
     )
     .unwrap();
-    let docs = vigie::corpus::read_seed_dir(&common::path("seeds")).unwrap();
+    let docs = vigie::corpus::read_seed_dir(&common::files::path("seeds")).unwrap();
     let items: usize = docs.iter().map(|d| d.items().count()).sum();
     assert_eq!(data.records.len(), items);
     assert!(data
@@ -103,13 +107,14 @@ fn every_seed_item_is_labeled() {
         .iter()
         .all(|r| r.target.as_ref().map(|t| t.as_str()) == Some("gouvernement")));
     // A label line for an id no seed has is an error, not silently dropped.
-    let dir = common::TempDir::new("seedlabels");
+    let dir = common::tempdir::TempDir::new("seedlabels");
     let bad = dir.path().join("labels.jsonl");
-    let mut content = std::fs::read_to_string(common::path("training/seeds.labels.jsonl")).unwrap();
+    let mut content =
+        std::fs::read_to_string(common::files::path("training/seeds.labels.jsonl")).unwrap();
     content.push_str("{\"id\": \"nope:c99\", \"labels\": {}}\n");
     std::fs::write(&bad, content).unwrap();
     let err = vigie::train::TrainingData::default()
-        .add_seeds(&common::path("seeds"), &bad)
+        .add_seeds(&common::files::path("seeds"), &bad)
         .unwrap_err();
     assert!(err.contains("nope:c99"), "{err}");
 }

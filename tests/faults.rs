@@ -1,22 +1,33 @@
 //! Faults, on the real `serve` binary run as a child process on a loopback port with its own
 //! data directory: SIGKILL in the middle of a burst of submissions and decisions (SQLite),
-//! SIGTERM with a request in flight, PostgreSQL stopped and started again under a running
-//! server (a private cluster made for the test), and model reloads of damaged files.
+//! SIGTERM with a request in flight, and PostgreSQL stopped and started again under a running
+//! server (a private cluster made for the test). Reloads of damaged model files are in
+//! process, in `tests/api/reload.rs`.
+
 #![cfg(unix)]
 
-mod common;
+#[path = "common"]
+mod common {
+    pub mod errors;
+    pub mod files;
+    pub mod postgres;
+    pub mod prom;
+    pub mod serve;
+    pub mod tempdir;
+    pub mod texts;
+}
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::TempDir;
+use common::tempdir::TempDir;
 use serde_json::{json, Value};
 
 use common::serve::{create_key, Server};
@@ -77,17 +88,62 @@ async fn post(
         .unwrap_or_else(|e| panic!("POST {url}: {e}"))
 }
 
-/// `{"error": {"code": CODE, "message": "…"}}` and nothing else.
-fn assert_error(v: &Value, code: &str) {
-    assert_eq!(v["error"]["code"], code, "{v}");
-    assert!(
-        v["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "{v}"
-    );
-    assert_eq!(v.as_object().map(|o| o.len()), Some(1), "{v}");
-    assert_eq!(v["error"].as_object().map(|o| o.len()), Some(2), "{v}");
+/// What the fault tests do to a running `serve` besides starting it.
+impl Server {
+    /// The address of its "metrics listening metrics_addr=…" line (`--metrics-addr`).
+    pub fn metrics_addr(&self) -> SocketAddr {
+        let end = Instant::now() + Duration::from_secs(30);
+        loop {
+            let log = self.log.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let found = log
+                .iter()
+                .filter(|l| l.contains("metrics listening"))
+                .flat_map(|l| l.split_whitespace())
+                .find_map(|w| w.strip_prefix("metrics_addr=")?.parse().ok());
+            if let Some(a) = found {
+                return a;
+            }
+            assert!(
+                Instant::now() < end,
+                "no \"metrics listening\" line: {log:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// `kill -SIG pid`.
+    pub fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([format!("-{sig}"), self.child.id().to_string()])
+            .status()
+            .expect("run kill")
+            .success();
+        assert!(ok, "kill -{sig} failed");
+    }
+
+    /// SIGKILL, and the status it died with.
+    pub fn kill9(&mut self) -> ExitStatus {
+        self.child.kill().expect("SIGKILL serve");
+        self.child.wait().unwrap()
+    }
+
+    pub fn exited(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().unwrap()
+    }
+
+    /// Polls for the exit, up to `within`.
+    pub fn wait_exit(&mut self, within: Duration) -> Option<ExitStatus> {
+        let end = Instant::now() + within;
+        loop {
+            if let Some(s) = self.exited() {
+                return Some(s);
+            }
+            if Instant::now() >= end {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -154,7 +210,7 @@ async fn submitter(base: String, key: String, w: usize, p: Arc<Progress>) -> Bur
         let id = format!("crash-{w}-{n}");
         let text = format!(
             "{} «{id}»",
-            common::TEXTS[(w * 3 + n) % common::TEXTS.len()]
+            common::texts::TEXTS[(w * 3 + n) % common::texts::TEXTS.len()]
         );
         b.sent.insert(id.clone(), text.clone());
         let body = json!({"id": id, "text": text, "author": format!("author-{w}"), "article_id": "art-crash"});
@@ -344,7 +400,7 @@ fn check_consistent(c: &Value, history: &[Value]) -> Result<(), String> {
 async fn sigkill_mid_burst_loses_no_acknowledged_write() {
     let _serial = SERIAL.lock().await;
     let dir = TempDir::new("faults-sigkill");
-    let db = ["--data-dir", dir.arg()];
+    let db = ["--data-dir", dir.path().to_str().unwrap()];
     let scorer = create_key(&db, "site", "scorer");
     let mods: Vec<(String, String)> = (0..4)
         .map(|i| {
@@ -704,7 +760,7 @@ fn new_request_refused(addr: SocketAddr) -> bool {
 fn sigterm_finishes_the_request_in_flight_refuses_new_ones_and_exits_0() {
     let _serial = SERIAL.blocking_lock();
     let dir = TempDir::new("faults-sigterm");
-    let mut server = Server::start(&["--data-dir", dir.arg()]);
+    let mut server = Server::start(&["--data-dir", dir.path().to_str().unwrap()]);
     let addr = server.addr;
 
     // An idle keep-alive connection: one request answered, the connection left open.
@@ -780,7 +836,12 @@ fn sigterm_finishes_the_request_in_flight_refuses_new_ones_and_exits_0() {
 fn sigterm_with_a_request_that_never_finishes_exits_after_the_grace_period() {
     let _serial = SERIAL.blocking_lock();
     let dir = TempDir::new("faults-grace");
-    let mut server = Server::start(&["--data-dir", dir.arg(), "--shutdown-grace-secs", "2"]);
+    let mut server = Server::start(&[
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--shutdown-grace-secs",
+        "2",
+    ]);
     let body = json!({"text": "Un commentaire qui n'arrivera jamais en entier"})
         .to_string()
         .into_bytes();
@@ -810,7 +871,7 @@ fn slow_headers_are_cut_off_and_do_not_hold_the_shutdown() {
     let dir = TempDir::new("faults-slowloris");
     let mut server = Server::start(&[
         "--data-dir",
-        dir.arg(),
+        dir.path().to_str().unwrap(),
         "--header-read-timeout-secs",
         "1",
         "--shutdown-grace-secs",
@@ -1039,10 +1100,7 @@ async fn postgres_outage_gets_quick_503s_and_the_service_recovers_by_itself() {
     let pg = match PgCluster::create() {
         Ok(pg) => pg,
         Err(why) => {
-            if std::env::var("VIGIE_REQUIRE_POSTGRES").as_deref() == Ok("1") {
-                panic!("VIGIE_REQUIRE_POSTGRES=1 but no private PostgreSQL cluster: {why}");
-            }
-            eprintln!("SKIPPED (private PostgreSQL cluster): {why}");
+            common::postgres::unavailable(&format!("no private PostgreSQL cluster: {why}"));
             return;
         }
     };
@@ -1056,7 +1114,7 @@ async fn postgres_outage_gets_quick_503s_and_the_service_recovers_by_itself() {
         "--database-url",
         &url,
         "--data-dir",
-        dir.arg(),
+        dir.path().to_str().unwrap(),
         "--metrics-addr",
         "127.0.0.1:0",
     ]);
@@ -1097,7 +1155,7 @@ async fn postgres_outage_gets_quick_503s_and_the_service_recovers_by_itself() {
     let (s, v) = get(&client, &format!("{base}/readyz"), None).await;
     let readyz_took = t.elapsed();
     assert_eq!(s, 503, "{v}");
-    assert_error(&v, "database_unavailable");
+    common::errors::assert_error(&v, "database_unavailable");
 
     let t = Instant::now();
     let (s, v) = post(
@@ -1125,7 +1183,7 @@ async fn postgres_outage_gets_quick_503s_and_the_service_recovers_by_itself() {
     .await;
     let submit_took = t.elapsed();
     assert_eq!(s, 503, "{v}");
-    assert_error(&v, "database_unavailable");
+    common::errors::assert_error(&v, "database_unavailable");
     // The pool gives up after its 5 s acquire timeout, not sqlx's default 30 s.
     for (what, took) in [("/readyz", readyz_took), ("POST /v1/comments", submit_took)] {
         assert!(
@@ -1184,164 +1242,84 @@ async fn postgres_outage_gets_quick_503s_and_the_service_recovers_by_itself() {
 }
 
 // ---------------------------------------------------------------------------------------
-// 4. Reloads of damaged model files (in process)
+// 4. Metrics on the real binary (moved from the in-process metrics tests)
 
-mod reload {
-    use std::sync::Arc;
+/// The real `serve`: on its address `/metrics` needs an admin key; `--metrics-addr` serves it
+/// without one, and nothing else.
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_keeps_metrics_behind_a_key_or_on_their_own_address() {
+    let data = TempDir::new("metrics-serve");
+    let db = ["--data-dir", data.path().to_str().unwrap()];
+    let admin = create_key(&db, "ops", "admin");
+    let mut server = Server::start(&[db[0], db[1], "--metrics-addr", "127.0.0.1:0"]);
+    let internal = server.metrics_addr();
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let url = format!("{}/metrics", server.base());
 
-    use axum::body::Body;
-    use axum::http::{header, Method, Request};
-    use http_body_util::BodyExt;
-    use serde_json::{json, Value};
-    use tower::ServiceExt;
-    use vigie::domain::Role;
-    use vigie::http::{app, App, Limits};
-    use vigie::policy::Policy;
-    use vigie::store::{hash_key, SqliteStore, Store};
-
-    use super::common::{self, TempDir};
-
-    const ADMIN: &str = "vg_faults_admin";
-
-    async fn call(
-        state: &Arc<App>,
-        method: Method,
-        uri: &str,
-        body: Option<Value>,
-    ) -> (u16, Value) {
-        let req = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header(header::AUTHORIZATION, format!("Bearer {ADMIN}"));
-        let req = match body {
-            Some(b) => req
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(b.to_string())),
-            None => req.body(Body::empty()),
-        }
+    let r = client.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let r = client
+        .post(format!("{}/v1/score", server.base()))
+        .json(&json!({"text": common::texts::TEXTS[3]}))
+        .send()
+        .await
         .unwrap();
-        let resp = app(state.clone()).oneshot(req).await.unwrap();
-        let status = resp.status().as_u16();
-        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    assert_eq!(r.status(), 200);
+    let r = client.get(&url).bearer_auth(&admin).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let ct = r.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(ct.starts_with("text/plain; version=0.0.4"), "{ct}");
+    common::prom::parse(&r.text().await.unwrap()).unwrap();
+
+    let r = client
+        .get(format!("http://{internal}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let e = common::prom::parse(&r.text().await.unwrap()).unwrap();
+    let m = |route, status| {
+        e.count(
+            "vigie_http_requests_total",
+            &[("method", "GET"), ("route", route), ("status", status)],
         )
-    }
+    };
+    assert_eq!((m("/metrics", "401"), m("/metrics", "200")), (1.0, 1.0));
+    let scored = e.count(
+        "vigie_http_requests_total",
+        &[
+            ("method", "POST"),
+            ("route", "/v1/score"),
+            ("status", "200"),
+        ],
+    );
+    assert_eq!(scored, 1.0);
+    // The model file's age, as its modification time says (give or take the test's time).
+    let written = std::fs::metadata(common::files::path("models/default.vigie"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let age = std::time::SystemTime::now()
+        .duration_since(written)
+        .unwrap()
+        .as_secs_f64();
+    let reported = e
+        .get("vigie_model_age_seconds", &[])
+        .expect("the age of a model file");
+    assert!(
+        reported <= age && reported > age - 120.0,
+        "{reported} vs {age}"
+    );
 
-    /// The model serving: its id per /v1/model and /healthz, and the id a score comes with.
-    async fn serving(state: &Arc<App>) -> String {
-        let (s, card) = call(state, Method::GET, "/v1/model", None).await;
-        assert_eq!(s, 200);
-        let id = card["card"]["model_id"].as_str().unwrap().to_owned();
-        let (_, health) = call(state, Method::GET, "/healthz", None).await;
-        assert_eq!(health["model_id"], id.as_str());
-        let (s, scored) = call(
-            state,
-            Method::POST,
-            "/v1/score",
-            Some(json!({"text": "Quelle bande de bras cassés"})),
-        )
-        .await;
-        assert_eq!(s, 200, "{scored}");
-        assert_eq!(scored["model_id"], id.as_str());
-        assert!(
-            scored["scores"]["insult"].as_f64().unwrap() > 0.5,
-            "{scored}"
-        );
-        id
-    }
+    let r = client
+        .get(format!("http://{internal}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404, "only /metrics on the metrics address");
 
-    #[tokio::test]
-    async fn damaged_model_files_are_refused_and_the_old_model_keeps_serving() {
-        let dir = TempDir::new("faults-reload");
-        let store = SqliteStore::in_memory().await.unwrap();
-        store
-            .create_key("ops", &hash_key(ADMIN), Role::Admin, 0)
-            .await
-            .unwrap();
-        let path = dir.path().join("site.vigie");
-        let good = std::fs::read(common::path("models/default.vigie")).unwrap();
-        let mut state = App::new(
-            common::default_model().clone(),
-            Policy::load(&common::path("models/thresholds.toml")).unwrap(),
-            Limits::default(),
-            Arc::new(store),
-        );
-        state.model_path = Some(path.clone());
-        let state = Arc::new(state);
-        let original = common::default_model().card.model_id.clone();
-        assert_eq!(serving(&state).await, original);
-
-        // Header: magic (8 bytes), format version (u32 LE), payload length (u64 LE); then
-        // the payload and its SHA-256. The checksum covers the payload only, so a file whose
-        // version bytes are rewritten is intact except for its version.
-        let truncated = good[..good.len() - 10].to_vec();
-        let mut flipped = good.clone();
-        let mid = 20 + (good.len() - 52) / 2;
-        flipped[mid] ^= 0x55;
-        let next_version = vigie::model::FORMAT_VERSION + 1;
-        let mut future = good.clone();
-        future[8..12].copy_from_slice(&next_version.to_le_bytes());
-        let future_message = format!(
-            "model file format version {next_version} is not supported (this build reads version {})",
-            vigie::model::FORMAT_VERSION
-        );
-        let cases: [(&str, Option<Vec<u8>>, &str); 6] = [
-            ("truncated", Some(truncated), "length mismatch"),
-            (
-                "truncated header",
-                Some(good[..15].to_vec()),
-                "truncated header",
-            ),
-            ("a flipped payload byte", Some(flipped), "checksum mismatch"),
-            (
-                "a newer format version",
-                Some(future),
-                future_message.as_str(),
-            ),
-            (
-                "not a model",
-                Some(b"name,score\nx,1\n".to_vec()),
-                "not a Vigie model file",
-            ),
-            ("missing", None, "cannot read model file"),
-        ];
-
-        // Each damaged file, first over the model the server started with, then over one
-        // a successful reload swapped in.
-        let mut expected = original.clone();
-        for round in 0..2 {
-            for (what, bytes, message) in &cases {
-                match bytes {
-                    Some(b) => std::fs::write(&path, b).unwrap(),
-                    None => {
-                        let _ = std::fs::remove_file(&path);
-                    }
-                }
-                let (s, v) = call(&state, Method::POST, "/v1/admin/model/reload", None).await;
-                assert_eq!(s, 422, "{what}: {v}");
-                super::assert_error(&v, "model_rejected");
-                let m = v["error"]["message"].as_str().unwrap();
-                assert!(
-                    m.starts_with("model file refused, the previous model keeps serving: ")
-                        && m.contains(message),
-                    "{what}: {m}"
-                );
-                assert_eq!(serving(&state).await, expected, "{what}, round {round}");
-            }
-            // A good file with another id: the reload swaps it in.
-            let mut next = common::default_model().clone();
-            next.card.model_id = format!("faults-next-{round}");
-            std::fs::write(&path, next.to_bytes()).unwrap();
-            let (s, v) = call(&state, Method::POST, "/v1/admin/model/reload", None).await;
-            assert_eq!(s, 200, "{v}");
-            assert_eq!(
-                (v["previous_model_id"].as_str(), v["model_id"].as_str()),
-                (Some(expected.as_str()), Some(next.card.model_id.as_str()))
-            );
-            expected = next.card.model_id.clone();
-            assert_eq!(serving(&state).await, expected);
-        }
-    }
+    // One SIGTERM stops both listeners.
+    server.signal("TERM");
+    let status = server.wait_exit(Duration::from_secs(10));
+    assert!(status.is_some_and(|s| s.success()), "{status:?}");
 }

@@ -4,7 +4,11 @@
 //! iteration and prints the input, which reproduces it (and can be added to
 //! `fuzz/corpus/<target>/`). The coverage-guided runs stay in `bench/fuzz-smoke.sh`.
 
-mod common;
+#[path = "common"]
+mod common {
+    pub mod files;
+    pub mod model;
+}
 
 use vigie::fuzzing::{check_normalize, check_score};
 use vigie::policy::Policy;
@@ -36,7 +40,7 @@ const NASTY: &[&str] = &[
 ];
 
 fn seeds(target: &str) -> Vec<Vec<u8>> {
-    let dir = common::path(&format!("fuzz/corpus/{target}"));
+    let dir = common::files::path(&format!("fuzz/corpus/{target}"));
     let mut out: Vec<Vec<u8>> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
@@ -135,8 +139,8 @@ fn normalize_holds_on_seeds_and_mutations() {
 
 #[test]
 fn score_holds_on_seeds_and_mutations() {
-    let model = common::default_model();
-    let policy = Policy::load(&common::path("models/thresholds.toml")).unwrap();
+    let model = common::model::default_model();
+    let policy = Policy::load(&common::files::path("models/thresholds.toml")).unwrap();
     run("score", 20_000, 0x5EED_0002, |b| {
         check_score(model, &policy, b)
     });

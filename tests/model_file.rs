@@ -1,7 +1,12 @@
 //! The model file: versioned, checksummed, refused with a clear error when it is not right;
 //! training is deterministic; the committed model and report agree.
 
-mod common;
+#[path = "common"]
+mod common {
+    pub mod files;
+    pub mod model;
+    pub mod tempdir;
+}
 
 use vigie::corpus::read_jsonl;
 use vigie::model::{Model, ModelError};
@@ -9,7 +14,7 @@ use vigie::train::{evaluate, Calibration, ClassWeight, NbScaling, TrainParams, T
 
 #[test]
 fn committed_model_round_trips_byte_for_byte() {
-    let bytes = std::fs::read(common::path("models/default.vigie")).unwrap();
+    let bytes = std::fs::read(common::files::path("models/default.vigie")).unwrap();
     let m = Model::from_bytes(&bytes).unwrap();
     assert_eq!(m.to_bytes(), bytes);
     assert_eq!(m.card.format_version, vigie::model::FORMAT_VERSION);
@@ -34,9 +39,9 @@ fn committed_model_round_trips_byte_for_byte() {
 
 #[test]
 fn committed_report_describes_the_committed_model() {
-    let m = common::default_model();
+    let m = common::model::default_model();
     let report: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(common::path("models/default.report.json")).unwrap(),
+        &std::fs::read_to_string(common::files::path("models/default.report.json")).unwrap(),
     )
     .unwrap();
     assert_eq!(report["card"]["model_id"], m.card.model_id.as_str());
@@ -47,7 +52,7 @@ fn committed_report_describes_the_committed_model() {
         assert!(h.cv.roc_auc > 0.5 && h.cv.roc_auc <= 1.0);
         assert!(h.heldout.is_some(), "held-out metrics for {}", h.name);
     }
-    let md = std::fs::read_to_string(common::path("models/default.report.md")).unwrap();
+    let md = std::fs::read_to_string(common::files::path("models/default.report.md")).unwrap();
     assert!(md.contains(&m.card.model_id));
 
     // Heads whose penalty is an end of the grid are named in the report's note, the others not.
@@ -71,7 +76,7 @@ fn corrupt(mut bytes: Vec<u8>, f: impl FnOnce(&mut Vec<u8>)) -> Result<Model, Mo
 
 #[test]
 fn damaged_files_are_refused_with_a_reason() {
-    let bytes = std::fs::read(common::path("models/default.vigie")).unwrap();
+    let bytes = std::fs::read(common::files::path("models/default.vigie")).unwrap();
     let err = |r: Result<Model, ModelError>| r.unwrap_err().to_string();
 
     assert!(err(corrupt(bytes.clone(), |b| b[0] = b'X')).contains("not a Vigie model"));
@@ -96,7 +101,7 @@ fn damaged_files_are_refused_with_a_reason() {
 
 fn small_training_data() -> TrainingData {
     let mut data = TrainingData::default();
-    data.add_jsonl(&common::path("training/heldout.jsonl"))
+    data.add_jsonl(&common::files::path("training/heldout.jsonl"))
         .unwrap();
     data
 }
@@ -135,7 +140,7 @@ fn training_is_deterministic_and_ids_follow_the_data() {
     assert_ne!(c.model.card.model_id, a.model.card.model_id);
 
     // And the saved file loads back as the same model.
-    let dir = common::TempDir::new("model-file");
+    let dir = common::tempdir::TempDir::new("model-file");
     let p = dir.path().join("t.vigie");
     a.model.save(&p).unwrap();
     assert_eq!(Model::load(&p).unwrap(), a.model);
@@ -225,7 +230,7 @@ fn nb_scaling_changes_the_binary_heads_only_and_saves_a_plain_model_file() {
         assert!(h.cv.roc_auc > 0.7, "{}: {}", h.name, h.cv.roc_auc);
     }
     assert!(nb.card.heads.iter().filter(|h| h.positives >= 30).count() >= 2);
-    let dir = common::TempDir::new("nb-model");
+    let dir = common::tempdir::TempDir::new("nb-model");
     let p = dir.path().join("nb.vigie");
     nb.save(&p).unwrap();
     assert_eq!(Model::load(&p).unwrap(), nb);
@@ -262,7 +267,7 @@ fn platt_calibration_keeps_the_ranking_and_fixes_the_probabilities_of_class_weig
     assert!(ranked.iter().all(|h| h.calibration.is_some()));
 
     // The training corpus, never seen by these models, as a test set.
-    let test = read_jsonl(&common::path("training/corpus.jsonl")).unwrap();
+    let test = read_jsonl(&common::files::path("training/corpus.jsonl")).unwrap();
     let (er, ec) = (evaluate(&raw, &test), evaluate(&cal, &test));
     for (i, h) in cal.card.heads.iter().enumerate() {
         let (r, c) = (&raw.card.heads[i], h);
@@ -297,7 +302,7 @@ fn platt_calibration_keeps_the_ranking_and_fixes_the_probabilities_of_class_weig
             mc.brier
         );
     }
-    let dir = common::TempDir::new("platt-model");
+    let dir = common::tempdir::TempDir::new("platt-model");
     let p = dir.path().join("cal.vigie");
     cal.save(&p).unwrap();
     assert_eq!(Model::load(&p).unwrap(), cal);
@@ -326,14 +331,14 @@ fn heads_without_both_classes_are_skipped_not_faked() {
 
 #[test]
 fn held_out_items_are_never_trained_on() {
-    let train = read_jsonl(&common::path("training/corpus.jsonl")).unwrap();
-    let held = read_jsonl(&common::path("training/heldout.jsonl")).unwrap();
+    let train = read_jsonl(&common::files::path("training/corpus.jsonl")).unwrap();
+    let held = read_jsonl(&common::files::path("training/heldout.jsonl")).unwrap();
     let ids: std::collections::HashSet<&str> = train.iter().map(|r| r.id.as_str()).collect();
     let texts: std::collections::HashSet<&str> = train.iter().map(|r| r.text.as_str()).collect();
     assert!(held
         .iter()
         .all(|r| !ids.contains(r.id.as_str()) && !texts.contains(r.text.as_str())));
-    let card = &common::default_model().card;
+    let card = &common::model::default_model().card;
     assert_eq!(
         card.training.heldout.as_ref().map(|h| h.items),
         Some(held.len())

@@ -31,7 +31,7 @@ use serde_json::Value;
 use tokio::runtime::Runtime;
 use tower::ServiceExt;
 use vigie::domain::Role;
-use vigie::http::{app, App, Limits};
+use vigie::http::{app, App, AppConfig};
 use vigie::policy::Policy;
 use vigie::store::{hash_key, SqliteStore, Store};
 
@@ -57,9 +57,11 @@ async fn fresh_router() -> Router {
         .await
         .expect("scorer key");
     let policy = Policy::load(&repo_path("models/thresholds.toml")).expect("thresholds");
-    let mut state = App::new(model().clone(), policy, Limits::default(), Arc::new(store));
-    state.coral_secrets = vec![CORAL_SECRET.to_owned()];
-    app(Arc::new(state))
+    let config = AppConfig {
+        coral_secrets: vec![CORAL_SECRET.to_owned()],
+        ..AppConfig::default()
+    };
+    app(Arc::new(App::new(model().clone(), policy, Arc::new(store), config)))
 }
 
 struct Harness {

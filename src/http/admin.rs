@@ -28,7 +28,7 @@ pub struct ReloadResult {
     security(("bearer" = []))
 )]
 pub async fn reload(State(app): State<AppState>) -> Result<Json<ReloadResult>, ApiError> {
-    let path = app.model_path.clone().ok_or_else(|| {
+    let path = app.config.model_path.clone().ok_or_else(|| {
         ApiError::ModelRejected("this server was started without a model file path".into())
     })?;
     let written = super::metrics::file_written(&path);

@@ -92,7 +92,7 @@ pub async fn submit(
     let model = app.model.load_full();
     let input = validate(
         &model,
-        &app.limits,
+        &app.config.limits,
         req.text,
         req.target.as_deref(),
         req.lang.as_deref(),
@@ -120,7 +120,7 @@ pub async fn submit(
 /// One info line per stored comment, for operators following the flow; the text (its
 /// first 80 characters) only without `--redact-logs`.
 pub fn log_stored(app: &super::App, c: &crate::store::StoredComment, created: bool) {
-    if app.redact_logs {
+    if app.config.redact_logs {
         tracing::info!(id = %c.id, status = %c.status.as_str(), decision = ?c.decision, created, "comment stored");
     } else {
         let excerpt: String = c.text.chars().take(80).collect();

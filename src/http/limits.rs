@@ -83,7 +83,7 @@ pub async fn throttle_key_guesses(
 
 /// Middleware: the whole request, body upload included, must finish within the deadline.
 pub async fn deadline(State(app): State<AppState>, req: Request, next: Next) -> Response {
-    let limit = app.limits.request_timeout;
+    let limit = app.config.limits.request_timeout;
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(resp) => resp,
         Err(_) => ApiError::Timeout(limit).into_response(),

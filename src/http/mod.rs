@@ -29,11 +29,11 @@ pub use openapi::openapi;
 use routes::{Route, ROUTES};
 
 use crate::domain::Role;
-pub use crate::service::{App, AppState, Limits};
+pub use crate::service::{App, AppConfig, AppState, Limits};
 
 /// The whole service.
 pub fn app(state: AppState) -> Router {
-    let limit = state.limits.max_body_bytes;
+    let limit = state.config.limits.max_body_bytes;
     ROUTES
         .iter()
         .fold(Router::new(), |router, r| {
@@ -62,7 +62,7 @@ fn guarded(state: &AppState, r: &Route) -> MethodRouter<AppState> {
     let key = |role: Role| from_fn_with_state((state.clone(), role), auth::require);
     match r.access {
         Access::Role(role) => handler.route_layer(key(role)),
-        Access::Scoring if state.score_requires_key => handler.route_layer(key(Role::Scorer)),
+        Access::Scoring if state.config.score_requires_key => handler.route_layer(key(Role::Scorer)),
         Access::Scoring | Access::Public | Access::Perspective | Access::CoralSignature => handler,
         Access::Page => crate::ui::page(handler),
         Access::Session => crate::ui::signed_in_page(state, handler),

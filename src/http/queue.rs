@@ -81,8 +81,8 @@ pub async fn claim(
             _ => ApiError::InvalidJson(e.to_string()),
         })?
     };
-    let lease = req.lease_seconds.unwrap_or(app.claim_lease_secs);
-    let max = app.claim_max_lease_secs;
+    let lease = req.lease_seconds.unwrap_or(app.config.claim_lease_secs);
+    let max = app.config.claim_max_lease_secs;
     if !(10..=max).contains(&lease) {
         return Err(ApiError::Invalid {
             code: "invalid_lease",

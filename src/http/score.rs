@@ -104,7 +104,7 @@ pub async fn score(
     let model = app.model.load_full();
     let input = validate(
         &model,
-        &app.limits,
+        &app.config.limits,
         req.text,
         req.target.as_deref(),
         req.lang.as_deref(),
@@ -135,10 +135,10 @@ pub async fn score_batch(
     if n == 0 {
         return Err(ApiError::EmptyBatch);
     }
-    if n > app.limits.max_batch {
+    if n > app.config.limits.max_batch {
         return Err(ApiError::BatchTooLarge {
             len: n,
-            max: app.limits.max_batch,
+            max: app.config.limits.max_batch,
         });
     }
     let model = app.model.load_full();
@@ -146,7 +146,7 @@ pub async fn score_batch(
     for (i, c) in req.comments.into_iter().enumerate() {
         let input = validate(
             &model,
-            &app.limits,
+            &app.config.limits,
             c.text,
             c.target.as_deref(),
             c.lang.as_deref(),

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use clap::Parser;
 
-use super::{app, App, Limits};
+use super::limits::RateLimit;
+use super::{app, App, AppConfig, Limits};
 use crate::model::Model;
 use crate::policy::Policy;
 pub use crate::store::DbArgs;
@@ -107,7 +108,55 @@ impl ServeArgs {
         for h in policy.unknown_heads(&model.card) {
             tracing::warn!(head = %h, "thresholds file names a head the model does not have");
         }
-        let limits = Limits {
+        let config = self.config()?;
+        let store = self.db.open().await?;
+        let app = App::new(model, policy, store, config);
+        app.metrics.model_loaded(written);
+        Ok(app)
+    }
+
+    /// The flags as the service's configuration, checked.
+    fn config(&self) -> anyhow::Result<AppConfig> {
+        let limits = self.limits()?;
+        if !(self.rate_limit >= 0.0 && self.rate_burst >= 0.0) {
+            anyhow::bail!("--rate-limit and --rate-burst must be zero or positive");
+        }
+        if !(10..=self.claim_max_lease_secs).contains(&self.claim_lease_secs) {
+            anyhow::bail!(
+                "--claim-lease-secs must be 10 to --claim-max-lease-secs ({})",
+                self.claim_max_lease_secs
+            );
+        }
+        if self.key_failures_per_minute.is_nan() || self.key_failures_per_minute < 0.0 {
+            anyhow::bail!("--key-failures-per-minute must be zero or positive");
+        }
+        Ok(AppConfig {
+            limits,
+            model_path: Some(self.model.clone()),
+            score_requires_key: self.score_requires_key,
+            claim_lease_secs: self.claim_lease_secs,
+            claim_max_lease_secs: self.claim_max_lease_secs,
+            cookie_secure: !self.insecure_cookie,
+            coral_secrets: self
+                .coral_secrets
+                .iter()
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            rate_limit: RateLimit {
+                per_second: self.rate_limit,
+                burst: self.rate_burst,
+            },
+            key_failures: RateLimit {
+                per_second: self.key_failures_per_minute / 60.0,
+                burst: self.key_failures_per_minute,
+            },
+            redact_logs: self.redact_logs,
+        })
+    }
+
+    fn limits(&self) -> anyhow::Result<Limits> {
+        Ok(Limits {
             max_text_chars: self.max_text_chars,
             max_body_bytes: self.max_body_bytes,
             max_batch: self.max_batch,
@@ -118,43 +167,7 @@ impl ServeArgs {
                 .ok_or_else(|| {
                     anyhow::anyhow!("--request-timeout-secs must be a positive number of seconds")
                 })?,
-        };
-        if !(self.rate_limit >= 0.0 && self.rate_burst >= 0.0) {
-            anyhow::bail!("--rate-limit and --rate-burst must be zero or positive");
-        }
-        let store = self.db.open().await?;
-        let mut app = App::new(model, policy, limits, store);
-        app.model_path = Some(self.model.clone());
-        app.metrics.model_loaded(written);
-        app.score_requires_key = self.score_requires_key;
-        if !(10..=self.claim_max_lease_secs).contains(&self.claim_lease_secs) {
-            anyhow::bail!(
-                "--claim-lease-secs must be 10 to --claim-max-lease-secs ({})",
-                self.claim_max_lease_secs
-            );
-        }
-        app.claim_lease_secs = self.claim_lease_secs;
-        app.claim_max_lease_secs = self.claim_max_lease_secs;
-        app.cookie_secure = !self.insecure_cookie;
-        app.redact_logs = self.redact_logs;
-        app.rate_limiter = super::limits::RateLimiter::new(super::limits::RateLimit {
-            per_second: self.rate_limit,
-            burst: self.rate_burst,
-        });
-        if self.key_failures_per_minute.is_nan() || self.key_failures_per_minute < 0.0 {
-            anyhow::bail!("--key-failures-per-minute must be zero or positive");
-        }
-        app.auth_failures = super::limits::RateLimiter::new(super::limits::RateLimit {
-            per_second: self.key_failures_per_minute / 60.0,
-            burst: self.key_failures_per_minute,
-        });
-        app.coral_secrets = self
-            .coral_secrets
-            .iter()
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-            .collect();
-        Ok(app)
+        })
     }
 }
 

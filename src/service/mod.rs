@@ -18,7 +18,7 @@ use crate::model::Model;
 use crate::policy::Policy;
 use crate::store::Store;
 use metrics::Metrics;
-use ratelimit::RateLimiter;
+use ratelimit::{RateLimit, RateLimiter};
 
 /// Request limits.
 #[derive(Debug, Clone, Copy)]
@@ -45,15 +45,14 @@ impl Default for Limits {
     }
 }
 
-/// Everything a request handler needs. The model sits in an `ArcSwap` so a reload swaps
-/// it whole while in-flight requests finish on the one they started with.
-pub struct App {
-    pub model: ArcSwap<Model>,
-    pub policy: Policy,
+/// How a service is set up, besides its model, policy and store: what `serve`'s flags set.
+/// `AppConfig::default()` is the in-process default (no model file, scoring open to all,
+/// no rate limits, Coral off).
+#[derive(Debug, Clone)]
+pub struct AppConfig {
     pub limits: Limits,
     /// Where `POST /v1/admin/model/reload` reads the model from.
     pub model_path: Option<PathBuf>,
-    pub store: Arc<dyn Store>,
     /// Whether `/v1/score` needs a scorer key.
     pub score_requires_key: bool,
     /// Default claim lease.
@@ -68,20 +67,51 @@ pub struct App {
     /// Coral endpoint is off.
     pub coral_secrets: Vec<String>,
     /// Requests per key; off by default in process, on from `serve`'s flags.
-    pub rate_limiter: RateLimiter,
+    pub rate_limit: RateLimit,
     /// Refused keys per client address; off by default in process, on from `serve`'s flags.
-    pub auth_failures: RateLimiter,
+    pub key_failures: RateLimit,
     /// Keep comment text out of the logs.
     pub redact_logs: bool,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self {
+            limits: Limits::default(),
+            model_path: None,
+            score_requires_key: false,
+            claim_lease_secs: 300,
+            claim_max_lease_secs: 600,
+            cookie_secure: true,
+            coral_secrets: Vec::new(),
+            rate_limit: RateLimit::default(),
+            key_failures: RateLimit::default(),
+            redact_logs: false,
+        }
+    }
+}
+
+/// Everything a request handler needs, set once by [`App::new`]. The model sits in an
+/// `ArcSwap` so a reload swaps it whole while in-flight requests finish on the one they
+/// started with.
+pub struct App {
+    pub(crate) model: ArcSwap<Model>,
+    pub(crate) policy: Policy,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) config: AppConfig,
+    /// Built from `config.rate_limit`.
+    pub(crate) rate_limiter: RateLimiter,
+    /// Built from `config.key_failures`.
+    pub(crate) auth_failures: RateLimiter,
     /// What `GET /metrics` reports; the store reports its database failures to it.
-    pub metrics: Arc<Metrics>,
+    pub(crate) metrics: Arc<Metrics>,
 }
 
 pub type AppState = Arc<App>;
 
 impl App {
     /// `store` is wrapped so that its database failures are counted in `metrics`.
-    pub fn new(model: Model, policy: Policy, limits: Limits, store: Arc<dyn Store>) -> Self {
+    pub fn new(model: Model, policy: Policy, store: Arc<dyn Store>, config: AppConfig) -> Self {
         let metrics = Arc::new(Metrics::default());
         let counted = metrics.clone();
         let store = Arc::new(crate::store::Observed::new(store, move |kind| {
@@ -90,19 +120,21 @@ impl App {
         Self {
             model: ArcSwap::from_pointee(model),
             policy,
-            limits,
-            model_path: None,
             store,
-            score_requires_key: false,
-            claim_lease_secs: 300,
-            claim_max_lease_secs: 600,
-            cookie_secure: true,
-            coral_secrets: Vec::new(),
-            rate_limiter: RateLimiter::default(),
-            auth_failures: RateLimiter::default(),
-            redact_logs: false,
+            rate_limiter: RateLimiter::new(config.rate_limit),
+            auth_failures: RateLimiter::new(config.key_failures),
+            config,
             metrics,
         }
+    }
+
+    /// The store, as the handlers see it (failures counted in the metrics).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn config(&self) -> &AppConfig {
+        &self.config
     }
 }
 

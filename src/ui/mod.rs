@@ -229,7 +229,11 @@ pub(crate) async fn login(
     app.store
         .create_session(&hash_key(&token), &key, now, now + SESSION_MS)
         .await?;
-    let secure = if app.cookie_secure { "; Secure" } else { "" };
+    let secure = if app.config.cookie_secure {
+        "; Secure"
+    } else {
+        ""
+    };
     let cookie = format!(
         "{COOKIE}={token}; Path=/moderation; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
         SESSION_MS / 1000

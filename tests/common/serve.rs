@@ -4,9 +4,9 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub const SERVE: &str = env!("CARGO_BIN_EXE_serve");
 pub const KEYS: &str = env!("CARGO_BIN_EXE_keys");
@@ -15,7 +15,7 @@ pub const KEYS: &str = env!("CARGO_BIN_EXE_keys");
 /// from the environment.
 pub fn command(bin: &str) -> Command {
     let mut c = Command::new(bin);
-    c.current_dir(super::root())
+    c.current_dir(super::files::root())
         .stdin(Stdio::null())
         .env("NO_COLOR", "1");
     for (k, _) in std::env::vars() {
@@ -77,7 +77,7 @@ impl Server {
             .args(["--addr", "127.0.0.1:0"])
             .args(["--model", "models/default.vigie"])
             .args(["--thresholds", "models/thresholds.toml"])
-            // The burst is the point here, not the per-key rate limit (tested in limits.rs).
+            // The burst is the point here, not the per-key rate limit (tested in api/limits.rs).
             .args(["--rate-limit", "0"])
             .args(args)
             .stdout(Stdio::piped())
@@ -101,61 +101,6 @@ impl Server {
 
     pub fn base(&self) -> String {
         format!("http://{}", self.addr)
-    }
-
-    /// The address of its "metrics listening metrics_addr=…" line (`--metrics-addr`).
-    pub fn metrics_addr(&self) -> SocketAddr {
-        let end = Instant::now() + Duration::from_secs(30);
-        loop {
-            let log = self.log.lock().unwrap_or_else(|e| e.into_inner()).clone();
-            let found = log
-                .iter()
-                .filter(|l| l.contains("metrics listening"))
-                .flat_map(|l| l.split_whitespace())
-                .find_map(|w| w.strip_prefix("metrics_addr=")?.parse().ok());
-            if let Some(a) = found {
-                return a;
-            }
-            assert!(
-                Instant::now() < end,
-                "no \"metrics listening\" line: {log:?}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// `kill -SIG pid`.
-    pub fn signal(&self, sig: &str) {
-        let ok = Command::new("kill")
-            .args([format!("-{sig}"), self.child.id().to_string()])
-            .status()
-            .expect("run kill")
-            .success();
-        assert!(ok, "kill -{sig} failed");
-    }
-
-    /// SIGKILL, and the status it died with.
-    pub fn kill9(&mut self) -> ExitStatus {
-        self.child.kill().expect("SIGKILL serve");
-        self.child.wait().unwrap()
-    }
-
-    pub fn exited(&mut self) -> Option<ExitStatus> {
-        self.child.try_wait().unwrap()
-    }
-
-    /// Polls for the exit, up to `within`.
-    pub fn wait_exit(&mut self, within: Duration) -> Option<ExitStatus> {
-        let end = Instant::now() + within;
-        loop {
-            if let Some(s) = self.exited() {
-                return Some(s);
-            }
-            if Instant::now() >= end {
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
     }
 }
 

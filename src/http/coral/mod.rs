@@ -167,7 +167,7 @@ pub async fn moderate(
     headers: HeaderMap,
     body: Body,
 ) -> Result<CoralAnswer, ApiError> {
-    if app.coral_secrets.is_empty() {
+    if app.config.coral_secrets.is_empty() {
         return Err(ApiError::Invalid {
             code: "not_configured",
             message: "the Coral integration is not configured: start serve with --coral-secret"
@@ -183,8 +183,8 @@ pub async fn moderate(
             "missing X-Coral-Signature header".into(),
         ));
     }
-    let keep = app.limits.max_coral_body_bytes;
-    let bytes = match signature::read_signed(body, &app.coral_secrets, header, keep).await? {
+    let keep = app.config.limits.max_coral_body_bytes;
+    let bytes = match signature::read_signed(body, &app.config.coral_secrets, header, keep).await? {
         SignedBody::Complete(bytes) => bytes,
         SignedBody::TooLarge { bytes } => {
             tracing::warn!(
@@ -196,9 +196,10 @@ pub async fn moderate(
         }
     };
     let req = parse_request(&bytes)?;
-    let Some(text) =
-        CommentText::scorable_prefix(&html_to_text(&req.comment.body), app.limits.max_text_chars)
-    else {
+    let Some(text) = CommentText::scorable_prefix(
+        &html_to_text(&req.comment.body),
+        app.config.limits.max_text_chars,
+    ) else {
         return Ok(CoralAnswer::NoOpinion);
     };
     let new = score_comment(&app, &req, text)?;
@@ -269,7 +270,7 @@ fn score_comment(
     let model = app.model.load_full();
     let input = validate(
         &model,
-        &app.limits,
+        &app.config.limits,
         text.scored.as_str().to_owned(),
         None,
         None,
@@ -278,7 +279,7 @@ fn score_comment(
     let note = text.cut_from.map(|chars| {
         format!(
             "scored on the first {} of its {chars} characters; held for review when it would be allowed",
-            app.limits.max_text_chars
+            app.config.limits.max_text_chars
         )
     });
     if note.is_some() && scored.decision == Decision::Allow {

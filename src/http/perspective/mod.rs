@@ -294,7 +294,7 @@ async fn check_key(
     query_key: Option<String>,
     headers: &HeaderMap,
 ) -> Result<(), PerspectiveError> {
-    if !app.score_requires_key {
+    if !app.config.score_requires_key {
         return Ok(());
     }
     let key = query_key

@@ -2,57 +2,57 @@
 //! request deadline (408 for a stalled upload), and logs that keep keys out always and
 //! comment text out with `--redact-logs`.
 
-mod common;
-
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use serde_json::{json, Value};
-use tower::ServiceExt;
 use vigie::domain::Role;
-use vigie::http::limits::{RateLimit, RateLimiter};
-use vigie::http::{app, App, Limits};
+use vigie::http::limits::RateLimit;
+use vigie::http::{AppConfig, Limits};
 use vigie::policy::Policy;
-use vigie::store::{hash_key, SqliteStore, Store};
+use vigie::store::hash_key;
+
+use crate::helpers::{Reply, Setup, TestApp};
 
 const KEY_A: &str = "vg_limits_key_a";
 const KEY_B: &str = "vg_limits_key_b";
 
-async fn state(configure: impl FnOnce(&mut App)) -> Arc<App> {
-    let store = SqliteStore::in_memory().await.unwrap();
-    for (name, key) in [("a", KEY_A), ("b", KEY_B)] {
-        store
-            .create_key(name, &hash_key(key), Role::Scorer, 0)
-            .await
-            .unwrap();
+async fn state(config: AppConfig) -> TestApp {
+    Setup {
+        policy: Policy::default(),
+        config,
+        keys: vec![("a", KEY_A, Role::Scorer), ("b", KEY_B, Role::Scorer)],
+        ..Setup::default()
     }
-    let mut app = App::new(
-        common::default_model().clone(),
-        Policy::default(),
-        Limits::default(),
-        Arc::new(store),
-    );
-    configure(&mut app);
-    Arc::new(app)
+    .spawn()
+    .await
 }
 
-async fn send(state: &Arc<App>, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
-    let resp = app(state.clone()).oneshot(req).await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        headers,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+fn parts(r: Reply) -> (StatusCode, HeaderMap, Value) {
+    let body = r.json();
+    (r.status, r.headers, body)
 }
 
-fn post(uri: &str, key: Option<&str>, body: Value) -> Request<Body> {
+/// `POST uri` with a JSON body, and `key` as a bearer token when given.
+async fn post(
+    s: &TestApp,
+    uri: &str,
+    key: Option<&str>,
+    body: Value,
+) -> (StatusCode, HeaderMap, Value) {
+    let call = s.post(uri).json(&body);
+    let call = match key {
+        Some(k) => call.key(k),
+        None => call,
+    };
+    parts(call.send().await)
+}
+
+/// A JSON request for [`TestApp::oneshot`].
+fn request(uri: &str, key: Option<&str>, body: Value) -> Request<Body> {
     let mut b = Request::builder()
         .method(Method::POST)
         .uri(uri)
@@ -63,27 +63,28 @@ fn post(uri: &str, key: Option<&str>, body: Value) -> Request<Body> {
     b.body(Body::from(body.to_string())).unwrap()
 }
 
+fn rate(per_second: f64, burst: f64) -> RateLimit {
+    RateLimit { per_second, burst }
+}
+
 #[tokio::test]
 async fn each_key_gets_its_own_budget_then_429_with_retry_after() {
-    let s = state(|a| {
-        a.rate_limiter = RateLimiter::new(RateLimit {
-            per_second: 0.5,
-            burst: 3.0,
-        })
+    let s = state(AppConfig {
+        rate_limit: rate(0.5, 3.0),
+        ..AppConfig::default()
     })
     .await;
-    let submit = |key, i: usize| {
-        post(
-            "/v1/comments",
-            Some(key),
-            json!({"id": format!("c-{key}-{i}"), "text": "Un commentaire tout à fait correct."}),
-        )
+    let submit = |key: &'static str, i: usize| {
+        let body =
+            json!({"id": format!("c-{key}-{i}"), "text": "Un commentaire tout à fait correct."});
+        let s = &s;
+        async move { parts(s.submit(key, &body).await) }
     };
     for i in 0..3 {
-        let (st, _, body) = send(&s, submit(KEY_A, i)).await;
+        let (st, _, body) = submit(KEY_A, i).await;
         assert_eq!(st, StatusCode::CREATED, "{body}");
     }
-    let (st, headers, body) = send(&s, submit(KEY_A, 3)).await;
+    let (st, headers, body) = submit(KEY_A, 3).await;
     assert_eq!(st, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(body["error"]["code"], "rate_limited", "{body}");
     let retry: u64 = headers[header::RETRY_AFTER]
@@ -94,38 +95,48 @@ async fn each_key_gets_its_own_budget_then_429_with_retry_after() {
     // One token comes back every 2 s.
     assert!((1..=2).contains(&retry), "Retry-After {retry}");
     // The refused submission stored nothing.
-    assert!(s.store.get("c-vg_limits_key_a-3").await.unwrap().is_none());
+    assert!(s
+        .store()
+        .get("c-vg_limits_key_a-3")
+        .await
+        .unwrap()
+        .is_none());
 
     // Another key has its own budget; requests without a key are not limited here.
-    let (st, _, _) = send(&s, submit(KEY_B, 0)).await;
+    let (st, _, _) = submit(KEY_B, 0).await;
     assert_eq!(st, StatusCode::CREATED);
     for _ in 0..5 {
-        let (st, _, _) = send(&s, post("/v1/score", None, json!({"text": "Bonjour"}))).await;
+        let (st, _, _) = post(&s, "/v1/score", None, json!({"text": "Bonjour"})).await;
         assert_eq!(st, StatusCode::OK);
     }
     // Perspective clients send the key as ?key=: the same bucket.
-    let (st, _, _) = send(
+    let (st, _, _) = post(
         &s,
-        post(
-            &format!("/v1alpha1/comments:analyze?key={KEY_A}"),
-            None,
-            json!({"comment": {"text": "Bonjour"}, "requestedAttributes": {"TOXICITY": {}}}),
-        ),
+        &format!("/v1alpha1/comments:analyze?key={KEY_A}"),
+        None,
+        json!({"comment": {"text": "Bonjour"}, "requestedAttributes": {"TOXICITY": {}}}),
     )
     .await;
     assert_eq!(st, StatusCode::TOO_MANY_REQUESTS);
     // An unknown key is throttled too (guessing keys costs budget), before the lookup.
     for _ in 0..3 {
-        let (st, _, _) = send(&s, submit("vg_guess", 0)).await;
+        let (st, _, _) = submit("vg_guess", 0).await;
         assert_eq!(st, StatusCode::UNAUTHORIZED);
     }
-    let (st, _, _) = send(&s, submit("vg_guess", 0)).await;
+    let (st, _, _) = submit("vg_guess", 0).await;
     assert_eq!(st, StatusCode::TOO_MANY_REQUESTS);
 }
 
 #[tokio::test]
 async fn a_stalled_upload_gets_408_and_a_prompt_one_passes() {
-    let s = state(|a| a.limits.request_timeout = Duration::from_millis(300)).await;
+    let s = state(AppConfig {
+        limits: Limits {
+            request_timeout: Duration::from_millis(300),
+            ..Limits::default()
+        },
+        ..AppConfig::default()
+    })
+    .await;
     // Sends half a body, then nothing for far longer than the deadline.
     let stream = async_stream_body(
         b"{\"text\": \"Un commentaire qui n'arrive ".to_vec(),
@@ -138,11 +149,11 @@ async fn a_stalled_upload_gets_408_and_a_prompt_one_passes() {
         .body(stream)
         .unwrap();
     let started = std::time::Instant::now();
-    let (st, _, body) = send(&s, req).await;
+    let (st, _, body) = parts(s.oneshot(req).await);
     assert_eq!(st, StatusCode::REQUEST_TIMEOUT, "{body}");
     assert_eq!(body["error"]["code"], "request_timeout");
     assert!(started.elapsed() < Duration::from_secs(10));
-    let (st, _, _) = send(&s, post("/v1/score", None, json!({"text": "Bonjour"}))).await;
+    let (st, _, _) = post(&s, "/v1/score", None, json!({"text": "Bonjour"})).await;
     assert_eq!(st, StatusCode::OK);
 }
 
@@ -189,35 +200,33 @@ async fn logged_session(redact: bool) -> String {
         .with_ansi(false)
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
-    let s = state(|a| a.redact_logs = redact).await;
+    let s = state(AppConfig {
+        redact_logs: redact,
+        ..AppConfig::default()
+    })
+    .await;
     let secret_text = "Zorglub habite rue des Lilas et vous êtes tous des nuls";
-    let (st, _, _) = send(
+    let (st, _, _) = post(
         &s,
-        post(
-            "/v1/comments",
-            Some(KEY_A),
-            json!({"id": "log-1", "text": secret_text, "author": "zorglub"}),
-        ),
+        "/v1/comments",
+        Some(KEY_A),
+        json!({"id": "log-1", "text": secret_text, "author": "zorglub"}),
     )
     .await;
     assert_eq!(st, StatusCode::CREATED);
-    let (st, _, _) = send(
+    let (st, _, _) = post(
         &s,
-        post(
-            &format!("/v1alpha1/comments:analyze?key={KEY_B}"),
-            None,
-            json!({"comment": {"text": secret_text}, "requestedAttributes": {"TOXICITY": {}}}),
-        ),
+        &format!("/v1alpha1/comments:analyze?key={KEY_B}"),
+        None,
+        json!({"comment": {"text": secret_text}, "requestedAttributes": {"TOXICITY": {}}}),
     )
     .await;
     assert_eq!(st, StatusCode::OK);
-    let (st, _, _) = send(
+    let (st, _, _) = post(
         &s,
-        post(
-            "/v1/comments",
-            Some(KEY_A),
-            json!({"text": secret_text, "oops": 1}),
-        ),
+        "/v1/comments",
+        Some(KEY_A),
+        json!({"text": secret_text, "oops": 1}),
     )
     .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
@@ -250,15 +259,13 @@ async fn keys_never_reach_the_logs_and_redact_logs_keeps_text_out() {
 /// guesses included) until the budget refills; other addresses are not affected.
 #[tokio::test]
 async fn failed_key_guesses_are_throttled_per_client_address() {
-    let s = state(|a| {
-        a.auth_failures = RateLimiter::new(RateLimit {
-            per_second: 0.001,
-            burst: 3.0,
-        })
+    let s = state(AppConfig {
+        key_failures: rate(0.001, 3.0),
+        ..AppConfig::default()
     })
     .await;
     let from = |addr: &str, key: &str| {
-        let mut req = post(
+        let mut req = request(
             "/v1/comments",
             Some(key),
             json!({"text": "Un commentaire tout à fait correct."}),
@@ -269,7 +276,10 @@ async fn failed_key_guesses_are_throttled_per_client_address() {
         req
     };
     for i in 0..3 {
-        let (st, _, b) = send(&s, from("203.0.113.7:4000", &format!("vg_guess_{i}"))).await;
+        let (st, _, b) = parts(
+            s.oneshot(from("203.0.113.7:4000", &format!("vg_guess_{i}")))
+                .await,
+        );
         assert_eq!(
             (st, b["error"]["code"].as_str()),
             (StatusCode::UNAUTHORIZED, Some("invalid_key"))
@@ -277,7 +287,7 @@ async fn failed_key_guesses_are_throttled_per_client_address() {
     }
     // The budget is spent: the next guess, and even a right key, from that address wait.
     for key in ["vg_guess_3", KEY_A] {
-        let (st, headers, b) = send(&s, from("203.0.113.7:4001", key)).await;
+        let (st, headers, b) = parts(s.oneshot(from("203.0.113.7:4001", key)).await);
         assert_eq!(
             (st, b["error"]["code"].as_str()),
             (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")),
@@ -286,37 +296,31 @@ async fn failed_key_guesses_are_throttled_per_client_address() {
         assert!(headers.contains_key(header::RETRY_AFTER));
     }
     // Another address is not affected, and a valid key spends nothing.
-    let (st, _, _) = send(&s, from("198.51.100.2:5000", KEY_A)).await;
+    let (st, _, _) = parts(s.oneshot(from("198.51.100.2:5000", KEY_A)).await);
     assert_eq!(st, StatusCode::CREATED);
     // Perspective's wrong-key answer counts too.
     let perspective = |key: &str| {
-        let mut req = Request::builder()
-            .method(Method::POST)
-            .uri(format!("/v1alpha1/comments:analyze?key={key}"))
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(
-                json!({"comment": {"text": "hi"}, "requestedAttributes": {"TOXICITY": {}}})
-                    .to_string(),
-            ))
-            .unwrap();
+        let mut req = request(
+            &format!("/v1alpha1/comments:analyze?key={key}"),
+            None,
+            json!({"comment": {"text": "hi"}, "requestedAttributes": {"TOXICITY": {}}}),
+        );
         let peer: std::net::SocketAddr = "192.0.2.9:6000".parse().unwrap();
         req.extensions_mut()
             .insert(axum::extract::ConnectInfo(peer));
         req
     };
-    let s2 = state(|a| {
-        a.score_requires_key = true;
-        a.auth_failures = RateLimiter::new(RateLimit {
-            per_second: 0.001,
-            burst: 2.0,
-        })
+    let s2 = state(AppConfig {
+        score_requires_key: true,
+        key_failures: rate(0.001, 2.0),
+        ..AppConfig::default()
     })
     .await;
     for _ in 0..2 {
-        let (st, _, _) = send(&s2, perspective("wrong")).await;
+        let (st, _, _) = parts(s2.oneshot(perspective("wrong")).await);
         assert_eq!(st, StatusCode::BAD_REQUEST);
     }
-    let (st, _, _) = send(&s2, perspective(KEY_A)).await;
+    let (st, _, _) = parts(s2.oneshot(perspective(KEY_A)).await);
     assert_eq!(st, StatusCode::TOO_MANY_REQUESTS);
 }
 
@@ -324,27 +328,19 @@ async fn failed_key_guesses_are_throttled_per_client_address() {
 /// any other way of sending it.
 #[tokio::test]
 async fn keys_in_the_google_header_have_a_budget_too() {
-    let s = state(|a| {
-        a.rate_limiter = RateLimiter::new(RateLimit {
-            per_second: 0.001,
-            burst: 2.0,
-        })
+    let s = state(AppConfig {
+        rate_limit: rate(0.001, 2.0),
+        ..AppConfig::default()
     })
     .await;
     let analyze = || {
-        Request::builder()
-            .method(Method::POST)
-            .uri("/v1alpha1/comments:analyze")
-            .header(header::CONTENT_TYPE, "application/json")
+        s.post("/v1alpha1/comments:analyze")
             .header("x-goog-api-key", KEY_A)
-            .body(Body::from(
-                json!({"comment": {"text": "hi"}, "requestedAttributes": {"TOXICITY": {}}})
-                    .to_string(),
-            ))
-            .unwrap()
+            .json(&json!({"comment": {"text": "hi"}, "requestedAttributes": {"TOXICITY": {}}}))
+            .send()
     };
     for _ in 0..2 {
-        assert_eq!(send(&s, analyze()).await.0, StatusCode::OK);
+        assert_eq!(analyze().await.status, StatusCode::OK);
     }
-    assert_eq!(send(&s, analyze()).await.0, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(analyze().await.status, StatusCode::TOO_MANY_REQUESTS);
 }

@@ -2,137 +2,57 @@
 //! without JavaScript, bulk actions, history, security headers. (`tests/browser.rs` drives
 //! it in Chromium.)
 
-mod common;
-
-use std::sync::Arc;
-
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
+use axum::http::{header, Method, StatusCode};
+use serde_json::json;
 use vigie::domain::Role;
 use vigie::http::auth::Access;
-use vigie::http::{app, App, Limits};
 use vigie::policy::Policy;
-use vigie::store::{hash_key, SqliteStore, Store};
+
+use crate::helpers::{Reply, Setup, TestApp};
 
 const MODERATOR: &str = "vg_ui_moderator";
 const SCORER: &str = "vg_ui_scorer";
 const HOLD_ALL: &str = "[heads.toxicity]\nreject = 1.0\n[heads.insult]\nreject = 1.0\n[heads.threat]\nreject = 1.0\n[heads.identity_attack]\nreject = 1.0\n[heads.profanity]\nreject = 1.0\n";
 
-async fn state() -> Arc<App> {
-    let store = SqliteStore::in_memory().await.unwrap();
-    store
-        .create_key("ana", &hash_key(MODERATOR), Role::Moderator, 0)
-        .await
-        .unwrap();
-    store
-        .create_key("site", &hash_key(SCORER), Role::Scorer, 0)
-        .await
-        .unwrap();
-    Arc::new(App::new(
-        common::default_model().clone(),
-        Policy::from_toml(HOLD_ALL).unwrap(),
-        Limits::default(),
-        Arc::new(store),
-    ))
-}
-
-struct Resp {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
-}
-
-impl Resp {
-    fn location(&self) -> &str {
-        self.headers
-            .get(header::LOCATION)
-            .map(|v| v.to_str().unwrap())
-            .unwrap_or("")
+async fn state() -> TestApp {
+    Setup {
+        policy: Policy::from_toml(HOLD_ALL).unwrap(),
+        keys: vec![
+            ("ana", MODERATOR, Role::Moderator),
+            ("site", SCORER, Role::Scorer),
+        ],
+        ..Setup::default()
     }
+    .spawn()
+    .await
 }
 
 async fn send(
-    s: &Arc<App>,
+    s: &TestApp,
     method: Method,
     uri: &str,
     cookie: Option<&str>,
     form: Option<&str>,
     extra: &[(&str, &str)],
-) -> Resp {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::HOST, "vigie.test");
+) -> Reply {
+    let mut call = s.call(method, uri);
     if let Some(c) = cookie {
-        req = req.header(header::COOKIE, c);
+        call = call.cookie(c);
     }
     for (k, v) in extra {
-        req = req.header(*k, *v);
+        call = call.header(k, v);
     }
-    let req = match form {
-        Some(f) => req
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(f.to_owned())),
-        None => req.body(Body::empty()),
+    match form {
+        Some(f) => call.form(f),
+        None => call,
     }
-    .unwrap();
-    let resp = app(s.clone()).oneshot(req).await.unwrap();
-    let (status, headers) = (resp.status(), resp.headers().clone());
-    let body = String::from_utf8(
-        resp.into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes()
-            .to_vec(),
-    )
-    .unwrap();
-    Resp {
-        status,
-        headers,
-        body,
-    }
+    .send()
+    .await
 }
 
-async fn sign_in(s: &Arc<App>) -> String {
-    let r = send(
-        s,
-        Method::POST,
-        "/moderation/login",
-        None,
-        Some(&format!("key={MODERATOR}")),
-        &[],
-    )
-    .await;
-    assert_eq!(
-        (r.status, r.location()),
-        (StatusCode::SEE_OTHER, "/moderation/queue"),
-        "{}",
-        r.body
-    );
-    let set = r.headers[header::SET_COOKIE].to_str().unwrap().to_owned();
-    for attr in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/moderation"] {
-        assert!(set.contains(attr), "{attr} missing in {set}");
-    }
-    assert!(
-        !set.contains(MODERATOR),
-        "the key itself is not the session"
-    );
-    set.split(';').next().unwrap().to_owned()
-}
-
-async fn submit(s: &Arc<App>, id: &str, text: &str) {
-    let body = serde_json::json!({"id": id, "text": text, "article_id": "a1", "author": "jarod"})
-        .to_string();
-    let req = Request::post("/v1/comments")
-        .header(header::AUTHORIZATION, format!("Bearer {SCORER}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body))
-        .unwrap();
-    let resp = app(s.clone()).oneshot(req).await.unwrap();
-    assert_eq!(resp.status(), StatusCode::CREATED);
+async fn submit(s: &TestApp, id: &str, text: &str) {
+    let body = json!({"id": id, "text": text, "article_id": "a1", "author": "jarod"});
+    assert_eq!(s.submit(SCORER, &body).await.status, StatusCode::CREATED);
 }
 
 #[tokio::test]
@@ -140,12 +60,12 @@ async fn sign_in_needs_a_moderator_key_and_pages_need_a_session() {
     let s = state().await;
     let r = send(&s, Method::GET, "/moderation", None, None, &[]).await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(r.body.contains("name=\"key\"") && r.body.contains("type=\"password\""));
+    assert!(r.text().contains("name=\"key\"") && r.text().contains("type=\"password\""));
     for bad in ["key=nope", &format!("key={SCORER}")] {
         let r = send(&s, Method::POST, "/moderation/login", None, Some(bad), &[]).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
         assert!(r.headers.get(header::SET_COOKIE).is_none());
-        assert!(r.body.contains("not a moderator key"));
+        assert!(r.text().contains("not a moderator key"));
     }
     // Every page that needs a session sends strangers to the sign-in page.
     let pages = vigie::http::routes::ROUTES
@@ -190,7 +110,7 @@ async fn sign_in_needs_a_moderator_key_and_pages_need_a_session() {
             assert_eq!(r.location(), "/moderation", "{method} {path}");
         }
     }
-    let cookie = sign_in(&s).await;
+    let cookie = s.sign_in(MODERATOR).await;
     let r = send(
         &s,
         Method::GET,
@@ -201,7 +121,7 @@ async fn sign_in_needs_a_moderator_key_and_pages_need_a_session() {
     )
     .await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(r.body.contains("ana"));
+    assert!(r.text().contains("ana"));
     let csp = r.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
     assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"));
     // Signing out ends the session on the server, not only in the browser.
@@ -229,8 +149,8 @@ async fn sign_in_needs_a_moderator_key_and_pages_need_a_session() {
     .await;
     assert_eq!(r.location(), "/moderation");
     // Revoking the key ends its sessions.
-    let cookie = sign_in(&s).await;
-    s.store.revoke_key("ana", 1).await.unwrap();
+    let cookie = s.sign_in(MODERATOR).await;
+    s.store().revoke_key("ana", 1).await.unwrap();
     let r = send(
         &s,
         Method::GET,
@@ -257,7 +177,7 @@ async fn user_text_is_escaped_everywhere() {
     for (id, text) in attacks {
         submit(&s, id, text).await;
     }
-    let cookie = sign_in(&s).await;
+    let cookie = s.sign_in(MODERATOR).await;
     for uri in [
         "/moderation/queue",
         "/moderation/comments/x1",
@@ -267,7 +187,7 @@ async fn user_text_is_escaped_everywhere() {
         let r = send(&s, Method::GET, uri, Some(&cookie), None, &[]).await;
         assert_eq!(r.status, StatusCode::OK, "{uri}");
         for raw in ["<script>window", "<img src=x", "\" onmouseover=\""] {
-            assert!(!r.body.contains(raw), "{uri} shows {raw:?} unescaped");
+            assert!(!r.text().contains(raw), "{uri} shows {raw:?} unescaped");
         }
     }
     // The text is shown as written, escaped (highlight marks aside).
@@ -294,9 +214,9 @@ async fn user_text_is_escaped_everywhere() {
     )
     .await;
     assert!(
-        shown(&r.body).contains("&lt;script&gt;window.__pwned=1&lt;/script&gt;"),
+        shown(&r.text()).contains("&lt;script&gt;window.__pwned=1&lt;/script&gt;"),
         "{}",
-        r.body
+        r.text()
     );
     let r = send(
         &s,
@@ -308,9 +228,9 @@ async fn user_text_is_escaped_everywhere() {
     )
     .await;
     assert!(
-        shown(&r.body).contains("&quot; onmouseover=&quot;window.__pwned=1&quot;"),
+        shown(&r.text()).contains("&quot; onmouseover=&quot;window.__pwned=1&quot;"),
         "{}",
-        r.body
+        r.text()
     );
     // Filters typed into the page come back escaped too.
     let r = send(
@@ -322,7 +242,7 @@ async fn user_text_is_escaped_everywhere() {
         &[],
     )
     .await;
-    assert!(!r.body.contains("\"><script>"));
+    assert!(!r.text().contains("\"><script>"));
 }
 
 #[tokio::test]
@@ -331,7 +251,7 @@ async fn a_card_shows_highlights_scores_stance_author_and_decides_without_javasc
     submit(&s, "c1", "Quelle bande de bras cassés").await;
     submit(&s, "c2", "Ce gouvernement de guignols nous ment").await;
     submit(&s, "c3", "Espèce de crétin").await;
-    let cookie = sign_in(&s).await;
+    let cookie = s.sign_in(MODERATOR).await;
     let r = send(
         &s,
         Method::GET,
@@ -341,7 +261,7 @@ async fn a_card_shows_highlights_scores_stance_author_and_decides_without_javasc
         &[],
     )
     .await;
-    let b = &r.body;
+    let b = &r.text();
     // "bande" is highlighted, titled with the flagged heads it pushed up.
     let mark = b
         .split("<mark title=\"")
@@ -373,7 +293,7 @@ async fn a_card_shows_highlights_scores_stance_author_and_decides_without_javasc
         "{}",
         r.location()
     );
-    let (c, events) = s.store.get("c1").await.unwrap().unwrap();
+    let (c, events) = s.store().get("c1").await.unwrap().unwrap();
     assert_eq!(c.status.as_str(), "rejected");
     assert_eq!(events.last().unwrap().reason.as_deref(), Some("insulte"));
     // A stale form changes nothing and says so.
@@ -392,7 +312,14 @@ async fn a_card_shows_highlights_scores_stance_author_and_decides_without_javasc
         r.location()
     );
     assert_eq!(
-        s.store.get("c1").await.unwrap().unwrap().0.status.as_str(),
+        s.store()
+            .get("c1")
+            .await
+            .unwrap()
+            .unwrap()
+            .0
+            .status
+            .as_str(),
         "rejected"
     );
 
@@ -411,7 +338,7 @@ async fn a_card_shows_highlights_scores_stance_author_and_decides_without_javasc
         "{}",
         r.location()
     );
-    let counts = s.store.counts().await.unwrap();
+    let counts = s.store().counts().await.unwrap();
     assert_eq!(
         (counts["pending"], counts["approved"], counts["rejected"]),
         (0, 2, 1)
@@ -427,7 +354,7 @@ async fn a_card_shows_highlights_scores_stance_author_and_decides_without_javasc
         &[],
     )
     .await;
-    assert!(r.body.contains("id=\"c-c1\"") && !r.body.contains("id=\"c-c2\""));
+    assert!(r.text().contains("id=\"c-c1\"") && !r.text().contains("id=\"c-c2\""));
     let r = send(
         &s,
         Method::GET,
@@ -437,7 +364,7 @@ async fn a_card_shows_highlights_scores_stance_author_and_decides_without_javasc
         &[],
     )
     .await;
-    assert!(r.body.contains("Nothing here."));
+    assert!(r.text().contains("Nothing here."));
     let r = send(
         &s,
         Method::GET,
@@ -460,9 +387,9 @@ async fn a_card_shows_highlights_scores_stance_author_and_decides_without_javasc
     )
     .await;
     assert!(
-        r.body.contains("<td>submitted</td>")
-            && r.body.contains("<td>reject</td>")
-            && r.body.contains("<td>insulte</td>")
+        r.text().contains("<td>submitted</td>")
+            && r.text().contains("<td>reject</td>")
+            && r.text().contains("<td>insulte</td>")
     );
     let r = send(
         &s,
@@ -514,7 +441,7 @@ async fn pages_link_forward_and_back() {
         )
         .await;
     }
-    let cookie = sign_in(&s).await;
+    let cookie = s.sign_in(MODERATOR).await;
     let first = send(
         &s,
         Method::GET,
@@ -524,9 +451,9 @@ async fn pages_link_forward_and_back() {
         &[],
     )
     .await;
-    assert_eq!(first.body.matches("class=\"card\"").count(), 25);
+    assert_eq!(first.text().matches("class=\"card\"").count(), 25);
     let next = first
-        .body
+        .text()
         .split("rel=\"next\" href=\"")
         .nth(1)
         .unwrap()
@@ -535,10 +462,10 @@ async fn pages_link_forward_and_back() {
         .unwrap()
         .replace("&amp;", "&");
     let second = send(&s, Method::GET, &next, Some(&cookie), None, &[]).await;
-    assert_eq!(second.body.matches("class=\"card\"").count(), 5);
-    assert!(!second.body.contains("rel=\"next\""));
+    assert_eq!(second.text().matches("class=\"card\"").count(), 5);
+    assert!(!second.text().contains("rel=\"next\""));
     let prev = second
-        .body
+        .text()
         .split("rel=\"prev\" href=\"")
         .nth(1)
         .unwrap()
@@ -547,7 +474,7 @@ async fn pages_link_forward_and_back() {
         .unwrap()
         .replace("&amp;", "&");
     let back = send(&s, Method::GET, &prev, Some(&cookie), None, &[]).await;
-    assert_eq!(back.body.matches("class=\"card\"").count(), 25);
+    assert_eq!(back.text().matches("class=\"card\"").count(), 25);
 }
 
 /// What the API refuses, the page refuses too, before anything is decided: a NUL in the
@@ -556,7 +483,7 @@ async fn pages_link_forward_and_back() {
 async fn forms_with_a_nul_reason_or_a_control_character_decide_nothing() {
     let s = state().await;
     submit(&s, "f1", "Quelle bande de bras cassés").await;
-    let cookie = sign_in(&s).await;
+    let cookie = s.sign_in(MODERATOR).await;
     for (form, says) in [
         ("action=reject&version=1&reason=a%00b", "NUL"),
         (
@@ -574,7 +501,7 @@ async fn forms_with_a_nul_reason_or_a_control_character_decide_nothing() {
         )
         .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{form}");
-        assert!(r.body.contains(says), "{}", r.body);
+        assert!(r.text().contains(says), "{}", r.text());
         let bulk = format!("item=f1%3A1&{form}");
         let r = send(
             &s,
@@ -586,7 +513,7 @@ async fn forms_with_a_nul_reason_or_a_control_character_decide_nothing() {
         )
         .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bulk}");
-        let (c, events) = s.store.get("f1").await.unwrap().unwrap();
+        let (c, events) = s.store().get("f1").await.unwrap().unwrap();
         assert_eq!((c.status.as_str(), events.len()), ("pending", 1), "{form}");
     }
 }
@@ -597,13 +524,9 @@ async fn forms_with_a_nul_reason_or_a_control_character_decide_nothing() {
 async fn dot_ids_are_refused_at_submission() {
     let s = state().await;
     for id in [".", ".."] {
-        let body = serde_json::json!({"id": id, "text": "Bonjour"}).to_string();
-        let req = Request::post("/v1/comments")
-            .header(header::AUTHORIZATION, format!("Bearer {SCORER}"))
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(body))
-            .unwrap();
-        let resp = app(s.clone()).oneshot(req).await.unwrap();
-        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY, "{id:?}");
+        let r = s
+            .submit(SCORER, &json!({"id": id, "text": "Bonjour"}))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{id:?}");
     }
 }

@@ -1,24 +1,23 @@
 //! One test suite, both backends: SQLite always (a temporary file), PostgreSQL against
 //! `VIGIE_TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/test`), each test
 //! in a schema of its own. Without a reachable PostgreSQL the PostgreSQL tests say they were
-//! skipped and why, and pass, unless `VIGIE_REQUIRE_POSTGRES` is set (as `.ci/run` does).
-
-mod common;
+//! skipped and why, and pass, unless `VIGIE_REQUIRE_POSTGRES=1` (as `.ci/run` sets it).
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use common::TempDir;
+use crate::common::pg_schema::{self, Schema};
+use crate::common::tempdir::TempDir;
 use serde_json::json;
 use vigie::domain::{CommentId, CommentStatus, Decision, ModeratorAction, Role, Stance};
 use vigie::store::{
-    hash_key, Cursor, DecisionInput, NewComment, PgStore, QueueOrder, QueueQuery, SqliteStore,
-    Store, StoreError,
+    hash_key, Cursor, DecisionInput, NewComment, QueueOrder, QueueQuery, SqliteStore, Store,
+    StoreError,
 };
 
 struct Db {
     store: Arc<dyn Store>,
-    cleanup: Option<(String, String)>,
+    schema: Option<Schema>,
     _dir: Option<TempDir>,
 }
 
@@ -27,44 +26,16 @@ async fn sqlite(name: &str) -> Option<Db> {
     let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
     Some(Db {
         store: Arc::new(store),
-        cleanup: None,
+        schema: None,
         _dir: Some(dir),
     })
 }
 
-fn pg_url() -> String {
-    std::env::var("VIGIE_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
 async fn postgres(name: &str) -> Option<Db> {
-    let url = pg_url();
-    let schema = format!("vigie_t_{name}_{}", std::process::id());
-    // Start from an empty schema even if an earlier run was killed half-way.
-    if let Ok(pool) = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(std::time::Duration::from_secs(3))
-        .connect(&url)
-        .await
-    {
-        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP SCHEMA IF EXISTS {schema} CASCADE"
-        )))
-        .execute(&pool)
-        .await;
-        pool.close().await;
-    } else {
-        assert!(
-            std::env::var_os("VIGIE_REQUIRE_POSTGRES").is_none(),
-            "VIGIE_REQUIRE_POSTGRES is set but PostgreSQL is not reachable at {url}"
-        );
-        eprintln!("SKIPPED (PostgreSQL): cannot connect to {url}; set VIGIE_TEST_DATABASE_URL to a reachable server");
-        return None;
-    }
-    let store = PgStore::connect_schema(&url, &schema).await.unwrap();
+    let (store, schema) = pg_schema::store(name).await?;
     Some(Db {
         store: Arc::new(store),
-        cleanup: Some((url, schema)),
+        schema: Some(schema),
         _dir: None,
     })
 }
@@ -72,12 +43,8 @@ async fn postgres(name: &str) -> Option<Db> {
 impl Db {
     async fn done(self) {
         drop(self.store);
-        if let Some((url, schema)) = self.cleanup {
-            let pool = sqlx::PgPool::connect(&url).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-                .execute(&pool)
-                .await
-                .unwrap();
+        if let Some(schema) = self.schema {
+            schema.drop().await;
         }
     }
 }

@@ -2,69 +2,49 @@
 //! moderation phase, tested with requests recorded in their documented shapes
 //! (`tests/fixtures/`).
 
-mod common;
-
-use std::sync::Arc;
-
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::{header, StatusCode};
 use serde_json::{json, Value};
-use tower::ServiceExt;
 use vigie::domain::Role;
 use vigie::http::coral::sign;
-use vigie::http::{app, App, Limits};
+use vigie::http::{AppConfig, Limits};
 use vigie::policy::Policy;
-use vigie::store::{hash_key, SqliteStore, Store};
+
+use crate::common;
+use crate::helpers::{Setup, TestApp};
 
 const SECRET: &str = "coral_signing_secret_1";
 const OLD_SECRET: &str = "coral_signing_secret_0";
 
-async fn state(requires_key: bool) -> Arc<App> {
-    let store = SqliteStore::in_memory().await.unwrap();
-    store
-        .create_key("site", &hash_key("vg_site"), Role::Scorer, 0)
-        .await
-        .unwrap();
-    let policy = Policy::load(&common::path("models/thresholds.toml")).unwrap();
-    let mut s = App::new(
-        common::default_model().clone(),
-        policy,
-        Limits::default(),
-        Arc::new(store),
-    );
-    s.score_requires_key = requires_key;
-    s.coral_secrets = vec![OLD_SECRET.into(), SECRET.into()];
-    Arc::new(s)
+async fn state(requires_key: bool) -> TestApp {
+    Setup {
+        config: AppConfig {
+            score_requires_key: requires_key,
+            coral_secrets: vec![OLD_SECRET.into(), SECRET.into()],
+            ..AppConfig::default()
+        },
+        keys: vec![("site", "vg_site", Role::Scorer)],
+        ..Setup::default()
+    }
+    .spawn()
+    .await
 }
 
 async fn post(
-    s: &Arc<App>,
+    s: &TestApp,
     uri: &str,
     body: Vec<u8>,
     headers: &[(&str, String)],
 ) -> (StatusCode, Value) {
-    let mut req = Request::builder()
-        .method(Method::POST)
-        .uri(uri)
-        .header(header::CONTENT_TYPE, "application/json");
+    let mut call = s.post(uri).body("application/json", body);
     for (k, v) in headers {
-        req = req.header(*k, v);
+        call = call.header(k, v);
     }
-    let resp = app(s.clone())
-        .oneshot(req.body(Body::from(body)).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    let r = call.send().await;
+    (r.status, r.json())
 }
 
 fn fixture(name: &str) -> String {
-    std::fs::read_to_string(common::path(&format!("tests/fixtures/{name}"))).unwrap()
+    std::fs::read_to_string(common::files::path(&format!("tests/fixtures/{name}"))).unwrap()
 }
 
 const ANALYZE: &str = "/v1alpha1/comments:analyze";
@@ -392,20 +372,10 @@ async fn perspective_takes_what_perspective_takes() {
 async fn perspective_discovery_document_points_at_this_server() {
     let s = state(false).await;
     let get = |uri: &'static str| {
-        let s = s.clone();
+        let call = s.get(uri).header(header::HOST.as_str(), "vigie.test:8080");
         async move {
-            let resp = app(s)
-                .oneshot(
-                    Request::get(uri)
-                        .header(header::HOST, "vigie.test:8080")
-                        .body(Body::empty())
-                        .unwrap(),
-                )
-                .await
-                .unwrap();
-            let status = resp.status();
-            let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-            (status, serde_json::from_slice::<Value>(&bytes).unwrap())
+            let r = call.send().await;
+            (r.status, serde_json::from_slice::<Value>(&r.body).unwrap())
         }
     };
     let (st, doc) = get("/$discovery/rest?version=v1alpha1").await;
@@ -461,7 +431,7 @@ async fn coral_phase_scores_stores_and_answers_in_coral_schema() {
         )
     );
     let page = s
-        .store
+        .store()
         .queue(&vigie::store::QueueQuery {
             limit: 10,
             ..Default::default()
@@ -479,12 +449,12 @@ async fn coral_phase_scores_stores_and_answers_in_coral_schema() {
         stored.article_id.as_deref(),
         Some("245b3856-3e8b-4aea-b1b2-2c2f7a7b1f12")
     );
-    let (_, events) = s.store.get(&stored.id).await.unwrap().unwrap();
+    let (_, events) = s.store().get(&stored.id).await.unwrap().unwrap();
     assert_eq!(events[0].actor, "coral:localhost");
     // The same call again: the stored answer, no duplicate.
     let (_, again) = post(&s, URI, body.clone(), &signed(SECRET, &body)).await;
     assert_eq!(again, b);
-    assert_eq!(s.store.counts().await.unwrap().values().sum::<i64>(), 2);
+    assert_eq!(s.store().counts().await.unwrap().values().sum::<i64>(), 2);
     // Over a reject threshold (0.90 in models/thresholds.toml): rejected. The default model
     // scores this insult 0.96 (`score`); a milder one sat at 0.89 after a retrain. The
     // older secret still signs while rotating.
@@ -514,7 +484,7 @@ async fn coral_phase_scores_stores_and_answers_in_coral_schema() {
     let body = fixture("coral/older_tenant_shape.json").into_bytes();
     let (st, b) = post(&s, URI, body.clone(), &signed(SECRET, &body)).await;
     assert_eq!(st, StatusCode::OK, "{b}");
-    let all = s.store.author("user-2").await.unwrap();
+    let all = s.store().author("user-2").await.unwrap();
     assert_eq!(all.comments[0].text, "Bande de guignols, dégagez tous !");
     assert_eq!(all.comments[0].article_id.as_deref(), Some("story-9"));
 }
@@ -524,7 +494,7 @@ async fn coral_phase_refuses_bad_signatures_and_bad_bodies() {
     let s = state(false).await;
     const URI: &str = "/v1/integrations/coral";
     let body = coral_body("Bonjour");
-    let before = s.store.counts().await.unwrap().values().sum::<i64>();
+    let before = s.store().counts().await.unwrap().values().sum::<i64>();
     let cases: Vec<(Headers, Vec<u8>)> = vec![
         (vec![], body.clone()),
         (vec![("x-coral-signature", "".into())], body.clone()),
@@ -552,7 +522,7 @@ async fn coral_phase_refuses_bad_signatures_and_bad_bodies() {
         );
     }
     assert_eq!(
-        s.store.counts().await.unwrap().values().sum::<i64>(),
+        s.store().counts().await.unwrap().values().sum::<i64>(),
         before,
         "nothing stored"
     );
@@ -576,14 +546,14 @@ async fn coral_phase_refuses_bad_signatures_and_bad_bodies() {
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
 
     // Without a configured secret the endpoint is off.
-    let mut off = App::new(
-        common::default_model().clone(),
-        Policy::default(),
-        Limits::default(),
-        Arc::new(SqliteStore::in_memory().await.unwrap()),
-    );
-    off.coral_secrets.clear();
-    let (st, b) = post(&Arc::new(off), URI, body.clone(), &signed(SECRET, &body)).await;
+    let off = Setup {
+        policy: Policy::default(),
+        ..Setup::default()
+    }
+    .spawn()
+    .await;
+    assert!(off.state.config().coral_secrets.is_empty());
+    let (st, b) = post(&off, URI, body.clone(), &signed(SECRET, &body)).await;
     assert_eq!(
         (st, b["error"]["code"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("not_configured"))
@@ -609,14 +579,14 @@ async fn coral_phase_judges_long_empty_and_oversized_comments_instead_of_failing
         (StatusCode::OK, json!({"status": "SYSTEM_WITHHELD"}))
     );
     let page = s
-        .store
+        .store()
         .author("baf4e943-f4f5-4dcd-a0cc-c1a5f6b87a65")
         .await
         .unwrap();
     let stored = &page.comments[0];
     assert_eq!(stored.text, text.trim(), "the whole text is kept");
     assert_eq!(stored.status.as_str(), "pending");
-    let (_, events) = s.store.get(&stored.id).await.unwrap().unwrap();
+    let (_, events) = s.store().get(&stored.id).await.unwrap().unwrap();
     let chars = text.trim().chars().count();
     assert_eq!(
         events[0].reason.as_deref(),
@@ -636,7 +606,7 @@ async fn coral_phase_judges_long_empty_and_oversized_comments_instead_of_failing
     );
 
     // Nothing to score (an image-only comment, a NUL): 204, nothing stored.
-    let before = s.store.counts().await.unwrap().values().sum::<i64>();
+    let before = s.store().counts().await.unwrap().values().sum::<i64>();
     for body in [
         "<p><img src=\"https://example.org/cat.gif\"/></p>",
         "<p> </p>",
@@ -647,7 +617,7 @@ async fn coral_phase_judges_long_empty_and_oversized_comments_instead_of_failing
         assert_eq!((st, b), (StatusCode::NO_CONTENT, Value::Null), "{body:?}");
     }
     assert_eq!(
-        s.store.counts().await.unwrap().values().sum::<i64>(),
+        s.store().counts().await.unwrap().values().sum::<i64>(),
         before
     );
 
@@ -661,17 +631,20 @@ async fn coral_phase_judges_long_empty_and_oversized_comments_instead_of_failing
     );
 
     // Over the Coral body limit: read to the end for its signature, then held, unstored.
-    let mut small = App::new(
-        common::default_model().clone(),
-        Policy::default(),
-        Limits {
-            max_coral_body_bytes: 4096,
-            ..Limits::default()
+    let small = Setup {
+        policy: Policy::default(),
+        config: AppConfig {
+            limits: Limits {
+                max_coral_body_bytes: 4096,
+                ..Limits::default()
+            },
+            coral_secrets: vec![SECRET.into()],
+            ..AppConfig::default()
         },
-        Arc::new(SqliteStore::in_memory().await.unwrap()),
-    );
-    small.coral_secrets = vec![SECRET.into()];
-    let small = Arc::new(small);
+        ..Setup::default()
+    }
+    .spawn()
+    .await;
     let big = coral_body(&"Bonjour. ".repeat(1000));
     assert!(big.len() > 4096);
     let (st, b) = post(&small, URI, big.clone(), &signed(SECRET, &big)).await;
@@ -679,7 +652,10 @@ async fn coral_phase_judges_long_empty_and_oversized_comments_instead_of_failing
         (st, b),
         (StatusCode::OK, json!({"status": "SYSTEM_WITHHELD"}))
     );
-    assert_eq!(small.store.counts().await.unwrap().values().sum::<i64>(), 0);
+    assert_eq!(
+        small.store().counts().await.unwrap().values().sum::<i64>(),
+        0
+    );
     let (st, b) = post(&small, URI, big.clone(), &signed("not_the_secret", &big)).await;
     assert_eq!(
         (st, b["error"]["code"].as_str()),
@@ -691,18 +667,20 @@ async fn coral_phase_judges_long_empty_and_oversized_comments_instead_of_failing
 /// from the scores, and the failure is logged.
 #[tokio::test]
 async fn coral_phase_answers_from_the_scores_when_the_database_fails() {
-    let dir = common::TempDir::new("coral-db-fails");
+    let dir = common::tempdir::TempDir::new("coral-db-fails");
     let file = dir.path().join("vigie.db");
     let url = format!("sqlite://{}", file.display());
     let store = vigie::store::open(Some(&url), dir.path()).await.unwrap();
-    let mut app = App::new(
-        common::default_model().clone(),
-        Policy::load(&common::path("models/thresholds.toml")).unwrap(),
-        Limits::default(),
-        store,
-    );
-    app.coral_secrets = vec![SECRET.into()];
-    let s = Arc::new(app);
+    let s = Setup {
+        config: AppConfig {
+            coral_secrets: vec![SECRET.into()],
+            ..AppConfig::default()
+        },
+        store: Some(store),
+        ..Setup::default()
+    }
+    .spawn()
+    .await;
     // Another process breaks the database under the running service.
     let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
         .await

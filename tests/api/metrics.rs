@@ -3,73 +3,60 @@
 //! failures), the text is Prometheus' exposition format (read by `common::prom`), the route
 //! needs an admin key on the service's address and none on `--metrics-addr`.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::SystemTime;
 
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
-use common::prom::{self, Exposition};
-use common::TempDir;
-use http_body_util::BodyExt;
+use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
-use tower::ServiceExt;
 use vigie::domain::Role;
-use vigie::http::{app, App, Limits};
-use vigie::policy::Policy;
-use vigie::store::{hash_key, SqliteStore, Store};
+use vigie::store::SqliteStore;
+
+use crate::common::{
+    self,
+    prom::{self, Exposition},
+    tempdir::TempDir,
+};
+use crate::helpers::{Setup, TestApp};
 
 const SCORER: &str = "vg_metrics_scorer";
 const ADMIN: &str = "vg_metrics_admin";
 
 /// The service on a SQLite file in `dir`, with a scorer and an admin key.
-async fn service(dir: &TempDir) -> Arc<App> {
+async fn service(dir: &TempDir) -> TestApp {
     let store = SqliteStore::open(&dir.path().join("vigie.db"))
         .await
         .unwrap();
-    for (name, key, role) in [
-        ("scorer", SCORER, Role::Scorer),
-        ("admin", ADMIN, Role::Admin),
-    ] {
-        store
-            .create_key(name, &hash_key(key), role, 0)
-            .await
-            .unwrap();
+    Setup {
+        keys: vec![
+            ("scorer", SCORER, Role::Scorer),
+            ("admin", ADMIN, Role::Admin),
+        ],
+        store: Some(Arc::new(store)),
+        ..Setup::default()
     }
-    Arc::new(App::new(
-        common::default_model().clone(),
-        Policy::load(&common::path("models/thresholds.toml")).unwrap(),
-        Limits::default(),
-        Arc::new(store),
-    ))
+    .spawn()
+    .await
 }
 
 async fn call(
-    state: &Arc<App>,
+    state: &TestApp,
     method: Method,
     uri: &str,
     key: Option<&str>,
     body: Option<Value>,
 ) -> (StatusCode, String) {
-    let mut req = Request::builder().method(method).uri(uri);
+    let mut call = state.call(method, uri);
     if let Some(k) = key {
-        req = req.header(header::AUTHORIZATION, format!("Bearer {k}"));
+        call = call.key(k);
     }
-    let req = match body {
-        Some(b) => req
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(b.to_string())),
-        None => req.body(Body::empty()),
-    };
-    let resp = app(state.clone()).oneshot(req.unwrap()).await.unwrap();
-    let status = resp.status();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8(bytes.to_vec()).unwrap())
+    if let Some(b) = body {
+        call = call.json(&b);
+    }
+    let r = call.send().await;
+    (r.status, r.text())
 }
 
-async fn scrape(state: &Arc<App>) -> Exposition {
+async fn scrape(state: &TestApp) -> Exposition {
     let (s, text) = call(state, Method::GET, "/metrics", Some(ADMIN), None).await;
     assert_eq!(s, StatusCode::OK, "{text}");
     prom::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
@@ -99,9 +86,9 @@ fn delta(before: &Exposition, after: &Exposition, name: &str, labels: &[(&str, &
 
 /// Scores, a batch and submissions through the API; then the counters moved by exactly
 /// what the answers said.
-async fn score_batch_and_submit(state: &Arc<App>) -> (Tally, BTreeMap<String, f64>) {
+async fn score_batch_and_submit(state: &TestApp) -> (Tally, BTreeMap<String, f64>) {
     let mut tally = Tally::default();
-    for text in common::TEXTS {
+    for text in common::texts::TEXTS {
         let (s, b) = call(
             state,
             Method::POST,
@@ -113,7 +100,7 @@ async fn score_batch_and_submit(state: &Arc<App>) -> (Tally, BTreeMap<String, f6
         assert_eq!(s, StatusCode::OK, "{b}");
         tally.add(&serde_json::from_str(&b).unwrap());
     }
-    let batch = json!({"comments": common::TEXTS[..3].iter().map(|t| json!({"text": t})).collect::<Vec<_>>()});
+    let batch = json!({"comments": common::texts::TEXTS[..3].iter().map(|t| json!({"text": t})).collect::<Vec<_>>()});
     let (s, b) = call(state, Method::POST, "/v1/score/batch", None, Some(batch)).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     let b: Value = serde_json::from_str(&b).unwrap();
@@ -123,7 +110,7 @@ async fn score_batch_and_submit(state: &Arc<App>) -> (Tally, BTreeMap<String, f6
         .iter()
         .for_each(|r| tally.add(r));
     let mut statuses = BTreeMap::new();
-    for (i, text) in common::TEXTS.iter().enumerate() {
+    for (i, text) in common::texts::TEXTS.iter().enumerate() {
         let body = json!({"id": format!("c{i}"), "text": text});
         let (s, b) = call(
             state,
@@ -184,7 +171,7 @@ async fn scoring_and_submitting_move_the_counters_by_what_was_done() {
             &[("method", method), ("route", route), ("status", status)],
         )
     };
-    let n = common::TEXTS.len() as f64;
+    let n = common::texts::TEXTS.len() as f64;
     assert_eq!(requests("/v1/score", "200"), n);
     assert_eq!(requests("/v1/score", "422"), 1.0);
     assert_eq!(requests("/v1/score/batch", "200"), 1.0);
@@ -246,7 +233,7 @@ async fn scoring_and_submitting_move_the_counters_by_what_was_done() {
             "{status}"
         );
     }
-    let model_id = common::default_model().card.model_id.as_str();
+    let model_id = common::model::default_model().card.model_id.as_str();
     assert_eq!(
         after.get("vigie_model_info", &[("model_id", model_id)]),
         Some(1.0)
@@ -278,7 +265,7 @@ async fn database_failures_are_counted() {
         .unwrap();
     pool.close().await;
 
-    let body = json!({"text": common::TEXTS[0]});
+    let body = json!({"text": common::texts::TEXTS[0]});
     let (s, b) = call(
         &state,
         Method::POST,
@@ -338,87 +325,4 @@ fn the_reader_refuses_what_a_scraper_would() {
     ] {
         assert!(prom::parse(bad).is_err(), "accepted {bad:?}");
     }
-}
-
-/// The real `serve`: on its address `/metrics` needs an admin key; `--metrics-addr` serves it
-/// without one, and nothing else.
-#[tokio::test(flavor = "multi_thread")]
-async fn serve_keeps_metrics_behind_a_key_or_on_their_own_address() {
-    let data = TempDir::new("metrics-serve");
-    let db = ["--data-dir", data.arg()];
-    let admin = common::serve::create_key(&db, "ops", "admin");
-    let mut server = common::serve::Server::start(&[db[0], db[1], "--metrics-addr", "127.0.0.1:0"]);
-    let internal = server.metrics_addr();
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
-    let url = format!("{}/metrics", server.base());
-
-    let r = client.get(&url).send().await.unwrap();
-    assert_eq!(r.status(), 401);
-    let r = client
-        .post(format!("{}/v1/score", server.base()))
-        .json(&json!({"text": common::TEXTS[3]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let r = client.get(&url).bearer_auth(&admin).send().await.unwrap();
-    assert_eq!(r.status(), 200);
-    let ct = r.headers()[header::CONTENT_TYPE]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert!(ct.starts_with("text/plain; version=0.0.4"), "{ct}");
-    prom::parse(&r.text().await.unwrap()).unwrap();
-
-    let r = client
-        .get(format!("http://{internal}/metrics"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let e = prom::parse(&r.text().await.unwrap()).unwrap();
-    let m = |route, status| {
-        e.count(
-            "vigie_http_requests_total",
-            &[("method", "GET"), ("route", route), ("status", status)],
-        )
-    };
-    assert_eq!((m("/metrics", "401"), m("/metrics", "200")), (1.0, 1.0));
-    let scored = e.count(
-        "vigie_http_requests_total",
-        &[
-            ("method", "POST"),
-            ("route", "/v1/score"),
-            ("status", "200"),
-        ],
-    );
-    assert_eq!(scored, 1.0);
-    // The model file's age, as its modification time says (give or take the test's time).
-    let written = std::fs::metadata(common::path("models/default.vigie"))
-        .unwrap()
-        .modified()
-        .unwrap();
-    let age = SystemTime::now()
-        .duration_since(written)
-        .unwrap()
-        .as_secs_f64();
-    let reported = e
-        .get("vigie_model_age_seconds", &[])
-        .expect("the age of a model file");
-    assert!(
-        reported <= age && reported > age - 120.0,
-        "{reported} vs {age}"
-    );
-
-    let r = client
-        .get(format!("http://{internal}/healthz"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 404, "only /metrics on the metrics address");
-
-    // One SIGTERM stops both listeners.
-    server.signal("TERM");
-    let status = server.wait_exit(std::time::Duration::from_secs(10));
-    assert!(status.is_some_and(|s| s.success()), "{status:?}");
 }

@@ -1,55 +1,36 @@
-//! The HTTP API, in process (`oneshot`) and on a real port: every endpoint, every bad input.
+//! The scoring API on a real port: every endpoint, every bad input.
 
-mod common;
-
-use std::sync::Arc;
-
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::{header, Method, StatusCode};
 use serde_json::{json, Value};
-use tower::ServiceExt;
-use vigie::http::{app, App, Limits};
-use vigie::policy::Policy;
 
-async fn state() -> Arc<App> {
-    let policy = Policy::load(&common::path("models/thresholds.toml")).unwrap();
-    let store = Arc::new(vigie::store::SqliteStore::in_memory().await.unwrap());
-    Arc::new(App::new(
-        common::default_model().clone(),
-        policy,
-        Limits::default(),
-        store,
-    ))
-}
+use crate::common;
+use crate::helpers::TestApp;
 
+/// One request to a fresh service; every answer is JSON.
 async fn send(
     method: Method,
     uri: &str,
     content_type: Option<&str>,
-    body: impl Into<Body>,
+    body: impl Into<reqwest::Body>,
 ) -> (StatusCode, Value) {
-    let mut req = Request::builder().method(method).uri(uri);
+    let app = TestApp::spawn().await;
+    let mut call = app.call(method, uri);
     if let Some(ct) = content_type {
-        req = req.header(header::CONTENT_TYPE, ct);
+        call = call.header("content-type", ct);
     }
-    let resp = app(state().await)
-        .oneshot(req.body(body.into()).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status();
-    let ct = resp
-        .headers()
+    let r = call.raw(body).send().await;
+    let ct = r
+        .headers
         .get(header::CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap().to_owned());
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        .map(|v| v.to_str().unwrap());
     assert_eq!(
-        ct.as_deref(),
+        ct,
         Some("application/json"),
-        "{status} {}",
-        String::from_utf8_lossy(&bytes)
+        "{} {}",
+        r.status,
+        String::from_utf8_lossy(&r.body)
     );
-    (status, serde_json::from_slice(&bytes).unwrap())
+    (r.status, serde_json::from_slice(&r.body).unwrap())
 }
 
 async fn post(uri: &str, body: Value) -> (StatusCode, Value) {
@@ -63,10 +44,9 @@ async fn post(uri: &str, body: Value) -> (StatusCode, Value) {
 }
 
 async fn get(uri: &str) -> (StatusCode, Value) {
-    send(Method::GET, uri, None, Body::empty()).await
+    send(Method::GET, uri, None, "").await
 }
 
-/// Asserts the error format and returns the code.
 fn error_code(status: StatusCode, body: &Value, expected_status: StatusCode) -> String {
     assert_eq!(status, expected_status, "{body}");
     let msg = body["error"]["message"].as_str().unwrap_or_default();
@@ -88,7 +68,7 @@ async fn health_and_model_card() {
     assert_eq!(b["status"], "ok");
     assert_eq!(
         b["model_id"],
-        common::default_model().card.model_id.as_str()
+        common::model::default_model().card.model_id.as_str()
     );
 
     let (s, b) = get("/v1/model").await;
@@ -119,7 +99,7 @@ async fn health_and_model_card() {
     assert_eq!(b["card"]["default_target"], "gouvernement");
     assert!(b["card"]["training"]["items"].as_u64().unwrap() > 800);
     // The real-data tables measured for this model (models/default.realdata.json).
-    let model_id = common::default_model().card.model_id.as_str();
+    let model_id = common::model::default_model().card.model_id.as_str();
     assert_eq!(b["realdata"]["model_id"], model_id);
     let french: Vec<&str> = b["realdata"]["french"]
         .as_array()
@@ -135,7 +115,7 @@ async fn health_and_model_card() {
         b["thresholds"]["toxicity"]["reject"].as_f64().unwrap() as f32,
         0.9
     );
-    let tox = common::default_model()
+    let tox = common::model::default_model()
         .card
         .head("toxicity")
         .unwrap()
@@ -483,75 +463,34 @@ async fn bad_inputs_get_clear_errors() {
     );
 }
 
+/// One service answers route after route on its port.
 #[tokio::test]
 async fn serves_on_a_real_port() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move { axum::serve(listener, app(state().await)).await });
-    let client = reqwest::Client::new();
-    let base = format!("http://{addr}");
-
-    let h: Value = client
-        .get(format!("{base}/healthz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let app = TestApp::spawn().await;
+    let h = app.get("/healthz").send().await.json();
     assert_eq!(h["status"], "ok");
-    let r = client
-        .post(format!("{base}/v1/score"))
-        .json(&json!({"text": "Bande d'abrutis, on va venir vous chercher"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let b: Value = r.json().await.unwrap();
+    let r = app
+        .score(&json!({"text": "Bande d'abrutis, on va venir vous chercher"}))
+        .await;
+    assert_eq!(r.status, 200);
+    let b = r.json();
     assert_eq!(b["model_id"], h["model_id"]);
     assert!(b["scores"]["toxicity"].as_f64().unwrap() > 0.5, "{b}");
-    let r = client
-        .post(format!("{base}/v1/score/batch"))
+    let r = app
+        .post("/v1/score/batch")
         .json(&json!({"comments": [{"text": "a"}, {"text": "b"}]}))
         .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        r.json::<Value>().await.unwrap()["results"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
-    let m: Value = client
-        .get(format!("{base}/v1/model"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .await;
+    assert_eq!(r.json()["results"].as_array().unwrap().len(), 2);
+    let m = app.get("/v1/model").send().await.json();
     assert_eq!(m["card"]["model_id"], h["model_id"]);
-    let o: Value = client
-        .get(format!("{base}/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let o = app.get("/openapi.json").send().await.json();
     assert!(o["paths"]["/v1/score"].is_object());
-    let r = client
-        .post(format!("{base}/v1/score"))
-        .header("content-type", "application/json")
-        .body("{oops")
+    let r = app
+        .post("/v1/score")
+        .body("application/json", "{oops")
         .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 400);
-    assert_eq!(
-        r.json::<Value>().await.unwrap()["error"]["code"],
-        "invalid_json"
-    );
-    server.abort();
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["error"]["code"], "invalid_json");
 }

@@ -1,21 +1,16 @@
 //! The review queue over HTTP: keys and roles on every route, a whole moderation session,
 //! bad input, model reload, and concurrent submitters and moderators on a real port.
 
-mod common;
-
-use std::sync::Arc;
-
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
-use common::TempDir;
-use http_body_util::BodyExt;
+use axum::http::{header, Method, StatusCode};
 use serde_json::{json, Value};
-use tower::ServiceExt;
 use vigie::domain::Role;
 use vigie::http::auth::{Access, ROUTES};
-use vigie::http::{app, App, Limits};
+use vigie::http::AppConfig;
 use vigie::policy::Policy;
-use vigie::store::{hash_key, SqliteStore, Store};
+use vigie::store::SqliteStore;
+
+use crate::common::{self, tempdir::TempDir};
+use crate::helpers::{Setup, TestApp};
 
 const SCORER: &str = "vg_test_scorer";
 const MODERATOR: &str = "vg_test_moderator";
@@ -26,74 +21,59 @@ const ADMIN: &str = "vg_test_admin";
 const HOLD_ALL: &str = "[heads.toxicity]\nflag = 0.4\nreject = 1.0\n[heads.insult]\nflag = 0.4\nreject = 1.0\n\
 [heads.threat]\nflag = 0.5\nreject = 1.0\n[heads.identity_attack]\nflag = 0.5\nreject = 1.0\n[heads.profanity]\nflag = 0.5\nreject = 1.0\n";
 
-struct Svc {
-    state: Arc<App>,
-    _dir: TempDir,
-}
-
-async fn service(name: &str, policy: &str, score_requires_key: bool) -> Svc {
+/// The service on a SQLite file, with a copy of the model to reload, in a directory that
+/// goes with it.
+async fn service(name: &str, policy: &str, score_requires_key: bool) -> (TestApp, TempDir) {
     let temp = TempDir::new(&format!("mod-{name}"));
     let dir = temp.path();
     let store = SqliteStore::open(&dir.join("vigie.db")).await.unwrap();
-    for (name, key, role) in [
-        ("scorer", SCORER, Role::Scorer),
-        ("mod-ana", MODERATOR, Role::Moderator),
-        ("mod-ben", MODERATOR2, Role::Moderator),
-        ("admin", ADMIN, Role::Admin),
-    ] {
-        store
-            .create_key(name, &hash_key(key), role, 0)
-            .await
-            .unwrap();
-    }
-    // Reload reads this copy, so a test can damage it.
     let model_path = dir.join("model.vigie");
-    std::fs::copy(common::path("models/default.vigie"), &model_path).unwrap();
-    let mut state = App::new(
-        common::default_model().clone(),
-        Policy::from_toml(policy).unwrap(),
-        Limits::default(),
-        Arc::new(store),
-    );
-    state.model_path = Some(model_path);
-    state.score_requires_key = score_requires_key;
-    state.coral_secrets = vec!["coral_test_secret".into()];
-    Svc {
-        state: Arc::new(state),
-        _dir: temp,
+    std::fs::copy(common::files::path("models/default.vigie"), &model_path).unwrap();
+    let app = Setup {
+        policy: Policy::from_toml(policy).unwrap(),
+        config: AppConfig {
+            model_path: Some(model_path),
+            score_requires_key,
+            coral_secrets: vec!["coral_test_secret".into()],
+            ..AppConfig::default()
+        },
+        keys: vec![
+            ("scorer", SCORER, Role::Scorer),
+            ("mod-ana", MODERATOR, Role::Moderator),
+            ("mod-ben", MODERATOR2, Role::Moderator),
+            ("admin", ADMIN, Role::Admin),
+        ],
+        store: Some(std::sync::Arc::new(store)),
     }
+    .spawn()
+    .await;
+    (app, temp)
 }
 
-impl Svc {
-    async fn call(
-        &self,
-        method: Method,
-        uri: &str,
-        key: Option<&str>,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let mut req = Request::builder().method(method).uri(uri);
-        if let Some(k) = key {
-            req = req.header(header::AUTHORIZATION, format!("Bearer {k}"));
-        }
-        let req = match body {
-            Some(b) => req
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(b.to_string())),
-            None => req.body(Body::empty()),
-        }
-        .unwrap();
-        let resp = app(self.state.clone()).oneshot(req).await.unwrap();
-        let status = resp.status();
-        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        let v = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
-        };
-        (status, v)
+/// A JSON request with `key` as a bearer token; the answer as JSON (`Null` when empty, a
+/// string when not JSON).
+async fn api(
+    svc: &TestApp,
+    method: Method,
+    uri: &str,
+    key: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut call = svc.call(method, uri);
+    if let Some(k) = key {
+        call = call.key(k);
     }
+    if let Some(b) = body {
+        call = call.json(&b);
+    }
+    let r = call.send().await;
+    let v = if r.body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&r.body)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&r.body).into_owned()))
+    };
+    (r.status, v)
 }
 
 fn concrete(path: &str) -> String {
@@ -105,7 +85,7 @@ fn concrete(path: &str) -> String {
 #[tokio::test]
 async fn every_protected_route_refuses_missing_wrong_and_weak_keys() {
     for requires in [false, true] {
-        let svc = service(&format!("walk{requires}"), HOLD_ALL, requires).await;
+        let (svc, _dir) = service(&format!("walk{requires}"), HOLD_ALL, requires).await;
         for route in ROUTES {
             let (method, path, access) = (&route.method, route.path, &route.access);
             let need = match (access, requires) {
@@ -114,7 +94,7 @@ async fn every_protected_route_refuses_missing_wrong_and_weak_keys() {
                 _ => None,
             };
             let uri = concrete(path);
-            let (s, b) = svc.call(method.clone(), &uri, None, None).await;
+            let (s, b) = api(&svc, method.clone(), &uri, None, None).await;
             // The integrations answer in their own shapes.
             match access {
                 Access::Perspective => {
@@ -124,17 +104,27 @@ async fn every_protected_route_refuses_missing_wrong_and_weak_keys() {
                             (StatusCode::FORBIDDEN, Some("PERMISSION_DENIED")),
                             "{path}"
                         );
-                        let (s, b) = svc
-                            .call(method.clone(), &format!("{uri}?key=vg_wrong"), None, None)
-                            .await;
+                        let (s, b) = api(
+                            &svc,
+                            method.clone(),
+                            &format!("{uri}?key=vg_wrong"),
+                            None,
+                            None,
+                        )
+                        .await;
                         assert_eq!(
                             (s, b["error"]["details"][0]["reason"].as_str()),
                             (StatusCode::BAD_REQUEST, Some("API_KEY_INVALID")),
                             "{path}"
                         );
-                        let (s, _) = svc
-                            .call(method.clone(), &format!("{uri}?key={SCORER}"), None, None)
-                            .await;
+                        let (s, _) = api(
+                            &svc,
+                            method.clone(),
+                            &format!("{uri}?key={SCORER}"),
+                            None,
+                            None,
+                        )
+                        .await;
                         assert_ne!(s, StatusCode::FORBIDDEN);
                     } else {
                         assert_ne!(s, StatusCode::FORBIDDEN, "{path} is public");
@@ -148,7 +138,7 @@ async fn every_protected_route_refuses_missing_wrong_and_weak_keys() {
                         "{path}"
                     );
                     // Even an admin key is no signature.
-                    let (s, _) = svc.call(method.clone(), &uri, Some(ADMIN), None).await;
+                    let (s, _) = api(&svc, method.clone(), &uri, Some(ADMIN), None).await;
                     assert_eq!(s, StatusCode::UNAUTHORIZED, "{path}");
                     continue;
                 }
@@ -162,7 +152,7 @@ async fn every_protected_route_refuses_missing_wrong_and_weak_keys() {
                         (StatusCode::UNAUTHORIZED, Some("missing_key")),
                         "{method} {path}"
                     );
-                    let (s, b) = svc.call(method.clone(), &uri, Some("vg_wrong"), None).await;
+                    let (s, b) = api(&svc, method.clone(), &uri, Some("vg_wrong"), None).await;
                     assert_eq!(
                         (s, b["error"]["code"].as_str()),
                         (StatusCode::UNAUTHORIZED, Some("invalid_key")),
@@ -174,7 +164,7 @@ async fn every_protected_route_refuses_missing_wrong_and_weak_keys() {
                         Role::Admin => Some(MODERATOR),
                     };
                     if let Some(k) = weaker {
-                        let (s, b) = svc.call(method.clone(), &uri, Some(k), None).await;
+                        let (s, b) = api(&svc, method.clone(), &uri, Some(k), None).await;
                         assert_eq!(
                             (s, b["error"]["code"].as_str()),
                             (StatusCode::FORBIDDEN, Some("forbidden")),
@@ -187,7 +177,7 @@ async fn every_protected_route_refuses_missing_wrong_and_weak_keys() {
                         Role::Moderator => MODERATOR,
                         Role::Admin => ADMIN,
                     };
-                    let (s, _) = svc.call(method.clone(), &uri, Some(right), None).await;
+                    let (s, _) = api(&svc, method.clone(), &uri, Some(right), None).await;
                     assert!(
                         s != StatusCode::UNAUTHORIZED && s != StatusCode::FORBIDDEN,
                         "{method} {path}: {s}"
@@ -196,19 +186,20 @@ async fn every_protected_route_refuses_missing_wrong_and_weak_keys() {
             }
         }
         // A revoked key stops working at once.
-        let (s, b) = svc
-            .call(
-                Method::POST,
-                "/v1/admin/keys",
-                Some(ADMIN),
-                Some(json!({"name": "tmp", "role": "scorer"})),
-            )
-            .await;
+        let (s, b) = api(
+            &svc,
+            Method::POST,
+            "/v1/admin/keys",
+            Some(ADMIN),
+            Some(json!({"name": "tmp", "role": "scorer"})),
+        )
+        .await;
         assert_eq!(s, StatusCode::CREATED);
         let key = b["key"].as_str().unwrap().to_owned();
         let submit = json!({"text": "Bonjour"});
         assert_eq!(
-            svc.call(
+            api(
+                &svc,
                 Method::POST,
                 "/v1/comments",
                 Some(&key),
@@ -219,21 +210,33 @@ async fn every_protected_route_refuses_missing_wrong_and_weak_keys() {
             StatusCode::CREATED
         );
         assert_eq!(
-            svc.call(Method::DELETE, "/v1/admin/keys/tmp", Some(ADMIN), None)
-                .await
-                .0,
+            api(
+                &svc,
+                Method::DELETE,
+                "/v1/admin/keys/tmp",
+                Some(ADMIN),
+                None
+            )
+            .await
+            .0,
             StatusCode::NO_CONTENT
         );
         assert_eq!(
-            svc.call(Method::POST, "/v1/comments", Some(&key), Some(submit))
+            api(&svc, Method::POST, "/v1/comments", Some(&key), Some(submit))
                 .await
                 .0,
             StatusCode::UNAUTHORIZED
         );
         assert_eq!(
-            svc.call(Method::DELETE, "/v1/admin/keys/tmp", Some(ADMIN), None)
-                .await
-                .0,
+            api(
+                &svc,
+                Method::DELETE,
+                "/v1/admin/keys/tmp",
+                Some(ADMIN),
+                None
+            )
+            .await
+            .0,
             StatusCode::NOT_FOUND
         );
     }
@@ -241,9 +244,9 @@ async fn every_protected_route_refuses_missing_wrong_and_weak_keys() {
 
 #[tokio::test]
 async fn a_moderation_session() {
-    let svc = service("session", HOLD_ALL, false).await;
+    let (svc, _dir) = service("session", HOLD_ALL, false).await;
     let post = |uri: &'static str, key: &'static str, body: Value| {
-        svc.call(Method::POST, uri, Some(key), Some(body))
+        api(&svc, Method::POST, uri, Some(key), Some(body))
     };
 
     // Submit: a flagged comment waits, a civil one is published.
@@ -312,9 +315,7 @@ async fn a_moderation_session() {
     }
 
     // The queue: pending only, filters, counts.
-    let (s, q) = svc
-        .call(Method::GET, "/v1/queue", Some(MODERATOR), None)
-        .await;
+    let (s, q) = api(&svc, Method::GET, "/v1/queue", Some(MODERATOR), None).await;
     assert_eq!(s, StatusCode::OK);
     let ids: Vec<&str> = q["items"]
         .as_array()
@@ -326,37 +327,42 @@ async fn a_moderation_session() {
     assert!(ids.contains(&"coral-1") && ids.contains(&generated.as_str()));
     assert_eq!(q["counts"]["pending"], 2);
     assert_eq!(q["counts"]["published"], 1);
-    let (_, q) = svc
-        .call(
-            Method::GET,
-            "/v1/queue?article=pegasus&order=oldest",
-            Some(MODERATOR),
-            None,
-        )
-        .await;
+    let (_, q) = api(
+        &svc,
+        Method::GET,
+        "/v1/queue?article=pegasus&order=oldest",
+        Some(MODERATOR),
+        None,
+    )
+    .await;
     assert_eq!(q["items"][0]["id"], "coral-1");
     assert_eq!(q["items"].as_array().unwrap().len(), 1);
-    let (_, q) = svc
-        .call(
-            Method::GET,
-            "/v1/queue?author=lea&head=insult&min_score=0.1",
-            Some(MODERATOR),
-            None,
-        )
-        .await;
+    let (_, q) = api(
+        &svc,
+        Method::GET,
+        "/v1/queue?author=lea&head=insult&min_score=0.1",
+        Some(MODERATOR),
+        None,
+    )
+    .await;
     assert_eq!(q["items"][0]["id"], generated.as_str());
-    let (_, q) = svc
-        .call(Method::GET, "/v1/queue?limit=1", Some(MODERATOR), None)
-        .await;
+    let (_, q) = api(
+        &svc,
+        Method::GET,
+        "/v1/queue?limit=1",
+        Some(MODERATOR),
+        None,
+    )
+    .await;
     let cursor = q["next_cursor"].as_str().unwrap().to_owned();
-    let (_, q2) = svc
-        .call(
-            Method::GET,
-            &format!("/v1/queue?limit=1&cursor={cursor}"),
-            Some(MODERATOR),
-            None,
-        )
-        .await;
+    let (_, q2) = api(
+        &svc,
+        Method::GET,
+        &format!("/v1/queue?limit=1&cursor={cursor}"),
+        Some(MODERATOR),
+        None,
+    )
+    .await;
     assert_ne!(q["items"][0]["id"], q2["items"][0]["id"]);
     assert!(q2["next_cursor"].is_null());
 
@@ -367,25 +373,33 @@ async fn a_moderation_session() {
         (a["id"].as_str(), a["claimed_by"].as_str()),
         (Some("coral-1"), Some("mod-ana"))
     );
-    let (_, b) = svc
-        .call(Method::POST, "/v1/queue/claim", Some(MODERATOR2), None)
-        .await;
+    let (_, b) = api(
+        &svc,
+        Method::POST,
+        "/v1/queue/claim",
+        Some(MODERATOR2),
+        None,
+    )
+    .await;
     assert_eq!(b["id"], generated.as_str());
-    let (s, none) = svc
-        .call(Method::POST, "/v1/queue/claim", Some(MODERATOR2), None)
-        .await;
+    let (s, none) = api(
+        &svc,
+        Method::POST,
+        "/v1/queue/claim",
+        Some(MODERATOR2),
+        None,
+    )
+    .await;
     assert_eq!((s, none), (StatusCode::NO_CONTENT, Value::Null));
 
     // Ben cannot release Ana's claim; an admin can break it, and Ana claims it again.
     let release = "/v1/comments/coral-1/release";
-    let (s, e) = svc
-        .call(Method::POST, release, Some(MODERATOR2), None)
-        .await;
+    let (s, e) = api(&svc, Method::POST, release, Some(MODERATOR2), None).await;
     assert_eq!(
         (s, e["error"]["code"].as_str()),
         (StatusCode::CONFLICT, Some("claimed"))
     );
-    let (s, r) = svc.call(Method::POST, release, Some(ADMIN), None).await;
+    let (s, r) = api(&svc, Method::POST, release, Some(ADMIN), None).await;
     assert_eq!((s, &r["claimed_by"]), (StatusCode::OK, &Value::Null), "{r}");
     let (_, again) = post("/v1/queue/claim", MODERATOR, json!({"lease_seconds": 120})).await;
     assert_eq!(again["id"], "coral-1");
@@ -424,20 +438,25 @@ async fn a_moderation_session() {
         .contains("version 2"));
     // Ben approves his, without labels.
     let path = format!("/v1/comments/{generated}/decision");
-    let (s, _) = svc
-        .call(
-            Method::POST,
-            &path,
-            Some(MODERATOR2),
-            Some(json!({"action": "approve", "version": 1})),
-        )
-        .await;
+    let (s, _) = api(
+        &svc,
+        Method::POST,
+        &path,
+        Some(MODERATOR2),
+        Some(json!({"action": "approve", "version": 1})),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
 
     // History: who did what, when, with which model.
-    let (s, h) = svc
-        .call(Method::GET, "/v1/comments/coral-1", Some(MODERATOR), None)
-        .await;
+    let (s, h) = api(
+        &svc,
+        Method::GET,
+        "/v1/comments/coral-1",
+        Some(MODERATOR),
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(h["comment"]["status"], "rejected");
     let events: Vec<(&str, &str)> = h["history"]
@@ -463,14 +482,19 @@ async fn a_moderation_session() {
     );
     assert_eq!(
         reject["model_id"],
-        common::default_model().card.model_id.as_str()
+        common::model::default_model().card.model_id.as_str()
     );
     assert!(reject["at"].as_str().unwrap().ends_with('Z'));
 
     // The author's history.
-    let (_, au) = svc
-        .call(Method::GET, "/v1/authors/jarod", Some(MODERATOR), None)
-        .await;
+    let (_, au) = api(
+        &svc,
+        Method::GET,
+        "/v1/authors/jarod",
+        Some(MODERATOR),
+        None,
+    )
+    .await;
     assert_eq!(
         (au["total"].as_i64(), au["by_status"]["rejected"].as_i64()),
         (Some(2), Some(1))
@@ -478,21 +502,9 @@ async fn a_moderation_session() {
     assert!((au["rejection_rate"].as_f64().unwrap() - 0.5).abs() < 1e-9);
 
     // Export: canonical JSONL that `train --data` reads.
-    let req = Request::get("/v1/labels/export")
-        .header(header::AUTHORIZATION, format!("Bearer {ADMIN}"))
-        .body(Body::empty())
-        .unwrap();
-    let resp = app(svc.state.clone()).oneshot(req).await.unwrap();
-    assert_eq!(resp.headers()[header::CONTENT_TYPE], "application/x-ndjson");
-    let text = String::from_utf8(
-        resp.into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes()
-            .to_vec(),
-    )
-    .unwrap();
+    let resp = svc.get("/v1/labels/export").key(ADMIN).send().await;
+    assert_eq!(resp.headers[header::CONTENT_TYPE], "application/x-ndjson");
+    let text = resp.text();
     let records =
         vigie::corpus::read_jsonl_str(std::path::Path::new("export.jsonl"), &text).unwrap();
     assert_eq!(records.len(), 2);
@@ -514,23 +526,33 @@ async fn a_moderation_session() {
     );
 
     // Reload: the same file swaps in; a damaged one is refused and the old model serves on.
-    let (s, r) = svc
-        .call(Method::POST, "/v1/admin/model/reload", Some(ADMIN), None)
-        .await;
+    let (s, r) = api(
+        &svc,
+        Method::POST,
+        "/v1/admin/model/reload",
+        Some(ADMIN),
+        None,
+    )
+    .await;
     assert_eq!(
         (s, r["model_id"].as_str()),
         (
             StatusCode::OK,
-            Some(common::default_model().card.model_id.as_str())
+            Some(common::model::default_model().card.model_id.as_str())
         )
     );
-    let path = svc.state.model_path.clone().unwrap();
+    let path = svc.state.config().model_path.clone().unwrap();
     let mut bytes = std::fs::read(&path).unwrap();
     bytes.truncate(bytes.len() - 10);
     std::fs::write(&path, bytes).unwrap();
-    let (s, r) = svc
-        .call(Method::POST, "/v1/admin/model/reload", Some(ADMIN), None)
-        .await;
+    let (s, r) = api(
+        &svc,
+        Method::POST,
+        "/v1/admin/model/reload",
+        Some(ADMIN),
+        None,
+    )
+    .await;
     assert_eq!(
         (s, r["error"]["code"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("model_rejected"))
@@ -542,16 +564,16 @@ async fn a_moderation_session() {
             .contains("length mismatch"),
         "{r}"
     );
-    let (s, _) = svc
-        .call(
-            Method::POST,
-            "/v1/score",
-            None,
-            Some(json!({"text": "toujours là"})),
-        )
-        .await;
+    let (s, _) = api(
+        &svc,
+        Method::POST,
+        "/v1/score",
+        None,
+        Some(json!({"text": "toujours là"})),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
-    let (_, ready) = svc.call(Method::GET, "/readyz", None, None).await;
+    let (_, ready) = api(&svc, Method::GET, "/readyz", None, None).await;
     assert_eq!(ready["database"], "ok");
 }
 
@@ -567,15 +589,15 @@ type Case = (
 
 #[tokio::test]
 async fn bad_moderation_input_gets_clear_errors() {
-    let svc = service("bad", HOLD_ALL, false).await;
-    let (_, c) = svc
-        .call(
-            Method::POST,
-            "/v1/comments",
-            Some(SCORER),
-            Some(json!({"id": "x1", "text": "Bande de crétins"})),
-        )
-        .await;
+    let (svc, _dir) = service("bad", HOLD_ALL, false).await;
+    let (_, c) = api(
+        &svc,
+        Method::POST,
+        "/v1/comments",
+        Some(SCORER),
+        Some(json!({"id": "x1", "text": "Bande de crétins"})),
+    )
+    .await;
     assert_eq!(c["status"], "pending");
     let cases: Vec<Case> = vec![
         (
@@ -821,7 +843,7 @@ async fn bad_moderation_input_gets_clear_errors() {
         ),
     ];
     for (method, uri, key, body, status, code) in cases {
-        let (s, b) = svc.call(method.clone(), uri, Some(key), body).await;
+        let (s, b) = api(&svc, method.clone(), uri, Some(key), body).await;
         assert_eq!(
             (s, b["error"]["code"].as_str()),
             (status, Some(code)),
@@ -830,9 +852,7 @@ async fn bad_moderation_input_gets_clear_errors() {
         assert!(!b["error"]["message"].as_str().unwrap().is_empty());
     }
     // None of that changed the comment.
-    let (_, h) = svc
-        .call(Method::GET, "/v1/comments/x1", Some(MODERATOR), None)
-        .await;
+    let (_, h) = api(&svc, Method::GET, "/v1/comments/x1", Some(MODERATOR), None).await;
     assert_eq!(
         (
             h["comment"]["version"].as_i64(),
@@ -846,11 +866,8 @@ async fn bad_moderation_input_gets_clear_errors() {
 /// accepted decision is in the history once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_clients_lose_nothing() {
-    let svc = service("concurrent", HOLD_ALL, false).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = app(svc.state.clone());
-    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    let (svc, _dir) = service("concurrent", HOLD_ALL, false).await;
+    let base = svc.address.clone();
     let client = reqwest::Client::new();
     let texts = [
         "Bande de guignols incompétents",
@@ -916,11 +933,10 @@ async fn concurrent_clients_lose_nothing() {
     for m in moderators {
         decided.extend(m.await.unwrap());
     }
-    server.abort();
     assert_eq!(acked.len(), 200);
     let unique: std::collections::HashSet<&String> = decided.iter().collect();
     assert_eq!(unique.len(), decided.len(), "a comment was decided twice");
-    let store = &svc.state.store;
+    let store = svc.store();
     let counts = store.counts().await.unwrap();
     assert_eq!(counts.values().sum::<i64>(), 200, "{counts:?}");
     for id in &acked {

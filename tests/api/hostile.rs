@@ -1,19 +1,16 @@
 //! The worst text people send: every input gets a clear answer, nothing panics, and what
 //! is stored comes back exactly as it was sent (on SQLite and, when reachable, PostgreSQL).
 
-mod common;
-
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
-use tower::ServiceExt;
 use vigie::domain::{CommentId, Decision, Role};
-use vigie::http::{app, App, Limits};
 use vigie::policy::Policy;
-use vigie::store::{hash_key, NewComment, SqliteStore, Store};
+use vigie::store::{NewComment, SqliteStore, Store};
+
+use crate::common::pg_schema::{self, Schema};
+use crate::helpers::{Setup, TestApp};
 
 /// Texts that must score and store unchanged.
 fn nasty_texts() -> Vec<(&'static str, String)> {
@@ -31,33 +28,25 @@ fn nasty_texts() -> Vec<(&'static str, String)> {
     ]
 }
 
-async fn state() -> Arc<App> {
-    let store = SqliteStore::in_memory().await.unwrap();
-    store
-        .create_key("site", &hash_key("vg_hostile"), Role::Scorer, 0)
-        .await
-        .unwrap();
-    Arc::new(App::new(
-        common::default_model().clone(),
-        Policy::default(),
-        Limits::default(),
-        Arc::new(store),
-    ))
+async fn state() -> TestApp {
+    Setup {
+        policy: Policy::default(),
+        keys: vec![("site", "vg_hostile", Role::Scorer)],
+        ..Setup::default()
+    }
+    .spawn()
+    .await
 }
 
-async fn post(s: &Arc<App>, uri: &str, body: impl Into<Body>) -> (StatusCode, Value) {
-    let req = Request::post(uri)
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::AUTHORIZATION, "Bearer vg_hostile")
-        .body(body.into())
-        .unwrap();
-    let resp = app(s.clone()).oneshot(req).await.unwrap();
-    let status = resp.status();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).expect("every answer is JSON"),
-    )
+async fn post(s: &TestApp, uri: &str, body: impl Into<reqwest::Body>) -> (StatusCode, Value) {
+    let r = s
+        .post(uri)
+        .key("vg_hostile")
+        .body("application/json", body)
+        .send()
+        .await;
+    let body = serde_json::from_slice(&r.body).expect("every answer is JSON");
+    (r.status, body)
 }
 
 #[tokio::test]
@@ -90,7 +79,7 @@ async fn nasty_texts_score_and_store_unchanged() {
         )
         .await;
         assert_eq!(st, StatusCode::CREATED, "{name}: {b}");
-        let (stored, _) = s.store.get(&id).await.unwrap().unwrap();
+        let (stored, _) = s.store().get(&id).await.unwrap().unwrap();
         assert_eq!(stored.text, text, "{name} stored unchanged");
     }
 }
@@ -213,62 +202,26 @@ async fn hostile_requests_get_clear_errors() {
         (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_id"))
     );
     // After all that, the table is still there and empty.
-    assert_eq!(s.store.counts().await.unwrap().values().sum::<i64>(), 0);
+    assert_eq!(s.store().counts().await.unwrap().values().sum::<i64>(), 0);
 }
 
-/// SQLite in memory and, when reachable (required with `VIGIE_REQUIRE_POSTGRES`), PostgreSQL
+/// SQLite in memory and, when reachable (under the rule of `common::postgres`), PostgreSQL
 /// in a schema of its own.
-struct Backends {
-    stores: Vec<(&'static str, Arc<dyn Store>)>,
-    url: String,
-    schema: String,
-}
-
-impl Backends {
-    async fn open(name: &str) -> Backends {
-        let mut stores: Vec<(&'static str, Arc<dyn Store>)> =
-            vec![("sqlite", Arc::new(SqliteStore::in_memory().await.unwrap()))];
-        let url = std::env::var("VIGIE_TEST_DATABASE_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-        let schema = format!("vigie_t_{name}_{}", std::process::id());
-        match vigie::store::PgStore::connect_schema(&url, &schema).await {
-            Ok(pg) => stores.push(("postgres", Arc::new(pg))),
-            Err(e) => {
-                assert!(
-                    std::env::var_os("VIGIE_REQUIRE_POSTGRES").is_none(),
-                    "PostgreSQL required: {e}"
-                );
-                eprintln!("SKIPPED (PostgreSQL): {e}");
-            }
-        }
-        Backends {
-            stores,
-            url,
-            schema,
-        }
-    }
-
-    /// Drops the PostgreSQL schema, if one was made.
-    async fn drop_schema(self) {
-        if self.stores.len() == 2 {
-            drop(self.stores);
-            let pool = sqlx::PgPool::connect(&self.url).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP SCHEMA {} CASCADE",
-                self.schema
-            )))
-            .execute(&pool)
-            .await
-            .unwrap();
-        }
-    }
+async fn backends(name: &str) -> (Vec<(&'static str, Arc<dyn Store>)>, Option<Schema>) {
+    let mut stores: Vec<(&'static str, Arc<dyn Store>)> =
+        vec![("sqlite", Arc::new(SqliteStore::in_memory().await.unwrap()))];
+    let schema = pg_schema::store(name).await.map(|(pg, schema)| {
+        stores.push(("postgres", Arc::new(pg)));
+        schema
+    });
+    (stores, schema)
 }
 
 /// The same texts through the storage layer of both backends.
 #[tokio::test]
 async fn both_backends_store_nasty_texts_unchanged() {
-    let backends = Backends::open("hostile").await;
-    for (backend, store) in &backends.stores {
+    let (stores, schema) = backends("hostile").await;
+    for (backend, store) in &stores {
         for (i, (name, text)) in nasty_texts().into_iter().enumerate() {
             let c = NewComment {
                 id: CommentId::parse(&format!("n{i}")).unwrap(),
@@ -303,25 +256,26 @@ async fn both_backends_store_nasty_texts_unchanged() {
             );
         }
     }
-    backends.drop_schema().await;
+    drop(stores);
+    if let Some(schema) = schema {
+        schema.drop().await;
+    }
 }
 
 /// A NUL in a path or query parameter is refused with 422 before it reaches the database,
 /// on both backends (PostgreSQL would fail the query and show its own error text).
 #[tokio::test]
 async fn nul_in_paths_and_queries_is_refused_before_the_database() {
-    let backends = Backends::open("nul").await;
-    for (backend, store) in &backends.stores {
-        store
-            .create_key("root", &hash_key("vg_nul_admin"), Role::Admin, 0)
-            .await
-            .unwrap();
-        let s = Arc::new(App::new(
-            common::default_model().clone(),
-            Policy::default(),
-            Limits::default(),
-            store.clone(),
-        ));
+    let setup = || Setup {
+        policy: Policy::default(),
+        keys: vec![("root", "vg_nul_admin", Role::Admin)],
+        ..Setup::default()
+    };
+    let mut services = vec![("sqlite", setup().spawn().await, None)];
+    if let Some((app, schema)) = setup().with_postgres("nul").await {
+        services.push(("postgres", app, Some(schema)));
+    }
+    for (backend, s, _) in &services {
         for (method, uri) in [
             ("GET", "/v1/comments/a%00b"),
             ("POST", "/v1/comments/a%00b/decision"),
@@ -332,23 +286,25 @@ async fn nul_in_paths_and_queries_is_refused_before_the_database() {
             ("GET", "/moderation/comments/a%00b"),
             ("GET", "/moderation/queue?author=a%00b"),
         ] {
-            let req = Request::builder()
-                .method(method)
-                .uri(uri)
-                .header(header::AUTHORIZATION, "Bearer vg_nul_admin")
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from("{}"))
-                .unwrap();
-            let resp = app(s.clone()).oneshot(req).await.unwrap();
-            let status = resp.status();
-            let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-            let body: Value = serde_json::from_slice(&bytes).unwrap();
+            let method = Method::from_bytes(method.as_bytes()).unwrap();
+            let r = s
+                .call(method.clone(), uri)
+                .key("vg_nul_admin")
+                .body("application/json", "{}")
+                .send()
+                .await;
+            let body = r.json();
             assert_eq!(
-                (status, body["error"]["code"].as_str()),
+                (r.status, body["error"]["code"].as_str()),
                 (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_request")),
                 "{backend} {method} {uri}: {body}"
             );
         }
     }
-    backends.drop_schema().await;
+    for (_, s, schema) in services {
+        drop(s);
+        if let Some(schema) = schema {
+            schema.drop().await;
+        }
+    }
 }

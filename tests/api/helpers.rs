@@ -1,0 +1,174 @@
+//! The client side of the harness: [`TestApp::spawn`] (the default `Setup`), one method per
+//! endpoint the tests call and [`TestApp::call`] for any other request, each returning the
+//! [`Reply`] read to the end; [`Setup::with_postgres`] puts the service on PostgreSQL.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+use vigie::http::app;
+use vigie::store::Store;
+
+pub use crate::common::app::{Setup, TestApp};
+use crate::common::pg_schema::{self, Schema};
+
+impl Setup {
+    /// On PostgreSQL, in a schema of its own (drop it once the service is gone); `None`
+    /// when PostgreSQL is skipped (the rule of `common::postgres`).
+    pub async fn with_postgres(self, name: &str) -> Option<(TestApp, Schema)> {
+        let (store, schema) = pg_schema::store(name).await?;
+        let app = Setup {
+            store: Some(Arc::new(store)),
+            ..self
+        };
+        Some((app.spawn().await, schema))
+    }
+}
+
+impl TestApp {
+    /// The default service: the committed model and thresholds, no keys, in-memory SQLite.
+    pub async fn spawn() -> TestApp {
+        Setup::default().spawn().await
+    }
+
+    /// The store the service uses (its failures counted in the metrics).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        self.state.store()
+    }
+
+    /// Any request to `path` (with its query).
+    pub fn call(&self, method: Method, path: &str) -> Call {
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Call(client.request(method, format!("{}{path}", self.address)))
+    }
+
+    pub fn get(&self, path: &str) -> Call {
+        self.call(Method::GET, path)
+    }
+
+    pub fn post(&self, path: &str) -> Call {
+        self.call(Method::POST, path)
+    }
+
+    /// `POST /v1/score`
+    pub async fn score(&self, body: &Value) -> Reply {
+        self.post("/v1/score").json(body).send().await
+    }
+
+    /// `POST /v1/comments` with `key`.
+    pub async fn submit(&self, key: &str, body: &Value) -> Reply {
+        self.post("/v1/comments").key(key).json(body).send().await
+    }
+
+    /// `POST /moderation/login` with a moderator's `key`; the session cookie, after checking
+    /// the redirect to the queue and the cookie's attributes.
+    pub async fn sign_in(&self, key: &str) -> String {
+        let r = self
+            .post("/moderation/login")
+            .form(&format!("key={key}"))
+            .send()
+            .await;
+        assert_eq!(
+            (r.status, r.location()),
+            (StatusCode::SEE_OTHER, "/moderation/queue"),
+            "{}",
+            r.text()
+        );
+        let set = r.headers[header::SET_COOKIE].to_str().unwrap().to_owned();
+        for attr in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/moderation"] {
+            assert!(set.contains(attr), "{attr} missing in {set}");
+        }
+        assert!(!set.contains(key), "the key itself is not the session");
+        set.split(';').next().unwrap().to_owned()
+    }
+
+    /// A request no client on this machine could send as is (from another address, say),
+    /// handled in process by the same router.
+    pub async fn oneshot(&self, req: Request<Body>) -> Reply {
+        let resp = app(self.state.clone()).oneshot(req).await.unwrap();
+        let (parts, body) = resp.into_parts();
+        Reply {
+            status: parts.status,
+            headers: parts.headers,
+            body: body.collect().await.unwrap().to_bytes(),
+        }
+    }
+}
+
+/// A request being built.
+pub struct Call(reqwest::RequestBuilder);
+
+impl Call {
+    /// `Authorization: Bearer KEY`
+    pub fn key(self, key: &str) -> Self {
+        Call(self.0.bearer_auth(key))
+    }
+
+    pub fn header(self, name: &str, value: &str) -> Self {
+        Call(self.0.header(name, value))
+    }
+
+    pub fn cookie(self, cookie: &str) -> Self {
+        self.header("cookie", cookie)
+    }
+
+    pub fn json(self, body: &Value) -> Self {
+        self.body("application/json", body.to_string())
+    }
+
+    pub fn form(self, form: &str) -> Self {
+        self.body("application/x-www-form-urlencoded", form.to_owned())
+    }
+
+    pub fn body(self, content_type: &str, body: impl Into<reqwest::Body>) -> Self {
+        self.header("content-type", content_type).raw(body)
+    }
+
+    /// A body with no `Content-Type`.
+    pub fn raw(self, body: impl Into<reqwest::Body>) -> Self {
+        Call(self.0.body(body))
+    }
+
+    pub async fn send(self) -> Reply {
+        let resp = self.0.send().await.unwrap();
+        Reply {
+            status: resp.status(),
+            headers: resp.headers().clone(),
+            body: resp.bytes().await.unwrap(),
+        }
+    }
+}
+
+/// A response, read to the end.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Reply {
+    /// The body as JSON; `Null` when it is not.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8(self.body.to_vec()).unwrap()
+    }
+
+    /// The `Location` header, or "".
+    pub fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap())
+            .unwrap_or("")
+    }
+}
