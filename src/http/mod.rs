@@ -62,7 +62,9 @@ fn guarded(state: &AppState, r: &Route) -> MethodRouter<AppState> {
     let key = |role: Role| from_fn_with_state((state.clone(), role), auth::require);
     match r.access {
         Access::Role(role) => handler.route_layer(key(role)),
-        Access::Scoring if state.config.score_requires_key => handler.route_layer(key(Role::Scorer)),
+        Access::Scoring if state.config.score_requires_key => {
+            handler.route_layer(key(Role::Scorer))
+        }
         Access::Scoring | Access::Public | Access::Perspective | Access::CoralSignature => handler,
         Access::Page => crate::ui::page(handler),
         Access::Session => crate::ui::signed_in_page(state, handler),
