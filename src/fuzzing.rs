@@ -147,10 +147,15 @@ pub fn check_score(m: &Model, policy: &Policy, data: &[u8]) {
         .iter()
         .all(|&i| (i as usize) < m.vectorizer.n_features()));
     assert!(a.row.values.iter().all(|v| v.is_finite() && *v > 0.0));
-    let norm2: f32 = a.row.values.iter().map(|v| v * v).sum();
+    // The n-gram features have norm 1; lexicon categories come after them, outside the norm.
+    let n_ngrams = m.vectorizer.n_features() - m.vectorizer.lexicon().n_features();
+    let ngrams = a.row.indices.iter().zip(&a.row.values);
+    let (norm2, ngram_count) = ngrams
+        .filter(|(&i, _)| (i as usize) < n_ngrams)
+        .fold((0f32, 0usize), |(n2, c), (_, v)| (n2 + v * v, c + 1));
     assert!(
-        a.row.values.is_empty() || (norm2 - 1.0).abs() < 1e-3,
-        "row norm² {norm2}"
+        ngram_count == 0 || (norm2 - 1.0).abs() < 1e-3,
+        "n-gram norm² {norm2}"
     );
 
     let probs = m.head_probabilities(&a);

@@ -35,7 +35,8 @@ impl Default for VectorizerParams {
     }
 }
 
-/// A sparse, L2-normalised feature row: sorted feature indices and their values.
+/// A sparse feature row: sorted feature indices and their values; the n-gram features have
+/// L2 norm 1, the lexicon's (after them) are outside the norm.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SparseRow {
     pub indices: Vec<u32>,

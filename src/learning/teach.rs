@@ -54,7 +54,8 @@ pub fn uncertainty(p: f32, threshold: f32) -> f32 {
     (1.0 - (p - threshold).abs() / span).clamp(0.0, 1.0)
 }
 
-/// Cosine similarity of two L2-normalised sparse rows (their dot product).
+/// Cosine similarity of two sparse rows (rows are near unit length, but lexicon features sit
+/// outside the n-grams' norm).
 fn similarity(a: &SparseRow, b: &SparseRow) -> f32 {
     let (mut i, mut j, mut dot) = (0, 0, 0f32);
     while i < a.indices.len() && j < b.indices.len() {
@@ -68,7 +69,13 @@ fn similarity(a: &SparseRow, b: &SparseRow) -> f32 {
             }
         }
     }
-    dot
+    let norm = |r: &SparseRow| r.values.iter().map(|v| v * v).sum::<f32>().sqrt();
+    let denominator = norm(a) * norm(b);
+    if denominator > 0.0 {
+        dot / denominator
+    } else {
+        0.0
+    }
 }
 
 /// A reproducible pseudo-random rank for a key (FNV-1a, then a mixing step).
