@@ -8,54 +8,11 @@ use clap::Parser;
 use rayon::prelude::*;
 use serde::Deserialize;
 
-use crate::corpus::{read_labeled, ColumnMap};
+use crate::corpus::read_labeled;
+pub use crate::corpus::ColumnArgs;
 use crate::model::Model;
 use crate::scoring;
 use crate::train::{evaluate, metrics};
-
-/// How `--data` CSV/TSV files map onto labeled records (canonical JSONL files ignore it).
-#[derive(Debug, Clone, clap::Args)]
-pub struct ColumnArgs {
-    /// CSV/TSV: column holding the comment text.
-    #[arg(long, default_value = "text")]
-    pub text_col: String,
-    /// CSV/TSV: column holding a stable id (default: `<file>:<row>`).
-    #[arg(long)]
-    pub id_col: Option<String>,
-    /// CSV/TSV: column holding the language code (fr, en).
-    #[arg(long)]
-    pub lang_col: Option<String>,
-    /// CSV/TSV: column holding the stance target.
-    #[arg(long)]
-    pub target_col: Option<String>,
-    /// CSV/TSV: `HEAD=COLUMN`, a label column and the head it trains (repeatable), e.g.
-    /// `toxicity=label` or, for a moderation history, `rejected=status`.
-    #[arg(long = "label-col", value_delimiter = ',')]
-    pub label_cols: Vec<String>,
-    /// CSV/TSV: `RAW=VALUE`, what a cell value means (repeatable), e.g.
-    /// `OFF=1,NOT=0` or `rejected=1,approved=0`. Cells 0/1/true/false need no mapping.
-    #[arg(long = "map-label", value_delimiter = ',')]
-    pub map_labels: Vec<String>,
-}
-
-impl ColumnArgs {
-    /// The column map, or `None` when no label column is named (JSONL only).
-    pub fn column_map(&self) -> anyhow::Result<Option<ColumnMap>> {
-        if self.label_cols.is_empty() {
-            return Ok(None);
-        }
-        ColumnMap::parse(
-            &self.text_col,
-            self.id_col.as_deref(),
-            self.lang_col.as_deref(),
-            self.target_col.as_deref(),
-            &self.label_cols,
-            &self.map_labels,
-        )
-        .map(Some)
-        .map_err(anyhow::Error::msg)
-    }
-}
 
 /// Score comments: JSONL `{"id"?, "text", "target"?, "lang"?}` on stdin, one
 /// `{"id", "scores", "stance"}` line per comment on stdout, in input order.

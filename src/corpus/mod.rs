@@ -8,4 +8,4 @@ mod tabular;
 
 pub use records::{read_jsonl, read_jsonl_str, CorpusError, Labels, Record};
 pub use seeds::{parse_seed, read_seed_dir, SeedComment, SeedDocument, SeedItem, SeedParagraph};
-pub use tabular::{is_tabular, read_labeled, read_table_str, ColumnMap};
+pub use tabular::{is_tabular, read_labeled, read_table_str, ColumnArgs, ColumnMap};

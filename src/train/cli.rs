@@ -36,7 +36,7 @@ pub struct TrainArgs {
     #[arg(long, env = "VIGIE_TRAIN_LEXICON")]
     pub lexicon: Option<PathBuf>,
     #[command(flatten)]
-    pub columns: crate::cli::ColumnArgs,
+    pub columns: crate::corpus::ColumnArgs,
     /// Seed documents (articles and reader comments).
     #[arg(long, env = "VIGIE_SEEDS", default_value = "seeds")]
     pub seeds: PathBuf,
