@@ -11,8 +11,7 @@
 //! File format: `term<TAB>category<TAB>lang` per line (`#` comments and blank lines allowed),
 //! category one of [`CATEGORIES`], lang `fr` or `en`.
 
-use std::collections::HashMap;
-
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::text::{normalize, words};
@@ -22,6 +21,10 @@ pub const CATEGORIES: [&str; 4] = ["insult", "identity_attack", "threat", "profa
 
 /// Longest entry, in words.
 const MAX_WORDS: usize = 5;
+
+/// In the lookup table, beside the category bits: the key is the start of a longer entry, so
+/// a match may go on with the next word. Most words start none, and their walk stops there.
+const EXTENDS: u8 = 1 << 7;
 
 /// One entry, as persisted in the model: its normalised words joined by one space.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -37,15 +40,15 @@ struct LexiconData {
     entries: Vec<Entry>,
 }
 
-/// A loaded lexicon: its entries and a lookup from term to categories.
+/// A loaded lexicon: its entries and a lookup from term (and from every first part of a
+/// longer term) to categories.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(from = "LexiconData", into = "LexiconData")]
 pub struct Lexicon {
     data: LexiconData,
-    /// Term → bit set of its categories (rebuilt on load).
-    index: HashMap<String, u8>,
-    /// Longest term, in words.
-    longest: usize,
+    /// Term or start of a term → its category bits, and [`EXTENDS`] (rebuilt on load, never
+    /// stored: hash values are not a file format).
+    index: FxHashMap<String, u8>,
 }
 
 impl PartialEq for Lexicon {
@@ -56,21 +59,15 @@ impl PartialEq for Lexicon {
 
 impl From<LexiconData> for Lexicon {
     fn from(data: LexiconData) -> Self {
-        let mut index: HashMap<String, u8> = HashMap::new();
+        let mut index: FxHashMap<String, u8> = FxHashMap::default();
         for e in &data.entries {
             *index.entry(e.term.clone()).or_default() |= 1 << e.category;
+            // Every first part of a longer term, so a walk knows when to go on.
+            for (cut, _) in e.term.match_indices(' ') {
+                *index.entry(e.term[..cut].to_owned()).or_default() |= EXTENDS;
+            }
         }
-        let longest = data
-            .entries
-            .iter()
-            .map(|e| e.term.split(' ').count())
-            .max()
-            .unwrap_or(0);
-        Lexicon {
-            data,
-            index,
-            longest,
-        }
+        Lexicon { data, index }
     }
 }
 
@@ -149,34 +146,56 @@ impl Lexicon {
         }
     }
 
+    /// Calls `f(category)` for every entry found in a normalised text (what features need).
+    pub fn for_each_category(&self, text: &str, mut f: impl FnMut(usize)) {
+        if self.is_empty() {
+            return;
+        }
+        let spans: Vec<(usize, usize)> = words(text).collect();
+        self.walk(text, &spans, |c, _, _| f(c));
+    }
+
     /// Calls `f(category, (start, end))` for every entry found in a normalised text, with
-    /// `(start, end)` its range of characters. Overlapping entries all count.
+    /// `(start, end)` its range of characters (what explanations need). Overlapping entries
+    /// all count.
     pub fn for_each_match(&self, text: &str, mut f: impl FnMut(usize, (usize, usize))) {
         if self.is_empty() {
             return;
         }
-        // (byte start, byte end, char start, char end) of each word.
-        let mut spans: Vec<(usize, usize, usize, usize)> = Vec::new();
-        let (mut chars, mut byte_pos) = (0usize, 0usize);
-        for (bs, be) in words(text) {
-            chars += text[byte_pos..bs].chars().count();
+        let spans: Vec<(usize, usize)> = words(text).collect();
+        // Character range of each word.
+        let mut chars = Vec::with_capacity(spans.len());
+        let (mut pos, mut byte_pos) = (0usize, 0usize);
+        for &(bs, be) in &spans {
+            pos += text[byte_pos..bs].chars().count();
             let len = text[bs..be].chars().count();
-            spans.push((bs, be, chars, chars + len));
-            chars += len;
+            chars.push((pos, pos + len));
+            pos += len;
             byte_pos = be;
         }
+        self.walk(text, &spans, |c, i, j| f(c, (chars[i].0, chars[j].1)));
+    }
+
+    /// Calls `f(category, first word, last word)` for every entry found among the words
+    /// `spans` (byte ranges) of `text`: from each word, extends the run one word at a time
+    /// while it is the start of a longer entry.
+    fn walk(&self, text: &str, spans: &[(usize, usize)], mut f: impl FnMut(usize, usize, usize)) {
         let mut key = String::new();
         for i in 0..spans.len() {
             key.clear();
-            for j in i..spans.len().min(i + self.longest) {
+            for (j, &(bs, be)) in spans.iter().enumerate().skip(i).take(MAX_WORDS) {
                 if j > i {
                     key.push(' ');
                 }
-                key.push_str(&text[spans[j].0..spans[j].1]);
-                if let Some(&set) = self.index.get(key.as_str()) {
-                    for c in (0..CATEGORIES.len()).filter(|c| set & (1 << c) != 0) {
-                        f(c, (spans[i].2, spans[j].3));
-                    }
+                key.push_str(&text[bs..be]);
+                let Some(&bits) = self.index.get(key.as_str()) else {
+                    break;
+                };
+                for c in (0..CATEGORIES.len()).filter(|c| bits & (1 << c) != 0) {
+                    f(c, i, j);
+                }
+                if bits & EXTENDS == 0 {
+                    break;
                 }
             }
         }
@@ -255,6 +274,16 @@ mod tests {
         );
         // Whole words only: "fuck" is not in "fuckinghell", "connard" not in "connards".
         assert!(matches(&lex, "fuckinghell connards").is_empty());
+        // A run that starts an entry but does not finish it matches nothing.
+        assert!(matches(&lex, "j'vais te voir, nique ta").is_empty());
+        // The features' walk finds what the explanations' walk finds.
+        let text = normalize("Connard, j'vais te buter. Nique ta mère connard").text;
+        let mut from_matches: Vec<usize> = Vec::new();
+        lex.for_each_match(&text, |c, _| from_matches.push(c));
+        let mut from_categories: Vec<usize> = Vec::new();
+        lex.for_each_category(&text, |c| from_categories.push(c));
+        assert_eq!(from_categories, from_matches);
+        assert_eq!(from_matches.len(), 5);
     }
 
     #[test]

@@ -207,7 +207,7 @@ impl Vectorizer {
         let base = self.data.idf.len() as u32;
         self.data
             .lexicon
-            .for_each_match(text, |c, _| hits.push(base + c as u32));
+            .for_each_category(text, |c| hits.push(base + c as u32));
     }
 
     fn lookup(&self, kind: NgramKind, gram: &str) -> Option<u32> {
