@@ -27,6 +27,11 @@ async fn state() -> TestApp {
     .await
 }
 
+/// A signed-in moderator's GET of a page.
+async fn page(s: &TestApp, uri: &str, cookie: &str) -> Reply {
+    send(s, Method::GET, uri, Some(cookie), None, &[]).await
+}
+
 async fn send(
     s: &TestApp,
     method: Method,
@@ -111,15 +116,7 @@ async fn sign_in_needs_a_moderator_key_and_pages_need_a_session() {
         }
     }
     let cookie = s.sign_in(MODERATOR).await;
-    let r = send(
-        &s,
-        Method::GET,
-        "/moderation/queue",
-        Some(&cookie),
-        None,
-        &[],
-    )
-    .await;
+    let r = page(&s, "/moderation/queue", &cookie).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.text().contains("ana"));
     let csp = r.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
@@ -138,28 +135,12 @@ async fn sign_in_needs_a_moderator_key_and_pages_need_a_session() {
         .to_str()
         .unwrap()
         .contains("Max-Age=0"));
-    let r = send(
-        &s,
-        Method::GET,
-        "/moderation/queue",
-        Some(&cookie),
-        None,
-        &[],
-    )
-    .await;
+    let r = page(&s, "/moderation/queue", &cookie).await;
     assert_eq!(r.location(), "/moderation");
     // Revoking the key ends its sessions.
     let cookie = s.sign_in(MODERATOR).await;
     s.store().revoke_key("ana", 1).await.unwrap();
-    let r = send(
-        &s,
-        Method::GET,
-        "/moderation/queue",
-        Some(&cookie),
-        None,
-        &[],
-    )
-    .await;
+    let r = page(&s, "/moderation/queue", &cookie).await;
     assert_eq!(r.location(), "/moderation");
 }
 
@@ -184,7 +165,7 @@ async fn user_text_is_escaped_everywhere() {
         "/moderation/comments/x2",
         "/moderation/comments/x3",
     ] {
-        let r = send(&s, Method::GET, uri, Some(&cookie), None, &[]).await;
+        let r = page(&s, uri, &cookie).await;
         assert_eq!(r.status, StatusCode::OK, "{uri}");
         for raw in ["<script>window", "<img src=x", "\" onmouseover=\""] {
             assert!(!r.text().contains(raw), "{uri} shows {raw:?} unescaped");
@@ -204,44 +185,20 @@ async fn user_text_is_escaped_everywhere() {
             .replace("&#62;", "&gt;")
             .replace("&#34;", "&quot;")
     };
-    let r = send(
-        &s,
-        Method::GET,
-        "/moderation/comments/x1",
-        Some(&cookie),
-        None,
-        &[],
-    )
-    .await;
+    let r = page(&s, "/moderation/comments/x1", &cookie).await;
     assert!(
         shown(&r.text()).contains("&lt;script&gt;window.__pwned=1&lt;/script&gt;"),
         "{}",
         r.text()
     );
-    let r = send(
-        &s,
-        Method::GET,
-        "/moderation/queue",
-        Some(&cookie),
-        None,
-        &[],
-    )
-    .await;
+    let r = page(&s, "/moderation/queue", &cookie).await;
     assert!(
         shown(&r.text()).contains("&quot; onmouseover=&quot;window.__pwned=1&quot;"),
         "{}",
         r.text()
     );
     // Filters typed into the page come back escaped too.
-    let r = send(
-        &s,
-        Method::GET,
-        "/moderation/queue?article=%22%3E%3Cscript%3E",
-        Some(&cookie),
-        None,
-        &[],
-    )
-    .await;
+    let r = page(&s, "/moderation/queue?article=%22%3E%3Cscript%3E", &cookie).await;
     assert!(!r.text().contains("\"><script>"));
 }
 
@@ -252,15 +209,7 @@ async fn a_card_shows_highlights_scores_stance_author_and_decides_without_javasc
     submit(&s, "c2", "Ce gouvernement de guignols nous ment").await;
     submit(&s, "c3", "Espèce de crétin").await;
     let cookie = s.sign_in(MODERATOR).await;
-    let r = send(
-        &s,
-        Method::GET,
-        "/moderation/queue",
-        Some(&cookie),
-        None,
-        &[],
-    )
-    .await;
+    let r = page(&s, "/moderation/queue", &cookie).await;
     let b = &r.text();
     // "bande" is highlighted, titled with the flagged heads it pushed up.
     let mark = b
@@ -345,61 +294,26 @@ async fn a_card_shows_highlights_scores_stance_author_and_decides_without_javasc
     );
 
     // Filters and tabs.
-    let r = send(
-        &s,
-        Method::GET,
-        "/moderation/queue?status=rejected",
-        Some(&cookie),
-        None,
-        &[],
-    )
-    .await;
+    let r = page(&s, "/moderation/queue?status=rejected", &cookie).await;
     assert!(r.text().contains("id=\"c-c1\"") && !r.text().contains("id=\"c-c2\""));
-    let r = send(
+    let r = page(
         &s,
-        Method::GET,
         "/moderation/queue?status=approved&head=insult&min=0.99",
-        Some(&cookie),
-        None,
-        &[],
+        &cookie,
     )
     .await;
     assert!(r.text().contains("Nothing here."));
-    let r = send(
-        &s,
-        Method::GET,
-        "/moderation/queue?min=abc",
-        Some(&cookie),
-        None,
-        &[],
-    )
-    .await;
+    let r = page(&s, "/moderation/queue?min=abc", &cookie).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     // The detail page has the history.
-    let r = send(
-        &s,
-        Method::GET,
-        "/moderation/comments/c1",
-        Some(&cookie),
-        None,
-        &[],
-    )
-    .await;
+    let r = page(&s, "/moderation/comments/c1", &cookie).await;
     assert!(
         r.text().contains("<td>submitted</td>")
             && r.text().contains("<td>reject</td>")
             && r.text().contains("<td>insulte</td>")
     );
-    let r = send(
-        &s,
-        Method::GET,
-        "/moderation/comments/nope",
-        Some(&cookie),
-        None,
-        &[],
-    )
-    .await;
+    let r = page(&s, "/moderation/comments/nope", &cookie).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 
     // Forms posted from another site are refused.
@@ -442,15 +356,7 @@ async fn pages_link_forward_and_back() {
         .await;
     }
     let cookie = s.sign_in(MODERATOR).await;
-    let first = send(
-        &s,
-        Method::GET,
-        "/moderation/queue",
-        Some(&cookie),
-        None,
-        &[],
-    )
-    .await;
+    let first = page(&s, "/moderation/queue", &cookie).await;
     assert_eq!(first.text().matches("class=\"card\"").count(), 25);
     let next = first
         .text()
@@ -461,7 +367,7 @@ async fn pages_link_forward_and_back() {
         .next()
         .unwrap()
         .replace("&amp;", "&");
-    let second = send(&s, Method::GET, &next, Some(&cookie), None, &[]).await;
+    let second = page(&s, &next, &cookie).await;
     assert_eq!(second.text().matches("class=\"card\"").count(), 5);
     assert!(!second.text().contains("rel=\"next\""));
     let prev = second
@@ -473,7 +379,7 @@ async fn pages_link_forward_and_back() {
         .next()
         .unwrap()
         .replace("&amp;", "&");
-    let back = send(&s, Method::GET, &prev, Some(&cookie), None, &[]).await;
+    let back = page(&s, &prev, &cookie).await;
     assert_eq!(back.text().matches("class=\"card\"").count(), 25);
 }
 
