@@ -16,7 +16,7 @@ use super::rows::{self, Locked, Readable};
 use super::statements::{queue_select, Statements};
 use super::{
     ApiKeyInfo, AuthorStats, AuthorSummary, Cursor, DecisionInput, Event, ExportRow, NewComment,
-    Page, QueueQuery, StoreError, StoredComment,
+    NewSuggestion, Page, QueueQuery, StoreError, StoredComment, Suggestion,
 };
 use crate::domain::{CommentStatus, Role};
 
@@ -400,6 +400,29 @@ where
             .fetch_all(&self.pool)
             .await?;
         found.iter().map(rows::export).collect()
+    }
+
+    pub async fn add_suggestion(&self, s: NewSuggestion) -> Result<i64, StoreError> {
+        let row = sqlx::query(Self::sql().insert_suggestion)
+            .bind(s.now_ms)
+            .bind(s.key_name)
+            .bind(s.text)
+            .bind(s.lang)
+            .bind(s.labels.to_string())
+            .bind(s.community_id)
+            .bind(s.client_token)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("seq")?)
+    }
+
+    pub async fn suggestions(&self) -> Result<Vec<Suggestion>, StoreError> {
+        sqlx::query(Self::sql().select_suggestions)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(rows::suggestion)
+            .collect()
     }
 
     pub async fn create_key(

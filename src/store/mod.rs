@@ -143,6 +143,9 @@ pub enum QueueOrder {
     Score,
     /// Oldest first.
     Oldest,
+    /// The comments whose labels would teach the model most first (`service::teach`). The
+    /// store itself gives the candidates oldest first; the service ranks them.
+    Informative,
 }
 
 impl std::str::FromStr for QueueOrder {
@@ -151,7 +154,8 @@ impl std::str::FromStr for QueueOrder {
         match s {
             "score" => Ok(QueueOrder::Score),
             "oldest" => Ok(QueueOrder::Oldest),
-            _ => Err(ParseError::new("order", s, "score or oldest")),
+            "informative" => Ok(QueueOrder::Informative),
+            _ => Err(ParseError::new("order", s, "score, oldest or informative")),
         }
     }
 }
@@ -224,6 +228,37 @@ pub struct ExportRow {
     pub comment: StoredComment,
     pub action: ModeratorAction,
     pub labels: Option<serde_json::Value>,
+    /// Who decided (API key name) and when.
+    pub moderator: String,
+    pub at_ms: i64,
+}
+
+/// Labels a client suggested for a text (Perspective's `comments:suggestscore`), to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewSuggestion {
+    pub text: String,
+    /// `fr` or `en`.
+    pub lang: String,
+    /// Canonical labels, e.g. `{"toxicity": 1, "insult": 0}`.
+    pub labels: serde_json::Value,
+    pub community_id: Option<String>,
+    pub client_token: Option<String>,
+    /// The API key that sent it.
+    pub key_name: String,
+    pub now_ms: i64,
+}
+
+/// A stored suggestion: what was sent, under its sequence number.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Suggestion {
+    pub seq: i64,
+    pub at_ms: i64,
+    pub key_name: String,
+    pub text: String,
+    pub lang: String,
+    pub labels: serde_json::Value,
+    pub community_id: Option<String>,
+    pub client_token: Option<String>,
 }
 
 /// Comment counts of one author.
@@ -341,6 +376,10 @@ pub trait Store: Send + Sync {
     async fn author(&self, author: &str) -> Result<AuthorSummary, StoreError>;
     /// The latest moderator decision of every decided comment, oldest decision first.
     async fn export(&self) -> Result<Vec<ExportRow>, StoreError>;
+    /// Stores a client's suggested labels; returns its sequence number.
+    async fn add_suggestion(&self, s: NewSuggestion) -> Result<i64, StoreError>;
+    /// Every stored suggestion, oldest first.
+    async fn suggestions(&self) -> Result<Vec<Suggestion>, StoreError>;
     async fn create_key(
         &self,
         name: &str,

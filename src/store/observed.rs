@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::{
-    ApiKeyInfo, AuthorStats, AuthorSummary, DecisionInput, Event, ExportRow, NewComment, Page,
-    QueueQuery, Store, StoreError, StoredComment,
+    ApiKeyInfo, AuthorStats, AuthorSummary, DecisionInput, Event, ExportRow, NewComment,
+    NewSuggestion, Page, QueueQuery, Store, StoreError, StoredComment, Suggestion,
 };
 use crate::domain::Role;
 
@@ -114,6 +114,14 @@ impl Store for Observed {
 
     async fn export(&self) -> Result<Vec<ExportRow>, StoreError> {
         self.seen(self.inner.export().await)
+    }
+
+    async fn add_suggestion(&self, s: NewSuggestion) -> Result<i64, StoreError> {
+        self.seen(self.inner.add_suggestion(s).await)
+    }
+
+    async fn suggestions(&self) -> Result<Vec<Suggestion>, StoreError> {
+        self.seen(self.inner.suggestions().await)
     }
 
     async fn create_key(

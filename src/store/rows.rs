@@ -7,7 +7,7 @@ use std::str::FromStr;
 use serde::de::DeserializeOwned;
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
-use super::{ApiKeyInfo, Event, ExportRow, StoreError, StoredComment};
+use super::{ApiKeyInfo, Event, ExportRow, StoreError, StoredComment, Suggestion};
 use crate::domain::ParseError;
 
 /// Types both backends decode the same way.
@@ -152,5 +152,25 @@ where
         comment: comment(r)?,
         action: domain(&r.try_get::<String, _>("e_action")?)?,
         labels: json_opt(r.try_get("e_labels")?)?,
+        moderator: r.try_get("e_actor")?,
+        at_ms: r.try_get("e_at")?,
+    })
+}
+
+pub(super) fn suggestion<R: Row>(r: &R) -> Result<Suggestion, StoreError>
+where
+    for<'a> &'a str: ColumnIndex<R>,
+    i64: Readable<R>,
+    String: Readable<R>,
+{
+    Ok(Suggestion {
+        seq: r.try_get("seq")?,
+        at_ms: r.try_get("at")?,
+        key_name: r.try_get("key_name")?,
+        text: r.try_get("text")?,
+        lang: r.try_get("lang")?,
+        labels: json(&r.try_get::<String, _>("labels")?)?,
+        community_id: r.try_get("community_id")?,
+        client_token: r.try_get("client_token")?,
     })
 }

@@ -16,6 +16,8 @@ macro_rules! impl_store {
             decide(d: DecisionInput) -> StoredComment;
             author(author: &str) -> AuthorSummary;
             export() -> Vec<ExportRow>;
+            add_suggestion(s: NewSuggestion) -> i64;
+            suggestions() -> Vec<Suggestion>;
             create_key(name: &str, key_hash: &str, role: Role, now_ms: i64) -> ();
             find_key(key_hash: &str) -> Option<ApiKeyInfo>;
             list_keys() -> Vec<ApiKeyInfo>;
@@ -37,7 +39,7 @@ macro_rules! forward {
             use $crate::domain::Role;
             use $crate::store::{
                 ApiKeyInfo, AuthorStats, AuthorSummary, DecisionInput, Event, ExportRow, NewComment,
-                Page, QueueQuery, StoreError, StoredComment,
+                NewSuggestion, Page, QueueQuery, StoreError, StoredComment, Suggestion,
             };
 
             #[async_trait::async_trait]

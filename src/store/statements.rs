@@ -28,6 +28,8 @@ pub(super) struct Statements {
     pub author_counts: &'static str,
     pub author_recent: &'static str,
     pub export: &'static str,
+    pub insert_suggestion: &'static str,
+    pub select_suggestions: &'static str,
     pub insert_key: &'static str,
     pub find_key: &'static str,
     pub list_keys: &'static str,
@@ -131,12 +133,21 @@ fn statements(d: Dialect) -> Statements {
             "SELECT {COMMENT_COLUMNS} FROM comments c WHERE c.author = $1 ORDER BY c.seq DESC LIMIT 100"
         )),
         export: d.sql(format!(
-            "SELECT {COMMENT_COLUMNS}, e.action AS e_action, e.labels AS e_labels FROM comment_events e \
+            "SELECT {COMMENT_COLUMNS}, e.action AS e_action, e.labels AS e_labels, e.actor AS e_actor, \
+             e.at AS e_at FROM comment_events e \
              JOIN comments c ON c.seq = e.comment_seq \
              WHERE e.seq IN (SELECT MAX(seq) FROM comment_events \
              WHERE action IN ('approve', 'reject') GROUP BY comment_seq) \
              ORDER BY e.seq"
         )),
+        insert_suggestion: d.sql(
+            "INSERT INTO label_suggestions (at, key_name, text, lang, labels, community_id, client_token) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq",
+        ),
+        select_suggestions: d.sql(
+            "SELECT seq, at, key_name, text, lang, labels, community_id, client_token \
+             FROM label_suggestions ORDER BY seq",
+        ),
         insert_key: d.sql(
             "INSERT INTO api_keys (name, key_hash, role, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT DO NOTHING",
@@ -217,14 +228,14 @@ where
             b.push(format!(" OR ({score_col} = ")).push_bind(cur.score);
             b.push(" AND c.seq > ").push_bind(cur.seq).push("))");
         }
-        (QueueOrder::Oldest, Some(cur)) => {
+        (QueueOrder::Oldest | QueueOrder::Informative, Some(cur)) => {
             b.push(" AND c.seq > ").push_bind(cur.seq);
         }
         _ => {}
     }
     match q.order {
         QueueOrder::Score => b.push(format!(" ORDER BY {score_col} DESC, c.seq ASC")),
-        QueueOrder::Oldest => b.push(" ORDER BY c.seq ASC"),
+        QueueOrder::Oldest | QueueOrder::Informative => b.push(" ORDER BY c.seq ASC"),
     };
     b.push(" LIMIT ").push_bind(i64::from(q.limit) + 1);
     b

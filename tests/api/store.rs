@@ -11,8 +11,8 @@ use crate::common::tempdir::TempDir;
 use serde_json::json;
 use vigie::domain::{CommentId, CommentStatus, Decision, ModeratorAction, Role, Stance};
 use vigie::store::{
-    hash_key, Cursor, DecisionInput, NewComment, QueueOrder, QueueQuery, SqliteStore, Store,
-    StoreError,
+    hash_key, Cursor, DecisionInput, NewComment, NewSuggestion, QueueOrder, QueueQuery,
+    SqliteStore, Store, StoreError,
 };
 
 struct Db {
@@ -438,6 +438,54 @@ async fn decisions_are_versioned_and_recorded(db: Db) {
             ("d2", ModeratorAction::Reject)
         ]
     );
+    // With who decided and when.
+    assert_eq!(
+        (rows[0].moderator.as_str(), rows[1].moderator.as_str()),
+        ("senior", "mod")
+    );
+    assert!(rows.iter().all(|r| r.at_ms == 2_000), "{rows:?}");
+    db.done().await;
+}
+
+async fn suggestions_are_kept_as_sent(db: Db) {
+    let s = &db.store;
+    assert!(s.suggestions().await.unwrap().is_empty());
+    let first = NewSuggestion {
+        text: "Espèce de guignol".into(),
+        lang: "fr".into(),
+        labels: json!({"toxicity": 1, "insult": 0}),
+        community_id: Some("sports".into()),
+        client_token: Some("tok-1".into()),
+        key_name: "site".into(),
+        now_ms: 5_000,
+    };
+    let second = NewSuggestion {
+        text: "You are all clowns".into(),
+        lang: "en".into(),
+        labels: json!({"toxicity": 0}),
+        community_id: None,
+        client_token: None,
+        key_name: "other-site".into(),
+        now_ms: 6_000,
+    };
+    let a = s.add_suggestion(first.clone()).await.unwrap();
+    let b = s.add_suggestion(second.clone()).await.unwrap();
+    assert!(b > a);
+    let stored = s.suggestions().await.unwrap();
+    let back: Vec<NewSuggestion> = stored
+        .iter()
+        .map(|x| NewSuggestion {
+            text: x.text.clone(),
+            lang: x.lang.clone(),
+            labels: x.labels.clone(),
+            community_id: x.community_id.clone(),
+            client_token: x.client_token.clone(),
+            key_name: x.key_name.clone(),
+            now_ms: x.at_ms,
+        })
+        .collect();
+    assert_eq!(back, [first, second]);
+    assert_eq!((stored[0].seq, stored[1].seq), (a, b));
     db.done().await;
 }
 
@@ -667,5 +715,5 @@ macro_rules! suite {
     };
 }
 
-suite!(sqlite: submit_get_and_idempotency, queue_filters_orders_and_pages, claims_lease_and_expire, decisions_are_versioned_and_recorded, author_history, api_keys, concurrent_submissions_and_decisions, simultaneous_submissions_with_reused_ids);
-suite!(postgres: submit_get_and_idempotency, queue_filters_orders_and_pages, claims_lease_and_expire, decisions_are_versioned_and_recorded, author_history, api_keys, concurrent_submissions_and_decisions, simultaneous_submissions_with_reused_ids);
+suite!(sqlite: submit_get_and_idempotency, queue_filters_orders_and_pages, claims_lease_and_expire, decisions_are_versioned_and_recorded, suggestions_are_kept_as_sent, author_history, api_keys, concurrent_submissions_and_decisions, simultaneous_submissions_with_reused_ids);
+suite!(postgres: submit_get_and_idempotency, queue_filters_orders_and_pages, claims_lease_and_expire, decisions_are_versioned_and_recorded, suggestions_are_kept_as_sent, author_history, api_keys, concurrent_submissions_and_decisions, simultaneous_submissions_with_reused_ids);
