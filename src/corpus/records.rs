@@ -56,17 +56,30 @@ struct RawRecord {
     lang: Option<String>,
 }
 
+impl Labels {
+    /// No label at all.
+    pub fn is_empty(&self) -> bool {
+        self.binary.is_empty() && self.stance.is_none()
+    }
+
+    /// The canonical `labels` object: `{"toxicity": 1, "insult": 0, "stance": "against"}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut labels = serde_json::Map::new();
+        for (head, v) in &self.binary {
+            labels.insert(head.to_string(), (*v).into());
+        }
+        if let Some(s) = self.stance {
+            labels.insert("stance".into(), s.as_str().into());
+        }
+        serde_json::Value::Object(labels)
+    }
+}
+
 impl Record {
     /// The canonical JSON object for this record.
     pub fn to_json(&self) -> serde_json::Value {
-        let mut labels = serde_json::Map::new();
-        for (head, v) in &self.labels.binary {
-            labels.insert(head.to_string(), (*v).into());
-        }
-        if let Some(s) = self.labels.stance {
-            labels.insert("stance".into(), s.as_str().into());
-        }
-        let mut obj = serde_json::json!({"id": self.id, "text": self.text, "labels": labels});
+        let mut obj =
+            serde_json::json!({"id": self.id, "text": self.text, "labels": self.labels.to_json()});
         if let Some(t) = &self.target {
             obj["target"] = t.as_str().into();
         }

@@ -9,9 +9,10 @@ use serde::{Deserialize, Serialize};
 use super::error::{ApiError, ErrorBody};
 use super::extract::Json;
 use super::AppState;
-use crate::domain::{ModeratorAction, Role};
+use crate::domain::Role;
 use crate::model::Model;
-use crate::store::{check_key_name, generate_key, hash_key, now_ms, ApiKeyInfo, ExportRow};
+use crate::service::labels::site_labels;
+use crate::store::{check_key_name, generate_key, hash_key, now_ms, ApiKeyInfo};
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReloadResult {
@@ -49,41 +50,11 @@ pub async fn reload(State(app): State<AppState>) -> Result<Json<ReloadResult>, A
     }))
 }
 
-/// The training record of a moderator decision, in the canonical JSONL format:
-/// rejected → the labels the moderator gave, or `toxicity: 1`; approved → the labels the
-/// moderator gave, or 0 for every head that had flagged it. `None` when there is nothing
-/// to learn (an approval of a comment nothing had flagged, without labels).
-pub fn training_record(row: &ExportRow) -> Option<serde_json::Value> {
-    let labels = match (&row.labels, row.action) {
-        (Some(l), _) if l.as_object().is_some_and(|o| !o.is_empty()) => l.clone(),
-        (_, ModeratorAction::Reject) => serde_json::json!({"toxicity": 1}),
-        (_, ModeratorAction::Approve) => {
-            let zeros: serde_json::Map<String, serde_json::Value> = row
-                .comment
-                .flagged
-                .iter()
-                .map(|h| (h.clone(), 0.into()))
-                .collect();
-            if zeros.is_empty() {
-                return None;
-            }
-            serde_json::Value::Object(zeros)
-        }
-    };
-    let mut rec = serde_json::json!({
-        "id": row.comment.id,
-        "text": row.comment.text,
-        "labels": labels,
-        "lang": row.comment.lang,
-    });
-    if let Some(t) = &row.comment.target {
-        rec["target"] = t.clone().into();
-    }
-    Some(rec)
-}
-
-/// Moderator decisions as training data: canonical JSONL, one record per decided comment
-/// (its latest decision), ready for `train --data`.
+/// The site's labels as training data, ready for `train --data`: canonical JSONL, oldest
+/// first, one record per decided comment (its latest decision: the labels the moderator
+/// gave, over those the verdict implies) and one per `comments:suggestscore` suggestion
+/// (id `suggestscore/<n>`). Each line also says where it came from: `source` (`decision`
+/// or `suggestscore`), `by` (the key name), `at`, and `action` or `community_id`.
 #[utoipa::path(
     get,
     path = "/v1/labels/export", tag = "admin",
@@ -91,10 +62,10 @@ pub fn training_record(row: &ExportRow) -> Option<serde_json::Value> {
     security(("bearer" = []))
 )]
 pub async fn export(State(app): State<AppState>) -> Result<Response, ApiError> {
-    let rows = app.store.export().await?;
+    let labels = site_labels(app.store.as_ref()).await?;
     let mut out = String::new();
-    for r in rows.iter().filter_map(training_record) {
-        out.push_str(&r.to_string());
+    for l in &labels {
+        out.push_str(&l.to_json().to_string());
         out.push('\n');
     }
     Ok((

@@ -11,8 +11,9 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::Json;
 use super::score::validate;
 use super::AppState;
-use crate::domain::{CommentId, ModeratorAction, Stance};
+use crate::domain::{CommentId, ModeratorAction};
 use crate::scoring::{self, Scored};
+use crate::service::labels::decision_labels;
 use crate::service::views::{CommentView, EventView};
 use crate::store::{now_ms, DecisionInput, NewComment};
 
@@ -200,44 +201,15 @@ pub struct DecisionRequest {
     pub action: ModeratorAction,
     #[serde(default)]
     pub reason: Option<String>,
-    /// Corrected labels, e.g. `{"toxicity": 1, "insult": 1, "stance": "against"}`: used by
-    /// the label export.
+    /// Labels beside the verdict, e.g. `{"insult": 1, "threat": 0, "stance": "against"}`:
+    /// 0 or 1 for any binary head of the serving model, and `stance` (`favor`, `against` or
+    /// `none`) for a comment with a stance target. A head left out is not labeled (never 0).
+    /// Stored with the decision; the label export and retraining read them.
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub labels: Option<serde_json::Map<String, serde_json::Value>>,
     /// The version the moderator saw; a stale one gets 409 and changes nothing.
     pub version: i64,
-}
-
-/// Checks corrected labels against the model's heads: 0/1 per head, `stance` a class.
-fn check_labels(
-    model: &crate::model::Model,
-    labels: &serde_json::Map<String, serde_json::Value>,
-) -> Result<(), ApiError> {
-    let bad = |m: String| {
-        Err(ApiError::Invalid {
-            code: "invalid_labels",
-            message: m,
-        })
-    };
-    for (k, v) in labels {
-        if k == "stance" {
-            if v.as_str().and_then(|s| s.parse::<Stance>().ok()).is_none() {
-                return bad(format!(
-                    "labels.stance must be favor, against or none, got {v}"
-                ));
-            }
-        } else if model.head_index(k).is_none() {
-            let heads: Vec<&str> = model.card.heads.iter().map(|h| h.name.as_str()).collect();
-            return bad(format!(
-                "unknown head {k:?} in labels; the model has {}",
-                heads.join(", ")
-            ));
-        } else if !(v == 0 || v == 1) {
-            return bad(format!("labels.{k} must be 0 or 1, got {v}"));
-        }
-    }
-    Ok(())
 }
 
 /// Approve or reject a comment. Recorded in its history; nothing is deleted.
@@ -260,9 +232,10 @@ pub async fn decide(
     Path(id): Path<String>,
     Json(req): Json<DecisionRequest>,
 ) -> Result<Json<CommentView>, ApiError> {
-    if let Some(labels) = &req.labels {
-        check_labels(&app.model.load(), labels)?;
-    }
+    let labels = match &req.labels {
+        Some(given) => decision_labels(&app, &id, given).await?,
+        None => None,
+    };
     let reason = short_field("reason", req.reason, MAX_REASON)?;
     let c = app
         .store
@@ -270,7 +243,7 @@ pub async fn decide(
             id,
             action: req.action,
             reason,
-            labels: req.labels.map(serde_json::Value::Object),
+            labels,
             version: req.version,
             moderator: caller.name,
             now_ms: now_ms(),

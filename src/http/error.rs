@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::domain::{Role, TextError};
+use crate::service::labels::LabelsRefused;
 use crate::service::queue::InvalidQuery;
 use crate::store::StoreError;
 
@@ -176,6 +177,18 @@ impl ApiError {
 impl From<InvalidQuery> for ApiError {
     fn from(e: InvalidQuery) -> Self {
         ApiError::InvalidQuery(e.0)
+    }
+}
+
+impl From<LabelsRefused> for ApiError {
+    fn from(e: LabelsRefused) -> Self {
+        match e {
+            LabelsRefused::Invalid(e) => ApiError::Invalid {
+                code: "invalid_labels",
+                message: e.0,
+            },
+            LabelsRefused::Store(e) => e.into(),
+        }
     }
 }
 

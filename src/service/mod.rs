@@ -1,8 +1,9 @@
 //! The running service's shared state, below both `http` (the API) and `ui` (the
 //! moderator's page), so neither imports the other: [`App`] (model, policy, limits, store,
-//! counters), who is calling ([`Caller`]), the views of stored things ([`views`]) and the
-//! queue's parameters ([`queue`]).
+//! counters), who is calling ([`Caller`]), the views of stored things ([`views`]), the
+//! queue's parameters ([`queue`]), and the site's labels ([`labels`]).
 
+pub mod labels;
 pub mod metrics;
 pub mod queue;
 pub mod ratelimit;

@@ -1,8 +1,9 @@
 //! The moderator's page: server-rendered askama templates (escaping by default), plain
-//! forms for approve / reject so it works without JavaScript, and a small script for the
-//! keyboard shortcuts moderators know from Coral Talk (`j`/`k`, `f` approve, `d` reject,
-//! `?` help). Sign-in takes a moderator key once and keeps a session in a secure,
-//! HTTP-only, same-site cookie; the key never appears in a URL.
+//! forms for approve / reject with one-click label toggles (per head, and a stance) so it
+//! works without JavaScript, and a small script for
+//! the keyboard shortcuts moderators know from Coral Talk (`j`/`k`, `f` approve, `d` reject,
+//! `?` help; `1`–`9` toggle a label). Sign-in takes a moderator key once and keeps a session
+//! in a secure, HTTP-only, same-site cookie; the key never appears in a URL.
 
 mod highlight;
 mod pages;
@@ -19,6 +20,7 @@ use axum::{Extension, Form};
 use serde::Deserialize;
 
 use crate::domain::{ModeratorAction, Role};
+use crate::service::labels::{decision_labels, LabelsRefused};
 use crate::service::{AppState, Caller, KeyRefused};
 use crate::store::{hash_key, now_ms, ApiKeyInfo, DecisionInput, StoreError};
 
@@ -262,14 +264,45 @@ pub(crate) async fn logout(
     Ok(resp)
 }
 
-#[derive(Deserialize)]
-pub(crate) struct DecisionForm {
-    action: String,
-    version: i64,
-    #[serde(default)]
+/// A card's decision form: the verdict, the version seen, a reason, where to go back, and
+/// the labels given beside the verdict: `label=<head>` for each head toggled on (absent: not
+/// labeled, never 0) and `stance=favor|against|none` (empty: not given).
+struct DecisionForm {
+    action: Option<String>,
+    version: Option<i64>,
     reason: Option<String>,
-    #[serde(default)]
     return_to: Option<String>,
+    labels: serde_json::Map<String, serde_json::Value>,
+}
+
+impl DecisionForm {
+    /// Read by hand: serde's forms do not collect repeated fields.
+    fn parse(body: &[u8]) -> Self {
+        let mut f = DecisionForm {
+            action: None,
+            version: None,
+            reason: None,
+            return_to: None,
+            labels: serde_json::Map::new(),
+        };
+        for (k, v) in form_urlencoded::parse(body) {
+            let v = v.into_owned();
+            match &*k {
+                "action" => f.action = Some(v),
+                "version" => f.version = v.parse().ok(),
+                "reason" => f.reason = Some(v),
+                "return_to" => f.return_to = Some(v),
+                "label" => {
+                    f.labels.insert(v, 1.into());
+                }
+                "stance" if !v.is_empty() => {
+                    f.labels.insert("stance".into(), v.into());
+                }
+                _ => {}
+            }
+        }
+        f
+    }
 }
 
 /// Where to go back after a form: only pages of this site.
@@ -310,6 +343,7 @@ async fn apply(
     action: ModeratorAction,
     version: i64,
     reason: Option<String>,
+    labels: Option<serde_json::Value>,
 ) -> Result<(), String> {
     let reason = reason
         .map(|r| r.trim().chars().take(2000).collect::<String>())
@@ -319,38 +353,55 @@ async fn apply(
             id: id.to_owned(),
             action,
             reason,
-            labels: None,
+            labels,
             version,
             moderator: me.name.clone(),
             now_ms: now_ms(),
         })
         .await
         .map(|_| ())
-        .map_err(|e| match e {
-            StoreError::VersionConflict { .. } => format!("{id} changed meanwhile; look again"),
-            StoreError::Claimed { by, .. } => format!("{id} is being reviewed by {by}"),
-            StoreError::NotFound(_) => format!("{id}: no such comment"),
-            other => {
-                // The database's own words stay in the log.
-                tracing::error!(error = %other, id, "decision from the page failed");
-                format!("{id}: the decision could not be saved; try again")
-            }
-        })
+        .map_err(|e| decision_failed(id, e))
 }
 
+/// What the page says of a decision the store refused.
+fn decision_failed(id: &str, e: StoreError) -> String {
+    match e {
+        StoreError::VersionConflict { .. } => format!("{id} changed meanwhile; look again"),
+        StoreError::Claimed { by, .. } => format!("{id} is being reviewed by {by}"),
+        StoreError::NotFound(_) => format!("{id}: no such comment"),
+        other => {
+            // The database's own words stay in the log.
+            tracing::error!(error = %other, id, "decision from the page failed");
+            format!("{id}: the decision could not be saved; try again")
+        }
+    }
+}
+
+/// A card's decision, with the labels toggled beside it (checked as the API checks them).
 pub(crate) async fn decide(
     State(app): State<AppState>,
     Extension(me): Extension<Caller>,
     Path(id): Path<String>,
-    Form(f): Form<DecisionForm>,
+    body: axum::body::Bytes,
 ) -> Response {
+    let f = DecisionForm::parse(&body);
     if let Some(problem) = form_problem(f.reason.as_deref(), f.return_to.as_deref()) {
         return unprocessable(problem);
     }
-    let Ok(action) = f.action.parse::<ModeratorAction>() else {
+    let Some(action) = f.action.and_then(|a| a.parse::<ModeratorAction>().ok()) else {
         return unprocessable("Unknown action.");
     };
-    let notice = match apply(&app, &me, &id, action, f.version, f.reason).await {
+    let Some(version) = f.version else {
+        return unprocessable("The form has no version; reload the page.");
+    };
+    let labels = match decision_labels(&app, &id, &f.labels).await {
+        Ok(labels) => labels,
+        Err(LabelsRefused::Invalid(e)) => return unprocessable(&e.to_string()),
+        Err(LabelsRefused::Store(e)) => {
+            return back_to(f.return_to.as_deref(), &decision_failed(&id, e))
+        }
+    };
+    let notice = match apply(&app, &me, &id, action, version, f.reason, labels).await {
         Ok(()) => format!("{id} {}", action.status()),
         Err(m) => m,
     };
@@ -392,6 +443,7 @@ pub(crate) async fn bulk(
             action,
             *version,
             fields.get("reason").cloned(),
+            None,
         )
         .await
         {

@@ -1,5 +1,6 @@
-//! The queue and detail pages: a comment as a card (scores, highlights, stance, author),
-//! the filters and paging of the queue, and one comment with its history.
+//! The queue and detail pages: a comment as a card (scores, highlights, stance, author, the
+//! decision form with its label toggles), the filters and paging of the queue, and one
+//! comment with its history.
 
 use std::collections::BTreeMap;
 
@@ -10,6 +11,7 @@ use axum::Extension;
 use serde::Deserialize;
 
 use super::{render, segments, PageError, Segment};
+use crate::domain::Stance;
 use crate::service::queue::{queue_query, QueueParams};
 use crate::service::views::EventView;
 use crate::service::{AppState, Caller};
@@ -29,6 +31,8 @@ struct Card {
     author_rate: Option<String>,
     created_at: String,
     claimed_by: Option<String>,
+    /// The stance target, when the comment has one: the form offers a stance label.
+    target: Option<String>,
 }
 
 impl Card {
@@ -59,8 +63,26 @@ impl Card {
             article: c.article_id,
             author: c.author,
             claimed_by: c.claimed_by,
+            target: c.target,
         }
     }
+
+    /// The stance labels a moderator may give.
+    fn stance_labels(&self) -> [&'static str; 3] {
+        Stance::ALL.map(Stance::as_str)
+    }
+}
+
+/// The heads a moderator labels with one click beside the verdict: every binary head of the
+/// serving model but `toxicity`, which approve and reject already say.
+fn label_heads(model: &crate::model::Model) -> Vec<String> {
+    model
+        .card
+        .heads
+        .iter()
+        .map(|h| h.name.as_str().to_owned())
+        .filter(|h| h != "toxicity")
+        .collect()
 }
 
 /// A tab or an option of a select: its value, a count where it has one, and whether it is
@@ -100,6 +122,7 @@ struct ScoreRow {
 struct QueuePage {
     moderator: String,
     status: String,
+    label_heads: Vec<String>,
     /// (status, count, current)
     tabs: Vec<Choice>,
     heads: Vec<Choice>,
@@ -257,6 +280,7 @@ pub(crate) async fn queue_page(
             &status,
             |s| counts.get(s).copied().unwrap_or(0),
         ),
+        label_heads: label_heads(&model),
         heads: Choice::list(
             model.card.heads.iter().map(|h| h.name.as_str()),
             &shown["head"],
@@ -277,6 +301,7 @@ pub(crate) async fn queue_page(
 #[template(path = "detail.html")]
 struct DetailPage {
     moderator: String,
+    label_heads: Vec<String>,
     card: Card,
     history: Vec<EventView>,
     this_page: String,
@@ -310,6 +335,7 @@ pub(crate) async fn detail_page(
     let this_page = format!("/moderation/comments/{}", c.id);
     Ok(render(&DetailPage {
         moderator: me.name,
+        label_heads: label_heads(&app.model.load()),
         card: Card::new(c, stats.as_ref()),
         history: events.into_iter().map(Into::into).collect(),
         this_page,

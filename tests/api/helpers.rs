@@ -68,6 +68,17 @@ impl TestApp {
         self.post("/v1/comments").key(key).json(body).send().await
     }
 
+    /// `POST /v1/comments/{id}/decision` with `key`.
+    pub async fn decide(&self, key: &str, id: &str, body: &Value) -> Reply {
+        let path = format!("/v1/comments/{id}/decision");
+        self.post(&path).key(key).json(body).send().await
+    }
+
+    /// `GET /v1/labels/export` with `key`.
+    pub async fn export_labels(&self, key: &str) -> Reply {
+        self.get("/v1/labels/export").key(key).send().await
+    }
+
     /// `POST /moderation/login` with a moderator's `key`; the session cookie, after checking
     /// the redirect to the queue and the cookie's attributes.
     pub async fn sign_in(&self, key: &str) -> String {

@@ -9,6 +9,7 @@ mod helpers;
 
 mod hostile;
 mod integrations;
+mod labels;
 mod limits;
 mod metrics;
 mod moderation;

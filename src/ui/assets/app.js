@@ -17,7 +17,8 @@
   document.addEventListener("keydown", function (e) {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     const t = e.target;
-    if (t.matches && t.matches("input, textarea, select")) {
+    // Text fields keep their keys; a label toggle just clicked does not.
+    if (t.matches && t.matches("input:not([type=checkbox]):not([type=radio]), textarea, select")) {
       if (e.key === "Escape") t.blur();
       return;
     }
@@ -26,15 +27,20 @@
     switch (e.key) {
       case "j": focusCard(current + 1); break;
       case "k": focusCard(current - 1); break;
-      case "f": if (card) card.querySelector("form.approve").submit(); break;
+      case "f": if (card) card.querySelector("form.decision button.approve").click(); break;
       case "d":
-        if (card) card.querySelector("form.reject input[name=reason]").focus();
+        if (card) card.querySelector("form.decision input[name=reason]").focus();
         break;
       case "x":
-        if (card) { const box = card.querySelector("input[type=checkbox]"); if (box) box.checked = !box.checked; }
+        if (card) { const box = card.querySelector("input[type=checkbox][name=item]"); if (box) box.checked = !box.checked; }
         break;
       case "?": if (help) help.hidden = !help.hidden; break;
-      default: return;
+      default: {
+        const n = "123456789".indexOf(e.key);
+        const toggles = card ? card.querySelectorAll("form.decision input[name=label]") : [];
+        if (n < 0 || n >= toggles.length) return;
+        toggles[n].checked = !toggles[n].checked;
+      }
     }
     e.preventDefault();
   });
