@@ -23,6 +23,9 @@ pub enum Access {
     Scoring,
     /// As `Scoring`, with the key also accepted as `?key=` and errors in Perspective's shape.
     Perspective,
+    /// As `Perspective`, but a scorer key is always needed: what the route is sent is stored
+    /// and teaches the model.
+    PerspectiveKey,
     /// A valid `X-Coral-Signature` of the body.
     CoralSignature,
     /// A page of the moderator's site anyone may load (sign-in, assets).

@@ -65,7 +65,11 @@ fn guarded(state: &AppState, r: &Route) -> MethodRouter<AppState> {
         Access::Scoring if state.config.score_requires_key => {
             handler.route_layer(key(Role::Scorer))
         }
-        Access::Scoring | Access::Public | Access::Perspective | Access::CoralSignature => handler,
+        Access::Scoring
+        | Access::Public
+        | Access::Perspective
+        | Access::PerspectiveKey
+        | Access::CoralSignature => handler,
         Access::Page => crate::ui::page(handler),
         Access::Session => crate::ui::signed_in_page(state, handler),
     }

@@ -51,7 +51,7 @@ macro_rules! routes {
     };
 }
 
-use Access::{CoralSignature, Page, Perspective, Public, Scoring, Session};
+use Access::{CoralSignature, Page, Perspective, PerspectiveKey, Public, Scoring, Session};
 const SCORER: Access = Access::Role(Role::Scorer);
 const MODERATOR: Access = Access::Role(Role::Moderator);
 const ADMIN: Access = Access::Role(Role::Admin);
@@ -65,6 +65,7 @@ routes! {
         POST "/v1/score", Scoring => score::score;
         POST "/v1/score/batch", Scoring => score::score_batch;
         POST "/v1alpha1/comments:analyze", Perspective => perspective::analyze;
+        POST "/v1alpha1/comments:suggestscore", PerspectiveKey => perspective::suggest::suggest_score;
         GET "/$discovery/rest", Public => perspective::discovery::document;
         POST "/v1/integrations/coral", CoralSignature => coral::moderate;
         POST "/v1/comments", SCORER => comments::submit;
@@ -132,6 +133,6 @@ mod tests {
                 r.path
             );
         }
-        assert_eq!(seen.len(), 31);
+        assert_eq!(seen.len(), 32);
     }
 }

@@ -79,6 +79,12 @@ impl TestApp {
         self.get("/v1/labels/export").key(key).send().await
     }
 
+    /// `POST /v1alpha1/comments:suggestscore?key={key}`, as Perspective's clients send it.
+    pub async fn suggest_score(&self, key: &str, body: &Value) -> Reply {
+        let path = format!("/v1alpha1/comments:suggestscore?key={key}");
+        self.post(&path).json(body).send().await
+    }
+
     /// `POST /moderation/login` with a moderator's `key`; the session cookie, after checking
     /// the redirect to the queue and the cookie's attributes.
     pub async fn sign_in(&self, key: &str) -> String {

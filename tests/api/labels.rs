@@ -1,5 +1,6 @@
 //! The site's labels: per-head labels and a stance beside a decision (from the API and from
-//! the page's form), and the label export that carries them.
+//! the page's form), Perspective's `comments:suggestscore`, and the label export that
+//! carries both.
 
 use std::collections::BTreeMap;
 
@@ -199,4 +200,217 @@ async fn labels_toggled_on_the_page_are_stored_with_the_decision() {
         exported(&s).await["p1"]["labels"],
         json!({"toxicity": 1, "insult": 1, "threat": 1, "stance": "against"})
     );
+}
+
+const SUGGEST: &str = "/v1alpha1/comments:suggestscore";
+
+fn suggestion(attributes: Value) -> Value {
+    json!({
+        "comment": {"text": "Tu es un vrai guignol, rentre chez toi", "type": "PLAIN_TEXT"},
+        "attributeScores": attributes,
+        "languages": ["fr"],
+        "communityId": "sports",
+        "clientToken": "tok-1",
+        "sessionId": "s-9",
+    })
+}
+
+/// Perspective's INVALID_ARGUMENT: returns (errorType, message).
+fn invalid_argument(r: &Reply) -> (String, String) {
+    let b = r.json();
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{b}");
+    assert_eq!(
+        (&b["error"]["code"], &b["error"]["status"]),
+        (&json!(400), &json!("INVALID_ARGUMENT")),
+        "{b}"
+    );
+    let kind = b["error"]["details"][0]["errorType"].as_str().unwrap_or("");
+    let message = b["error"]["message"].as_str().unwrap().to_owned();
+    (kind.to_owned(), message)
+}
+
+#[tokio::test]
+async fn suggested_scores_are_stored_as_labels_with_who_sent_them() {
+    let s = service(Policy::default()).await;
+    let body = suggestion(json!({
+        "TOXICITY": {"summaryScore": {"value": 0.9, "type": "PROBABILITY"}},
+        "INSULT_EXPERIMENTAL": {"summaryScore": {"value": 0.2}, "spanScores": [{"begin": 0, "end": 5, "score": {"value": 0.1}}]},
+        "SEVERE_TOXICITY": {"summaryScore": {"value": 0.1}},
+    }));
+    // A key always, even where scoring is open: what this route is sent teaches the model.
+    let r = s.post(SUGGEST).json(&body).send().await;
+    assert_eq!(
+        (r.status, r.json()["error"]["status"].as_str()),
+        (StatusCode::FORBIDDEN, Some("PERMISSION_DENIED"))
+    );
+    let r = s.suggest_score("vg_nope", &body).await;
+    assert_eq!(
+        r.json()["error"]["details"][0]["reason"],
+        "API_KEY_INVALID",
+        "{}",
+        r.text()
+    );
+
+    let r = s.suggest_score(SCORER, &body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(
+        r.json(),
+        json!({"detectedLanguages": ["fr"], "requestedLanguages": ["fr"], "clientToken": "tok-1"})
+    );
+    // SEVERE_TOXICITY alone at 0.5 or more: toxic; under it, it labels nothing.
+    let severe = json!({"comment": {"text": "Je vais te crever"}, "attributeScores": {"SEVERE_TOXICITY": {"summaryScore": {"value": 0.8}}}});
+    let r = s.suggest_score(SCORER, &severe).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["clientToken"], Value::Null);
+
+    let stored = s.store().suggestions().await.unwrap();
+    assert_eq!(stored.len(), 2);
+    let first = &stored[0];
+    assert_eq!(
+        (
+            first.key_name.as_str(),
+            first.lang.as_str(),
+            first.community_id.as_deref(),
+            first.client_token.as_deref()
+        ),
+        ("site", "fr", Some("sports"), Some("tok-1"))
+    );
+    assert_eq!(first.text, "Tu es un vrai guignol, rentre chez toi");
+    assert_eq!(first.labels, json!({"toxicity": 1, "insult": 0}));
+    assert_eq!(stored[1].labels, json!({"toxicity": 1}));
+
+    let lines = exported(&s).await;
+    let line = &lines[&format!("suggestscore/{}", first.seq)];
+    assert_eq!(
+        (
+            &line["source"],
+            &line["by"],
+            &line["community_id"],
+            &line["labels"]
+        ),
+        (
+            &json!("suggestscore"),
+            &json!("site"),
+            &json!("sports"),
+            &json!({"toxicity": 1, "insult": 0})
+        )
+    );
+    assert_eq!(lines.len(), 2);
+}
+
+#[tokio::test]
+async fn bad_suggestions_get_perspectives_errors_and_store_nothing() {
+    let s = service(Policy::default()).await;
+    let good = json!({"TOXICITY": {"summaryScore": {"value": 1}}});
+    let cases: Vec<(Value, &str, &str)> = vec![
+        (
+            suggestion(json!({"SPAM": {"summaryScore": {"value": 1}}})),
+            "INVALID_REQUEST",
+            "Unknown attribute: SPAM",
+        ),
+        (
+            json!({"attributeScores": good}),
+            "COMMENT_EMPTY",
+            "non-empty",
+        ),
+        (
+            json!({"comment": {"type": "PLAIN_TEXT"}, "attributeScores": good}),
+            "INVALID_REQUEST",
+            "text",
+        ),
+        (
+            json!({"comment": {"text": "  "}, "attributeScores": good}),
+            "COMMENT_EMPTY",
+            "non-empty",
+        ),
+        (
+            suggestion(json!({"TOXICITY": {"summaryScore": {"value": 1.5}}})),
+            "INVALID_REQUEST",
+            "must lie in [0, 1], got 1.5",
+        ),
+        (
+            suggestion(json!({"TOXICITY": {"summaryScore": {"value": -0.1}}})),
+            "INVALID_REQUEST",
+            "must lie in [0, 1]",
+        ),
+        (
+            suggestion(json!({"TOXICITY": {"summaryScore": {"value": "high"}}})),
+            "INVALID_REQUEST",
+            "Invalid JSON payload",
+        ),
+        (
+            suggestion(json!({})),
+            "INVALID_REQUEST",
+            "must not be empty",
+        ),
+        (
+            suggestion(json!({"TOXICITY": {"spanScores": []}})),
+            "INVALID_REQUEST",
+            "needs a summaryScore",
+        ),
+        (
+            suggestion(
+                json!({"TOXICITY": {"summaryScore": {"value": 0}}, "SEVERE_TOXICITY": {"summaryScore": {"value": 0.9}}}),
+            ),
+            "INVALID_REQUEST",
+            "different labels for toxicity",
+        ),
+        (
+            suggestion(json!({"SEVERE_TOXICITY": {"summaryScore": {"value": 0.2}}})),
+            "INVALID_REQUEST",
+            "labels nothing",
+        ),
+        (
+            suggestion(
+                json!({"TOXICITY": {"summaryScore": {"value": 1}, "spanScores": [{"begin": 3, "end": 999, "score": {"value": 1}}]}}),
+            ),
+            "INVALID_REQUEST",
+            "begin 3 and end 999",
+        ),
+        (
+            suggestion(
+                json!({"TOXICITY": {"summaryScore": {"value": 1, "type": "STD_DEV_SCORE"}}}),
+            ),
+            "INVALID_REQUEST",
+            "STD_DEV_SCORE",
+        ),
+        (
+            json!({"comment": {"text": "x"}, "attributeScores": good, "languages": ["de"]}),
+            "LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE",
+            "de",
+        ),
+        (
+            json!({"comment": {"text": "a\u{0}b"}, "attributeScores": good}),
+            "INVALID_REQUEST",
+            "NUL",
+        ),
+        (
+            json!({"comment": {"text": "x", "type": "HTML"}, "attributeScores": good}),
+            "INVALID_REQUEST",
+            "PLAIN_TEXT",
+        ),
+        (
+            json!({"comment": {"text": "x"}, "attributeScores": good, "communityId": "c".repeat(300)}),
+            "INVALID_REQUEST",
+            "communityId",
+        ),
+        (
+            json!({"comment": {"text": "x"}, "attributeScores": good, "doNotStore": true}),
+            "INVALID_REQUEST",
+            "doNotStore",
+        ),
+    ];
+    for (body, kind, says) in cases {
+        let r = s.suggest_score(SCORER, &body).await;
+        let (k, message) = invalid_argument(&r);
+        assert_eq!(k, kind, "{body}: {message}");
+        assert!(message.contains(says), "{body}: {message}");
+    }
+    assert!(s.store().suggestions().await.unwrap().is_empty());
+    // The method is in the API's document and in Google's discovery document.
+    let doc = s.get("/openapi.json").send().await.json();
+    assert!(doc["paths"][SUGGEST]["post"].is_object());
+    let discovery = s.get("/$discovery/rest").send().await.json();
+    let method = &discovery["resources"]["comments"]["methods"]["suggestscore"];
+    assert_eq!(method["path"], "v1alpha1/comments:suggestscore");
 }

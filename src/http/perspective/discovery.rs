@@ -90,7 +90,7 @@ pub struct RestDescription {
     /// Query parameters every method takes (`key`, `alt`, …).
     #[schema(value_type = Object)]
     pub parameters: Value,
-    /// `comments.analyze`: `POST v1alpha1/comments:analyze`.
+    /// `comments.analyze` and `comments.suggestscore`: `POST v1alpha1/comments:…`.
     #[schema(value_type = Object)]
     pub resources: Value,
     /// The request and response messages, in discovery's JSON Schema dialect.
@@ -136,7 +136,7 @@ fn parameters() -> Value {
     })
 }
 
-/// The one method, `comments.analyze`.
+/// The methods, `comments.analyze` and `comments.suggestscore`.
 fn resources() -> Value {
     json!({
         "comments": {
@@ -151,6 +151,17 @@ fn resources() -> Value {
                     "request": {"$ref": "AnalyzeCommentRequest"},
                     "response": {"$ref": "AnalyzeCommentResponse"},
                     "description": "Analyzes the provided text and returns scores for requested attributes.",
+                },
+                "suggestscore": {
+                    "id": "commentanalyzer.comments.suggestscore",
+                    "path": "v1alpha1/comments:suggestscore",
+                    "flatPath": "v1alpha1/comments:suggestscore",
+                    "httpMethod": "POST",
+                    "parameters": {},
+                    "parameterOrder": [],
+                    "request": {"$ref": "SuggestCommentScoreRequest"},
+                    "response": {"$ref": "SuggestCommentScoreResponse"},
+                    "description": "Suggest comment scores as training data: stored as labels of the model's heads.",
                 },
             },
         },
@@ -194,6 +205,20 @@ fn schemas() -> Value {
             "summaryScore": {"$ref": "Score"},
             "spanScores": {"type": "array", "items": {"$ref": "SpanScore"}},
         }},
+        "SuggestCommentScoreRequest": {"id": "SuggestCommentScoreRequest", "type": "object", "properties": {
+            "comment": {"$ref": "TextEntry"},
+            "context": {"type": "object", "description": "Accepted and not stored."},
+            "attributeScores": {"type": "object", "additionalProperties": {"$ref": "AttributeScores"}, "description": "Attribute scores for the comment; each summaryScore value of 0.5 or more is the label 1, under it 0."},
+            "languages": {"type": "array", "items": {"type": "string"}},
+            "communityId": string("Stored with the labels."),
+            "clientToken": string("Stored, and echoed in the response."),
+            "sessionId": string("Accepted and not used."),
+        }},
+        "SuggestCommentScoreResponse": {"id": "SuggestCommentScoreResponse", "type": "object", "properties": {
+            "detectedLanguages": {"type": "array", "items": {"type": "string"}},
+            "requestedLanguages": {"type": "array", "items": {"type": "string"}},
+            "clientToken": string("The request's clientToken."),
+        }},
         "AnalyzeCommentResponse": {"id": "AnalyzeCommentResponse", "type": "object", "properties": {
             "attributeScores": {"type": "object", "additionalProperties": {"$ref": "AttributeScores"}},
             "languages": {"type": "array", "items": {"type": "string"}},
@@ -219,6 +244,8 @@ mod tests {
         }
         let analyze = &doc["resources"]["comments"]["methods"]["analyze"];
         assert_eq!(analyze["path"], "v1alpha1/comments:analyze");
+        let suggest = &doc["resources"]["comments"]["methods"]["suggestscore"];
+        assert_eq!(suggest["path"], "v1alpha1/comments:suggestscore");
     }
 
     #[test]

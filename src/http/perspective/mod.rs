@@ -5,11 +5,13 @@
 //! `SEVERE_TOXICITY`, which the default model has no head for, is derived:
 //! `toxicity × max(threat, identity_attack, insult × profanity)` — toxic *and* threatening,
 //! hateful, or an obscene insult; mild rudeness and profanity alone stay low. A model with a
-//! `severe_toxicity` head answers with it. Nothing is stored. The key comes as Google's
+//! `severe_toxicity` head answers with it. `analyze` stores nothing; `comments:suggestscore`
+//! ([`suggest`]) stores a client's corrected scores as labels. The key comes as Google's
 //! clients send it (`?key=`, `X-Goog-Api-Key`), and [`discovery`] serves the discovery
 //! document Google's generated clients build themselves from.
 
 pub mod discovery;
+pub mod suggest;
 
 use std::collections::BTreeMap;
 
@@ -45,6 +47,23 @@ impl PerspectiveError {
             status: StatusCode::BAD_REQUEST,
             message: message.into(),
             details: json!([{"@type": "type.googleapis.com/google.commentanalyzer.v1alpha1.Error", "errorType": error_type}]),
+        }
+    }
+
+    /// A database failure: `UNAVAILABLE` (503) when it cannot be reached, else `INTERNAL`
+    /// (500, the details logged and not shown).
+    fn store(e: crate::store::StoreError) -> Self {
+        let (status, message) = match e {
+            crate::store::StoreError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m),
+            other => {
+                tracing::error!(error = %other, "perspective");
+                (StatusCode::INTERNAL_SERVER_ERROR, "Internal error.".into())
+            }
+        };
+        Self {
+            status,
+            message,
+            details: json!([]),
         }
     }
 }
@@ -289,6 +308,39 @@ pub struct KeyParam {
     key: Option<String>,
 }
 
+/// The key a Perspective client presents: `?key=`, `X-Goog-Api-Key`, or a bearer token.
+fn presented_key(query_key: Option<String>, headers: &HeaderMap) -> Option<String> {
+    query_key
+        .or_else(|| {
+            headers
+                .get("x-goog-api-key")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        })
+        .or_else(|| super::auth::bearer(headers))
+}
+
+/// The name of the live scorer (or stronger) key presented; Perspective's errors otherwise.
+async fn key_name(app: &AppState, key: Option<String>) -> Result<String, PerspectiveError> {
+    let Some(key) = key else {
+        return Err(PerspectiveError {
+            status: StatusCode::FORBIDDEN,
+            message: "The request is missing a valid API key.".into(),
+            details: json!([]),
+        });
+    };
+    match app.store.find_key(&hash_key(&key)).await {
+        Ok(Some(k)) if k.role >= Role::Scorer => Ok(k.name),
+        Ok(_) => Err(PerspectiveError {
+            status: StatusCode::BAD_REQUEST,
+            message: "API key not valid. Please pass a valid API key.".into(),
+            details: json!([{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID", "domain": "vigie"}]),
+        }),
+        Err(e) => Err(PerspectiveError::store(e)),
+    }
+}
+
+/// Under `--score-requires-key`, the presented key must be a live scorer key.
 async fn check_key(
     app: &AppState,
     query_key: Option<String>,
@@ -297,35 +349,9 @@ async fn check_key(
     if !app.config.score_requires_key {
         return Ok(());
     }
-    let key = query_key
-        .or_else(|| {
-            headers
-                .get("x-goog-api-key")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        })
-        .or_else(|| super::auth::bearer(headers));
-    let denied = |m: &str| PerspectiveError {
-        status: StatusCode::FORBIDDEN,
-        message: m.into(),
-        details: json!([]),
-    };
-    let Some(key) = key else {
-        return Err(denied("The request is missing a valid API key."));
-    };
-    match app.store.find_key(&hash_key(&key)).await {
-        Ok(Some(k)) if k.role >= Role::Scorer => Ok(()),
-        Ok(_) => Err(PerspectiveError {
-            status: StatusCode::BAD_REQUEST,
-            message: "API key not valid. Please pass a valid API key.".into(),
-            details: json!([{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID", "domain": "vigie"}]),
-        }),
-        Err(e) => Err(PerspectiveError {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            message: e.to_string(),
-            details: json!([]),
-        }),
-    }
+    key_name(app, presented_key(query_key, headers))
+        .await
+        .map(drop)
 }
 
 /// Perspective API's `comments:analyze`, in Perspective's request and response shapes.
@@ -380,25 +406,38 @@ pub async fn analyze(
     }))
 }
 
-/// Reads and checks Perspective's request, in Perspective's order of errors.
-fn parse_request(body: Result<Bytes, BytesRejection>) -> Result<AnalyzeRequest, PerspectiveError> {
+/// A request body read as JSON, or Perspective's error for it.
+fn json_body<T: serde::de::DeserializeOwned>(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, PerspectiveError> {
     let body = body.map_err(|e| PerspectiveError {
         status: e.status(),
         message: format!("Request body rejected: {}", e.body_text()),
         details: json!([{"@type": "type.googleapis.com/google.commentanalyzer.v1alpha1.Error", "errorType": "INVALID_REQUEST"}]),
     })?;
-    let req: AnalyzeRequest = serde_json::from_slice(&body).map_err(|e| {
+    serde_json::from_slice(&body).map_err(|e| {
         PerspectiveError::invalid(
             "INVALID_REQUEST",
             format!("Invalid JSON payload received. {e}"),
         )
-    })?;
-    if req.context.as_ref().is_some_and(|c| !c.is_object()) {
+    })
+}
+
+/// `context`, when given, is an object.
+fn check_context(context: Option<&Value>) -> Result<(), PerspectiveError> {
+    if context.is_some_and(|c| !c.is_object()) {
         return Err(PerspectiveError::invalid(
             "INVALID_REQUEST",
             "context must be an object",
         ));
     }
+    Ok(())
+}
+
+/// Reads and checks Perspective's request, in Perspective's order of errors.
+fn parse_request(body: Result<Bytes, BytesRejection>) -> Result<AnalyzeRequest, PerspectiveError> {
+    let req: AnalyzeRequest = json_body(body)?;
+    check_context(req.context.as_ref())?;
     check_kind(req.comment.kind.as_deref())?;
     check_text(&req.comment.text)?;
     if req.requested_attributes.is_empty() {
@@ -481,7 +520,11 @@ fn attribute(
         if req.drop_unsupported_attributes {
             return Ok(None);
         }
-        return Err(unsupported_languages(req, langs, name));
+        return Err(unsupported_languages(
+            &req.languages,
+            &langs.unsupported,
+            name,
+        ));
     }
     match params.score_type.as_deref() {
         None | Some("PROBABILITY") | Some("SCORE_TYPE_UNSPECIFIED") => Ok(Some(src)),
@@ -492,16 +535,20 @@ fn attribute(
     }
 }
 
-fn unsupported_languages(req: &AnalyzeRequest, langs: &Languages, name: &str) -> PerspectiveError {
+fn unsupported_languages(
+    requested: &[String],
+    unsupported: &[String],
+    name: &str,
+) -> PerspectiveError {
     let mut e = PerspectiveError::invalid(
         "LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE",
         format!(
             "Attribute {name} does not support request languages: {}",
-            langs.unsupported.join(", ")
+            unsupported.join(", ")
         ),
     );
     e.details[0]["languageNotSupportedByAttributeError"] =
-        json!({"requestedLanguages": req.languages, "attribute": name});
+        json!({"requestedLanguages": requested, "attribute": name});
     e
 }
 
