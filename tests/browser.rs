@@ -27,7 +27,8 @@ use vigie::store::SqliteStore;
 const MODERATOR: &str = "vg_browser_moderator";
 const HOLD_ALL: &str = "[heads.toxicity]\nreject = 1.0\n[heads.insult]\nreject = 1.0\n[heads.threat]\nreject = 1.0\n[heads.identity_attack]\nreject = 1.0\n[heads.profanity]\nreject = 1.0\n";
 
-struct Driver(Child, std::path::PathBuf);
+/// chromedriver, its profile directory and its port.
+struct Driver(Child, std::path::PathBuf, u16);
 impl Drop for Driver {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -44,7 +45,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn start_driver() -> Option<(Driver, u16)> {
+async fn start_driver() -> Option<Driver> {
     let path =
         std::env::var("VIGIE_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
     if !std::path::Path::new(&path).exists() {
@@ -65,13 +66,13 @@ async fn start_driver() -> Option<(Driver, u16)> {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let driver = Driver(child, profile);
+    let driver = Driver(child, profile, port);
     for _ in 0..100 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
             .is_ok()
         {
-            return Some((driver, port));
+            return Some(driver);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -79,8 +80,8 @@ async fn start_driver() -> Option<(Driver, u16)> {
 }
 
 /// The service on a SQLite file in a directory that goes with it.
-async fn service() -> (TestApp, TempDir) {
-    let dir = TempDir::new("browser");
+async fn service(name: &str) -> (TestApp, TempDir) {
+    let dir = TempDir::new(&format!("browser-{name}"));
     let store = SqliteStore::open(&dir.path().join("vigie.db"))
         .await
         .unwrap();
@@ -109,29 +110,8 @@ async fn submit(base: &str, id: &str, text: &str, author: &str) {
     assert_eq!(r.status(), 201);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_moderator_rejects_a_comment_with_the_keyboard() {
-    let Some((driver, port)) = start_driver().await else {
-        return;
-    };
-    let (app, dir) = service().await;
-    let (state, base) = (app.state.clone(), app.address.clone());
-    submit(
-        &base,
-        "c-bras",
-        "Quelle bande de bras cassés, ce gouvernement",
-        "jarod",
-    )
-    .await;
-    submit(
-        &base,
-        "c-guignols",
-        "Ministres guignols, dégagez tous !",
-        "lea",
-    )
-    .await;
-    submit(&base, "c-xss", "<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\"> bande de connards", "mallory").await;
-
+/// A headless Chromium session through `driver`.
+async fn browser(driver: &Driver) -> fantoccini::Client {
     let caps = json!({
         "browserName": "chrome",
         "goog:chromeOptions": {
@@ -141,12 +121,15 @@ async fn a_moderator_rejects_a_comment_with_the_keyboard() {
                      "--window-size=1200,1400", format!("--user-data-dir={}", driver.1.display())]
         }
     });
-    let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
         .capabilities(caps.as_object().unwrap().clone())
-        .connect(&format!("http://127.0.0.1:{port}"))
+        .connect(&format!("http://127.0.0.1:{}", driver.2))
         .await
-        .expect("a Chromium session");
+        .expect("a Chromium session")
+}
 
+/// Signs in with the moderator key, through the form, and waits for the queue.
+async fn sign_in(c: &fantoccini::Client, base: &str) {
     // Sign in: the key goes in a form, never in the URL.
     c.goto(&format!("{base}/moderation")).await.unwrap();
     c.find(Locator::Css("input[name=key]"))
@@ -173,6 +156,33 @@ async fn a_moderator_rejects_a_comment_with_the_keyboard() {
             c.source().await.unwrap()
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_moderator_rejects_a_comment_with_the_keyboard() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let (app, dir) = service("keyboard").await;
+    let (state, base) = (app.state.clone(), app.address.clone());
+    submit(
+        &base,
+        "c-bras",
+        "Quelle bande de bras cassés, ce gouvernement",
+        "jarod",
+    )
+    .await;
+    submit(
+        &base,
+        "c-guignols",
+        "Ministres guignols, dégagez tous !",
+        "lea",
+    )
+    .await;
+    submit(&base, "c-xss", "<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\"> bande de connards", "mallory").await;
+
+    let c = browser(&driver).await;
+    sign_in(&c, &base).await;
     let url = c.current_url().await.unwrap();
     assert_eq!(url.path(), "/moderation/queue");
     assert!(!url.as_str().contains(MODERATOR));
@@ -364,6 +374,129 @@ async fn a_moderator_rejects_a_comment_with_the_keyboard() {
             .as_str(),
         "approved"
     );
+
+    c.close().await.unwrap();
+    drop(app);
+    drop(driver);
+    drop(dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_moderator_labels_a_comment_from_the_teach_tab() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let (app, dir) = service("teach").await;
+    let base = app.address.clone();
+    submit(
+        &base,
+        "t-nuls",
+        "Bande de nuls, vous êtes des clowns",
+        "jarod",
+    )
+    .await;
+    submit(
+        &base,
+        "t-peau",
+        "Je vais te faire la peau, sale type",
+        "lea",
+    )
+    .await;
+
+    let c = browser(&driver).await;
+    sign_in(&c, &base).await;
+    c.find(Locator::Css("a.tab.teach"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("a.tab.teach.current"))
+        .await
+        .unwrap();
+    assert!(c
+        .current_url()
+        .await
+        .unwrap()
+        .as_str()
+        .contains("order=informative"));
+    let card = c.find(Locator::Css("li.card.focused")).await.unwrap();
+    let id = card.attr("data-id").await.unwrap().unwrap();
+
+    // One click toggles a label; `4` toggles the card's fourth (the model's heads in order,
+    // toxicity left to the verdict: identity_attack, insult, profanity, threat); `d`, a
+    // reason and Enter reject it with both.
+    card.find(Locator::Css("input[name=label][value=insult]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let active = || async {
+        c.execute("return document.activeElement.value", vec![])
+            .await
+            .unwrap()
+    };
+    assert_eq!(active().await, json!("insult"));
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys("4d")
+        .await
+        .unwrap();
+    assert_eq!(
+        c.execute("return document.activeElement.name", vec![])
+            .await
+            .unwrap(),
+        json!("reason")
+    );
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys("insulte et menace\u{E007}")
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("p.notice"))
+        .await
+        .unwrap();
+    let notice = c
+        .find(Locator::Css("p.notice"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(notice, format!("{id} rejected"));
+    // Back on the Teach tab, which no longer lists it.
+    assert!(c
+        .current_url()
+        .await
+        .unwrap()
+        .as_str()
+        .contains("order=informative"));
+
+    // The labels, as the API gives them back.
+    let r = reqwest::Client::new()
+        .get(format!("{base}/v1/comments/{id}"))
+        .bearer_auth(MODERATOR)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let detail: serde_json::Value = r.json().await.unwrap();
+    let last = detail["history"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (&last["action"], &last["actor"], &last["reason"]),
+        (&json!("reject"), &json!("ana"), &json!("insulte et menace"))
+    );
+    assert_eq!(last["labels"], json!({"insult": 1, "threat": 1}));
 
     c.close().await.unwrap();
     drop(app);

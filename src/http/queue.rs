@@ -12,20 +12,22 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{Json, Query};
 use super::AppState;
 use crate::domain::Role;
-pub use crate::service::queue::{queue_query, QueueParams};
+pub use crate::service::queue::{fetch, queue_query, QueueParams};
 use crate::service::views::CommentView;
 use crate::store::now_ms;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct QueuePage {
     pub items: Vec<CommentView>,
-    /// Pass as `cursor` for the next page; absent on the last page.
+    /// Pass as `cursor` for the next page; absent on the last page (and always with
+    /// `order=informative`, which is one page).
     pub next_cursor: Option<String>,
     /// Comments per status, for the queue tabs.
     pub counts: std::collections::BTreeMap<String, i64>,
 }
 
-/// Comments waiting for review (or of another status), filtered and paged.
+/// Comments waiting for review (or of another status), filtered and paged; with
+/// `order=informative`, the pending comments whose labels would teach the model most.
 #[utoipa::path(
     get,
     path = "/v1/queue", tag = "moderation",
@@ -38,7 +40,7 @@ pub async fn list(
     Query(p): Query<QueueParams>,
 ) -> Result<Json<QueuePage>, ApiError> {
     let q = queue_query(&app, p)?;
-    let page = app.store.queue(&q).await?;
+    let page = fetch(&app, &q).await?;
     let counts = app.store.counts().await?;
     Ok(Json(QueuePage {
         items: page.items.into_iter().map(Into::into).collect(),

@@ -4,7 +4,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use crate::domain::{CommentStatus, Stance};
-use crate::store::{Cursor, QueueOrder, QueueQuery};
+use crate::store::{Cursor, Page, QueueOrder, QueueQuery, StoreError};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -21,11 +21,15 @@ pub struct QueueParams {
     pub author: Option<String>,
     /// `favor`, `against` or `none`.
     pub stance: Option<String>,
-    /// `score` (highest first, default) or `oldest`.
+    /// `score` (highest first, default), `oldest`, or `informative`: the pending comments
+    /// whose labels would teach the model most first (uncertain on some head, unlike each
+    /// other, with a share of random picks), ranked among the oldest 500 pending comments
+    /// under the other filters. The informative order is one page: no `next_cursor`, no
+    /// `cursor`; decide its comments and ask again.
     pub order: Option<String>,
     /// 1 to 200, default 50.
     pub limit: Option<u32>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page (not with `order=informative`).
     pub cursor: Option<String>,
 }
 
@@ -85,6 +89,16 @@ pub fn queue_query(app: &AppState, p: QueueParams) -> Result<QueueQuery, Invalid
         .as_deref()
         .map(|c| Cursor::decode(c).ok_or_else(|| invalid(format!("invalid cursor {c:?}"))))
         .transpose()?;
+    if order == QueueOrder::Informative {
+        if status.is_some_and(|s| s != CommentStatus::Pending) {
+            return Err(invalid("order=informative lists pending comments only"));
+        }
+        if cursor.is_some() {
+            return Err(invalid(
+                "order=informative is one page and takes no cursor: decide its comments and ask again",
+            ));
+        }
+    }
     Ok(QueueQuery {
         status,
         head: p.head,
@@ -97,4 +111,13 @@ pub fn queue_query(app: &AppState, p: QueueParams) -> Result<QueueQuery, Invalid
         limit,
         cursor,
     })
+}
+
+/// A page of the queue in the query's order: the store's own, or the teach order
+/// (`service::teach`) for `order=informative`.
+pub async fn fetch(app: &AppState, q: &QueueQuery) -> Result<Page, StoreError> {
+    match q.order {
+        QueueOrder::Informative => super::teach::informative(app, q).await,
+        QueueOrder::Score | QueueOrder::Oldest => app.store.queue(q).await,
+    }
 }

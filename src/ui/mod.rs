@@ -1,6 +1,6 @@
 //! The moderator's page: server-rendered askama templates (escaping by default), plain
 //! forms for approve / reject with one-click label toggles (per head, and a stance) so it
-//! works without JavaScript, and a small script for
+//! works without JavaScript, a Teach tab (the queue's teach order), and a small script for
 //! the keyboard shortcuts moderators know from Coral Talk (`j`/`k`, `f` approve, `d` reject,
 //! `?` help; `1`–`9` toggle a label). Sign-in takes a moderator key once and keeps a session
 //! in a secure, HTTP-only, same-site cookie; the key never appears in a URL.

@@ -1,6 +1,6 @@
 //! The queue and detail pages: a comment as a card (scores, highlights, stance, author, the
-//! decision form with its label toggles), the filters and paging of the queue, and one
-//! comment with its history.
+//! decision form with its label toggles), the filters and paging of the queue, its Teach tab
+//! (the teach order, one page), and one comment with its history.
 
 use std::collections::BTreeMap;
 
@@ -12,10 +12,10 @@ use serde::Deserialize;
 
 use super::{render, segments, PageError, Segment};
 use crate::domain::Stance;
-use crate::service::queue::{queue_query, QueueParams};
+use crate::service::queue::{fetch, queue_query, QueueParams};
 use crate::service::views::EventView;
 use crate::service::{AppState, Caller};
-use crate::store::{StoreError, StoredComment};
+use crate::store::{QueueOrder, StoreError, StoredComment};
 use crate::util::rfc3339;
 
 /// A comment as a card or detail view shows it.
@@ -122,6 +122,8 @@ struct ScoreRow {
 struct QueuePage {
     moderator: String,
     status: String,
+    /// The Teach tab: the teach order, one page.
+    teach: bool,
     label_heads: Vec<String>,
     /// (status, count, current)
     tabs: Vec<Choice>,
@@ -152,6 +154,9 @@ pub(crate) struct Filters {
     author: Option<String>,
     #[serde(default)]
     stance: Option<String>,
+    /// `informative` on the Teach tab.
+    #[serde(default)]
+    order: Option<String>,
     #[serde(default)]
     cursor: Option<String>,
     /// Cursors of the pages before this one, comma-separated, for "previous".
@@ -193,6 +198,7 @@ impl Filters {
             ("article", &self.article),
             ("author", &self.author),
             ("stance", &self.stance),
+            ("order", &self.order),
         ] {
             if let Some(v) = non_empty(v) {
                 q.append_pair(k, &v);
@@ -229,12 +235,13 @@ pub(crate) async fn queue_page(
         article: non_empty(&f.article),
         author: non_empty(&f.author),
         stance: non_empty(&f.stance),
-        order: None,
+        order: non_empty(&f.order),
         limit: Some(25),
         cursor: non_empty(&f.cursor),
     };
     let q = queue_query(&app, params).map_err(|e| PageError::Unprocessable(e.to_string()))?;
-    let (page, counts) = (app.store.queue(&q).await?, app.store.counts().await?);
+    let teach = q.order == QueueOrder::Informative;
+    let (page, counts) = (fetch(&app, &q).await?, app.store.counts().await?);
     let authors: Vec<String> = page
         .items
         .iter()
@@ -277,9 +284,10 @@ pub(crate) async fn queue_page(
         moderator: me.name,
         tabs: Choice::list(
             ["pending", "approved", "rejected", "published"],
-            &status,
+            if teach { "" } else { &status },
             |s| counts.get(s).copied().unwrap_or(0),
         ),
+        teach,
         label_heads: label_heads(&model),
         heads: Choice::list(
             model.card.heads.iter().map(|h| h.name.as_str()),

@@ -74,6 +74,14 @@ impl TestApp {
         self.post(&path).key(key).json(body).send().await
     }
 
+    /// `GET /v1/queue?{query}` with `key`.
+    pub async fn queue(&self, key: &str, query: &str) -> Reply {
+        self.get(&format!("/v1/queue?{query}"))
+            .key(key)
+            .send()
+            .await
+    }
+
     /// `GET /v1/labels/export` with `key`.
     pub async fn export_labels(&self, key: &str) -> Reply {
         self.get("/v1/labels/export").key(key).send().await

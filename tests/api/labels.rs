@@ -1,14 +1,16 @@
 //! The site's labels: per-head labels and a stance beside a decision (from the API and from
-//! the page's form), Perspective's `comments:suggestscore`, and the label export that
-//! carries both.
+//! the page's form), Perspective's `comments:suggestscore`, the label export that carries
+//! both, and the queue's teach order (`order=informative`, the page's Teach tab).
 
 use std::collections::BTreeMap;
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
-use vigie::domain::Role;
+use vigie::domain::{CommentId, Decision, Lang, Role};
 use vigie::policy::Policy;
+use vigie::store::NewComment;
 
+use crate::common;
 use crate::helpers::{Reply, Setup, TestApp};
 
 const SCORER: &str = "vg_labels_scorer";
@@ -413,4 +415,185 @@ async fn bad_suggestions_get_perspectives_errors_and_store_nothing() {
     let discovery = s.get("/$discovery/rest").send().await.json();
     let method = &discovery["resources"]["comments"]["methods"]["suggestscore"];
     assert_eq!(method["path"], "v1alpha1/comments:suggestscore");
+}
+
+/// A flagged comment stored as it is, its stored scores saying nothing (0): the teach order
+/// reads the serving model's own.
+fn pending(id: &str, text: &str, author: &str) -> NewComment {
+    NewComment {
+        id: CommentId::parse(id).unwrap(),
+        text: text.to_owned(),
+        article_id: None,
+        author: Some(author.to_owned()),
+        target: None,
+        lang: "fr".into(),
+        scores: BTreeMap::from([("toxicity".to_owned(), 0.0)]),
+        stance: None,
+        stance_label: None,
+        flagged: vec!["toxicity".into()],
+        explanation: None,
+        model_id: "m".into(),
+        decision: Decision::Flag,
+        actor: "site".into(),
+        note: None,
+        now_ms: 1,
+    }
+}
+
+/// Near copies (the same text six times) and six comments unlike each other and it.
+const COPY: &str = "Les ministres sont des clowns incompétents";
+const DISTINCT: [&str; 6] = [
+    "Merci pour cet article très clair sur la réforme",
+    "Tu es un abruti fini, va te cacher",
+    "Je vais te faire la peau si je te croise",
+    "Putain mais quelle merde ce match hier soir",
+    "Les immigrés volent nos emplois, dehors",
+    "Quel temps magnifique aujourd'hui à Lyon",
+];
+
+/// Every head flags exactly at the copies' probability: the copies are as uncertain as a
+/// comment can be, on every head.
+fn policy_around(text: &str) -> Policy {
+    let model = common::model::default_model();
+    let probs = vigie::scoring::run(model, text, Some(Lang::Fr)).probs;
+    let toml: String = model
+        .card
+        .heads
+        .iter()
+        .zip(&probs)
+        .map(|(h, p)| format!("[heads.{}]\nflag = {p}\nreject = 1.0\n", h.name))
+        .collect();
+    Policy::from_toml(&toml).unwrap()
+}
+
+async fn informative(s: &TestApp, query: &str) -> Vec<String> {
+    let r = s.queue(MODERATOR, query).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let b = r.json();
+    assert_eq!(b["next_cursor"], Value::Null, "one page");
+    b["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_teach_order_puts_uncertain_comments_first_and_skips_near_copies() {
+    let s = service(policy_around(COPY)).await;
+    for i in 0..6 {
+        let c = pending(&format!("copy-{i}"), COPY, "carl");
+        s.store().submit(c).await.unwrap();
+    }
+    for (i, text) in DISTINCT.iter().enumerate() {
+        s.store()
+            .submit(pending(&format!("d-{i}"), text, "dana"))
+            .await
+            .unwrap();
+    }
+    let is_copy = |id: &String| id.starts_with("copy-");
+
+    // The first pick is the most uncertain (a copy); then the diversity rule keeps the
+    // other copies out while anything else is left.
+    let top = informative(&s, "order=informative&limit=7").await;
+    assert_eq!(top.len(), 7);
+    assert!(is_copy(&top[0]), "{top:?}");
+    assert_eq!(top.iter().filter(|id| is_copy(id)).count(), 1, "{top:?}");
+    // All twelve when asked for all, each once.
+    let mut all = informative(&s, "order=informative&limit=50").await;
+    assert_eq!(all.len(), 12);
+    assert!(all[7..].iter().all(is_copy), "{all:?}");
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 12);
+    // The other filters hold.
+    let dana = informative(&s, "order=informative&author=dana").await;
+    assert_eq!(dana.len(), 6);
+    assert!(dana.iter().all(|id| id.starts_with("d-")));
+    // The ordinary queue keeps its order.
+    let r = s.queue(MODERATOR, "order=oldest&limit=3").await;
+    let b = r.json();
+    let oldest: Vec<&str> = b["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(oldest, ["copy-0", "copy-1", "copy-2"]);
+    assert!(b["next_cursor"].is_string());
+
+    // The Teach tab shows the same order.
+    let cookie = s.sign_in(MODERATOR).await;
+    let page = s
+        .get("/moderation/queue?order=informative")
+        .cookie(&cookie)
+        .send()
+        .await
+        .text();
+    assert!(page.contains("class=\"tab teach current\""), "{page}");
+    let first_card = page.find("class=\"card\"").unwrap();
+    assert!(
+        page[first_card..].starts_with(&format!("class=\"card\" id=\"c-{}\"", top[0])),
+        "{}",
+        &page[first_card..first_card + 80]
+    );
+}
+
+#[tokio::test]
+async fn the_teach_order_ranks_the_oldest_500_and_refuses_bad_parameters() {
+    let s = service(policy_around(COPY)).await;
+    for i in 0..500 {
+        let c = pending(&format!("old-{i:03}"), DISTINCT[0], "olga");
+        s.store().submit(c).await.unwrap();
+    }
+    // The most uncertain comment of all, but the 501st: not a candidate.
+    s.store()
+        .submit(pending("late", COPY, "lou"))
+        .await
+        .unwrap();
+    let top = informative(&s, "order=informative&limit=200").await;
+    assert_eq!(top.len(), 200);
+    assert!(!top.contains(&"late".to_owned()));
+    assert_eq!(
+        informative(&s, "order=informative&author=lou").await,
+        ["late"]
+    );
+
+    for (query, says) in [
+        ("order=informative&cursor=3ff0000000000000.1", "no cursor"),
+        ("order=informative&status=approved", "pending comments only"),
+        ("order=informative&limit=0", "limit"),
+        ("order=random", "score, oldest or informative"),
+    ] {
+        let r = s.queue(MODERATOR, query).await;
+        assert_eq!(
+            error_code(&r),
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_query".into()),
+            "{query}"
+        );
+        assert!(r.text().contains(says), "{query}: {}", r.text());
+    }
+    // The API's document says how the order pages.
+    let doc = s.get("/openapi.json").send().await.json();
+    let params = doc["paths"]["/v1/queue"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let order = params.iter().find(|p| p["name"] == "order").unwrap();
+    assert!(
+        order["description"].as_str().unwrap().contains("one page"),
+        "{order}"
+    );
+
+    let cookie = s.sign_in(MODERATOR).await;
+    let r = s
+        .call(
+            Method::GET,
+            "/moderation/queue?order=informative&status=rejected",
+        )
+        .cookie(&cookie)
+        .send()
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("pending comments only"));
 }
