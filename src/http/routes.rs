@@ -7,7 +7,7 @@ use axum::http::Method;
 use axum::routing::{on, MethodFilter, MethodRouter};
 
 use super::auth::Access;
-use super::{admin, comments, coral, meta, metrics, perspective, queue, score, AppState};
+use super::{admin, comments, coral, meta, metrics, models, perspective, queue, score, AppState};
 use crate::domain::Role;
 use crate::ui;
 
@@ -76,6 +76,8 @@ routes! {
         POST "/v1/comments/{id}/release", MODERATOR => queue::release;
         GET "/v1/labels/export", ADMIN => admin::export;
         POST "/v1/admin/model/reload", ADMIN => admin::reload;
+        GET "/v1/admin/models", ADMIN => models::list;
+        POST "/v1/admin/models/{id}/activate", ADMIN => models::activate;
         GET "/v1/admin/keys", ADMIN => admin::list_keys;
         POST "/v1/admin/keys", ADMIN => admin::create_key;
         DELETE "/v1/admin/keys/{name}", ADMIN => admin::revoke_key;
@@ -132,6 +134,6 @@ mod tests {
                 r.path
             );
         }
-        assert_eq!(seen.len(), 31);
+        assert_eq!(seen.len(), 33);
     }
 }

@@ -11,6 +11,7 @@ mod hostile;
 mod integrations;
 mod limits;
 mod metrics;
+mod models;
 mod moderation;
 mod reload;
 mod score;
