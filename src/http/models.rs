@@ -83,7 +83,7 @@ fn view(m: StoredModel, active: Option<&str>, serving: &str) -> ModelView {
 /// which this replica serves, and each one's activations.
 #[utoipa::path(
     get,
-    path = "/v1/admin/models", tag = "admin",
+    path = "/v1/admin/models", tag = "admin", operation_id = "list_models",
     responses((status = 200, description = "The registered models", body = ModelList)),
     security(("bearer" = []))
 )]
@@ -108,7 +108,7 @@ pub async fn list(State(app): State<AppState>) -> Result<Json<ModelList>, ApiErr
 /// keeps serving.
 #[utoipa::path(
     post,
-    path = "/v1/admin/models/{id}/activate", tag = "admin",
+    path = "/v1/admin/models/{id}/activate", tag = "admin", operation_id = "activate_model",
     params(("id" = String, Path, description = "Model id")),
     responses(
         (status = 200, description = "The model serves", body = Switched),

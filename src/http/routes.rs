@@ -123,6 +123,20 @@ mod tests {
         assert_eq!(described, documented);
     }
 
+    /// Clients name their methods after operation ids (utoipa's default: the handler's
+    /// name, which two modules may share).
+    #[test]
+    fn operation_ids_are_unique() {
+        let doc = serde_json::to_value(Documented::openapi()).unwrap();
+        let mut seen = BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let id = op["operationId"].as_str().unwrap_or_default().to_owned();
+                assert!(seen.insert(id.clone()), "{method} {path}: {id:?} again");
+            }
+        }
+    }
+
     #[test]
     fn no_route_is_listed_twice() {
         let mut seen = BTreeSet::new();
