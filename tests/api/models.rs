@@ -392,9 +392,15 @@ async fn a_restart_serves_the_active_model_unless_its_file_is_gone() {
 async fn switched_to(app: &TestApp, id: &str, within: Duration) -> Duration {
     let started = Instant::now();
     loop {
-        let serving = scoring_model(app).await;
+        // The score alone: the model may be swapped between this and a request for the card.
+        let r = app
+            .score(&json!({"text": "Quelle bande de bras cassés"}))
+            .await;
+        let serving = r.json()["model_id"].as_str().unwrap().to_owned();
         if serving == id {
-            return started.elapsed();
+            let took = started.elapsed();
+            assert_eq!(scoring_model(app).await, id);
+            return took;
         }
         assert!(
             started.elapsed() < within,
