@@ -3,10 +3,12 @@
 //! reads its own words with `FromStr`, whose error is a [`ParseError`].
 
 mod comment;
+mod models;
 mod queue;
 mod scores;
 
 pub use comment::{CommentText, Lang, ScorablePrefix, Target, TextError};
+pub use models::{ActivationReason, ModelId};
 pub use queue::{CommentId, CommentStatus, ModeratorAction, Role};
 pub use scores::{Decision, HeadName, Stance};
 

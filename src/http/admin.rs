@@ -1,34 +1,36 @@
 //! Administration: model reload, label export, API keys.
 
+use std::sync::Arc;
+
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
+use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
 use super::extract::Json;
 use super::AppState;
-use crate::domain::Role;
+use crate::domain::{ActivationReason, Role};
 use crate::model::Model;
 use crate::service::labels::site_labels;
+use crate::service::models::{self, Switched};
 use crate::store::{check_key_name, generate_key, hash_key, now_ms, ApiKeyInfo};
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ReloadResult {
-    pub previous_model_id: String,
-    pub model_id: String,
-}
-
 /// Load the model file again and swap it in; in-flight requests finish on the old one. A
-/// corrupt or incompatible file is refused (422) and the old model keeps serving.
+/// corrupt or incompatible file is refused (422) and the old model keeps serving. With a
+/// models directory, the model is registered (kept) and activated for every replica.
 #[utoipa::path(
     post,
     path = "/v1/admin/model/reload", tag = "admin",
-    responses((status = 200, description = "The new model serves", body = ReloadResult), (status = 422, description = "Invalid request: see the error code", body = ErrorBody)),
+    responses((status = 200, description = "The new model serves", body = Switched), (status = 409, description = "Another file is registered under this model's id", body = ErrorBody), (status = 422, description = "Invalid request: see the error code", body = ErrorBody)),
     security(("bearer" = []))
 )]
-pub async fn reload(State(app): State<AppState>) -> Result<Json<ReloadResult>, ApiError> {
+pub async fn reload(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<Switched>, ApiError> {
     let path = app.config.model_path.clone().ok_or_else(|| {
         ApiError::ModelRejected("this server was started without a model file path".into())
     })?;
@@ -37,14 +39,21 @@ pub async fn reload(State(app): State<AppState>) -> Result<Json<ReloadResult>, A
         .await
         .map_err(|e| ApiError::Internal(e.into()))?
         .map_err(|e| ApiError::ModelRejected(e.to_string()))?;
+    if app.config.models_dir.is_some() {
+        let kept = models::register(&app, Arc::new(model), None, &caller.name).await?;
+        let reason = ActivationReason::Reload;
+        return Ok(Json(
+            models::activate(&app, &kept.model_id, &caller.name, reason).await?,
+        ));
+    }
     for h in app.policy.unknown_heads(&model.card) {
         tracing::warn!(head = %h, "thresholds file names a head the new model does not have");
     }
     let model_id = model.card.model_id.clone();
-    let previous = app.model.swap(std::sync::Arc::new(model));
+    let previous = app.model.swap(Arc::new(model));
     app.metrics.model_loaded(written);
     tracing::info!(from = %previous.card.model_id, to = %model_id, "model reloaded");
-    Ok(Json(ReloadResult {
+    Ok(Json(Switched {
         previous_model_id: previous.card.model_id.clone(),
         model_id,
     }))

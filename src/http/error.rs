@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::domain::{Role, TextError};
 use crate::service::labels::LabelsRefused;
+use crate::service::models::RegistryError;
 use crate::service::queue::InvalidQuery;
 use crate::store::StoreError;
 
@@ -58,6 +59,8 @@ pub enum ApiError {
     CommentNotFound(String),
     #[error("no API key named {0:?}")]
     KeyNotFound(String),
+    #[error("no registered model with id {0:?}; GET /v1/admin/models lists them")]
+    ModelNotFound(String),
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
     #[error("model file refused, the previous model keeps serving: {0}")]
@@ -121,7 +124,7 @@ impl ApiError {
             InvalidQuery(_) | Invalid { .. } | ModelRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             MissingKey | InvalidKey | BadSignature(_) => StatusCode::UNAUTHORIZED,
             Forbidden { .. } => StatusCode::FORBIDDEN,
-            CommentNotFound(_) | KeyNotFound(_) => StatusCode::NOT_FOUND,
+            CommentNotFound(_) | KeyNotFound(_) | ModelNotFound(_) => StatusCode::NOT_FOUND,
             Conflict { .. } => StatusCode::CONFLICT,
             DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -155,6 +158,7 @@ impl ApiError {
             Forbidden { .. } => "forbidden",
             CommentNotFound(_) => "comment_not_found",
             KeyNotFound(_) => "key_not_found",
+            ModelNotFound(_) => "model_not_found",
             ModelRejected(_) => "model_rejected",
             DatabaseUnavailable(_) => "database_unavailable",
             RateLimited { .. } => "rate_limited",
@@ -212,8 +216,27 @@ impl From<StoreError> for ApiError {
                 code: "key_exists",
                 message: format!("a key named {name:?} already exists"),
             },
+            StoreError::ModelConflict(id) => ApiError::Conflict {
+                code: "model_conflict",
+                message: format!("model id {id:?} is already registered for another file; a model's id names one file"),
+            },
             StoreError::Unavailable(m) => ApiError::DatabaseUnavailable(m),
             StoreError::Other(m) => ApiError::Internal(anyhow::anyhow!(m)),
+        }
+    }
+}
+
+impl From<RegistryError> for ApiError {
+    fn from(e: RegistryError) -> Self {
+        match e {
+            RegistryError::Unknown(id) => ApiError::ModelNotFound(id),
+            RegistryError::Off | RegistryError::Rejected(_) => {
+                ApiError::ModelRejected(e.to_string())
+            }
+            RegistryError::Store(e) => e.into(),
+            RegistryError::Write { .. } | RegistryError::Internal(_) => {
+                ApiError::Internal(anyhow::anyhow!(e.to_string()))
+            }
         }
     }
 }

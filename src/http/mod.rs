@@ -11,6 +11,7 @@ pub mod extract;
 pub mod limits;
 mod meta;
 pub mod metrics;
+pub mod models;
 mod openapi;
 pub mod perspective;
 pub mod queue;

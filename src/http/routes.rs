@@ -7,7 +7,7 @@ use axum::http::Method;
 use axum::routing::{on, MethodFilter, MethodRouter};
 
 use super::auth::Access;
-use super::{admin, comments, coral, meta, metrics, perspective, queue, score, AppState};
+use super::{admin, comments, coral, meta, metrics, models, perspective, queue, score, AppState};
 use crate::domain::Role;
 use crate::ui;
 
@@ -77,6 +77,8 @@ routes! {
         POST "/v1/comments/{id}/release", MODERATOR => queue::release;
         GET "/v1/labels/export", ADMIN => admin::export;
         POST "/v1/admin/model/reload", ADMIN => admin::reload;
+        GET "/v1/admin/models", ADMIN => models::list;
+        POST "/v1/admin/models/{id}/activate", ADMIN => models::activate;
         GET "/v1/admin/keys", ADMIN => admin::list_keys;
         POST "/v1/admin/keys", ADMIN => admin::create_key;
         DELETE "/v1/admin/keys/{name}", ADMIN => admin::revoke_key;
@@ -122,6 +124,20 @@ mod tests {
         assert_eq!(described, documented);
     }
 
+    /// Clients name their methods after operation ids (utoipa's default: the handler's
+    /// name, which two modules may share).
+    #[test]
+    fn operation_ids_are_unique() {
+        let doc = serde_json::to_value(Documented::openapi()).unwrap();
+        let mut seen = BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let id = op["operationId"].as_str().unwrap_or_default().to_owned();
+                assert!(seen.insert(id.clone()), "{method} {path}: {id:?} again");
+            }
+        }
+    }
+
     #[test]
     fn no_route_is_listed_twice() {
         let mut seen = BTreeSet::new();
@@ -133,6 +149,6 @@ mod tests {
                 r.path
             );
         }
-        assert_eq!(seen.len(), 32);
+        assert_eq!(seen.len(), 34);
     }
 }

@@ -62,6 +62,15 @@ pub struct ServeArgs {
     pub metrics_addr: Option<SocketAddr>,
     #[command(flatten)]
     pub db: DbArgs,
+    /// Where every model that served is kept (`<id>.vigie`); by default `<data-dir>/models`.
+    /// Replicas of one database share it (a replica that cannot read the active model's file
+    /// logs an error and keeps serving its own).
+    #[arg(long, env = "VIGIE_MODELS_DIR")]
+    pub models_dir: Option<PathBuf>,
+    /// How often, in seconds, a replica looks in the database for a model activated
+    /// elsewhere, and serves it (1 to 60; 0: never).
+    #[arg(long, env = "VIGIE_MODEL_POLL_SECS", default_value_t = 10)]
+    pub model_poll_secs: u64,
     /// Require a scorer key on /v1/score and /v1/score/batch.
     #[arg(long, env = "VIGIE_SCORE_REQUIRES_KEY")]
     pub score_requires_key: bool,
@@ -130,9 +139,21 @@ impl ServeArgs {
         if self.key_failures_per_minute.is_nan() || self.key_failures_per_minute < 0.0 {
             anyhow::bail!("--key-failures-per-minute must be zero or positive");
         }
+        if self.model_poll_secs > 60 {
+            anyhow::bail!(
+                "--model-poll-secs must be 0 (off) to 60: replicas switch models within it"
+            );
+        }
         Ok(AppConfig {
             limits,
             model_path: Some(self.model.clone()),
+            models_dir: Some(
+                self.models_dir
+                    .clone()
+                    .unwrap_or_else(|| self.db.data_dir.join("models")),
+            ),
+            model_poll: (self.model_poll_secs > 0)
+                .then(|| std::time::Duration::from_secs(self.model_poll_secs)),
             score_requires_key: self.score_requires_key,
             claim_lease_secs: self.claim_lease_secs,
             claim_max_lease_secs: self.claim_max_lease_secs,
@@ -211,6 +232,7 @@ pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let state = Arc::new(args.build().await?);
+    crate::service::models::start(&state).await?;
     let model_id = state.model.load().card.model_id.clone();
     // Each signal stream gets every signal: both listeners stop on the same SIGTERM.
     let (signal, metrics_signal) = (shutdown_signal(), shutdown_signal());

@@ -92,6 +92,12 @@ impl Model {
     /// Reads a model file, and the real-data evaluation beside it when there is one for
     /// this model ([`RealDataEvaluation::path_beside`]).
     pub fn load(path: &Path) -> Result<Model, ModelError> {
+        Model::load_with_digest(path).map(|(model, _)| model)
+    }
+
+    /// As [`Model::load`], with the lowercase hex SHA-256 of the whole file (what the model
+    /// registry records of a file, to know it again).
+    pub fn load_with_digest(path: &Path) -> Result<(Model, String), ModelError> {
         let bytes = std::fs::read(path).map_err(|source| ModelError::Io {
             path: path.display().to_string(),
             source,
@@ -100,7 +106,7 @@ impl Model {
         let beside = RealDataEvaluation::path_beside(path);
         model.realdata = RealDataEvaluation::read_for(&beside, &model.card.model_id)
             .map_err(ModelError::RealData)?;
-        Ok(model)
+        Ok((model, crate::util::sha256_hex(&bytes)))
     }
 
     /// Writes atomically (temporary file, then rename), so a reader never sees half a model.

@@ -1,11 +1,12 @@
 //! The running service's shared state, below both `http` (the API) and `ui` (the
 //! moderator's page), so neither imports the other: [`App`] (model, policy, limits, store,
 //! counters), who is calling ([`Caller`]), the views of stored things ([`views`]), the
-//! queue's parameters ([`queue`]) and teach order ([`teach`]), and the site's labels
-//! ([`labels`]).
+//! queue's parameters ([`queue`]) and teach order ([`teach`]), the site's labels
+//! ([`labels`]) and the model registry ([`models`]).
 
 pub mod labels;
 pub mod metrics;
+pub mod models;
 pub mod queue;
 pub mod ratelimit;
 pub mod teach;
@@ -56,6 +57,11 @@ pub struct AppConfig {
     pub limits: Limits,
     /// Where `POST /v1/admin/model/reload` reads the model from.
     pub model_path: Option<PathBuf>,
+    /// Where every model that served is kept ([`models`]); shared by the replicas of one
+    /// database. `None` (the in-process default): no model is kept nor followed.
+    pub models_dir: Option<PathBuf>,
+    /// How often a replica looks for a model activated elsewhere; `None`: never.
+    pub model_poll: Option<std::time::Duration>,
     /// Whether `/v1/score` needs a scorer key.
     pub score_requires_key: bool,
     /// Default claim lease.
@@ -82,6 +88,8 @@ impl Default for AppConfig {
         Self {
             limits: Limits::default(),
             model_path: None,
+            models_dir: None,
+            model_poll: None,
             score_requires_key: false,
             claim_lease_secs: 300,
             claim_max_lease_secs: 600,
@@ -108,6 +116,9 @@ pub struct App {
     pub(crate) auth_failures: RateLimiter,
     /// What `GET /metrics` reports; the store reports its database failures to it.
     pub(crate) metrics: Arc<Metrics>,
+    /// Held while the model serving is switched ([`models`]), so that a replica following
+    /// another's activation never swaps back a model an activation here just replaced.
+    pub(crate) switching: tokio::sync::Mutex<()>,
 }
 
 pub type AppState = Arc<App>;
@@ -128,6 +139,7 @@ impl App {
             auth_failures: RateLimiter::new(config.key_failures),
             config,
             metrics,
+            switching: tokio::sync::Mutex::new(()),
         }
     }
 

@@ -15,10 +15,11 @@ use sqlx::{
 use super::rows::{self, Locked, Readable};
 use super::statements::{queue_select, Statements};
 use super::{
-    ApiKeyInfo, AuthorStats, AuthorSummary, Cursor, DecisionInput, Event, ExportRow, NewComment,
-    NewSuggestion, Page, QueueQuery, StoreError, StoredComment, Suggestion,
+    Activation, ApiKeyInfo, AuthorStats, AuthorSummary, Cursor, DecisionInput, Event, ExportRow,
+    NewComment, NewModel, NewSuggestion, Page, QueueQuery, StoreError, StoredComment, StoredModel,
+    Suggestion,
 };
-use crate::domain::{CommentStatus, Role};
+use crate::domain::{ActivationReason, CommentStatus, Role};
 
 /// What one database brings to the shared logic.
 pub(super) trait Backend: Database {
@@ -548,6 +549,91 @@ where
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    pub async fn register_model(&self, m: &NewModel) -> Result<bool, StoreError> {
+        let done = sqlx::query(Self::sql().insert_model)
+            .bind(&m.model_id)
+            .bind(&m.file)
+            .bind(&m.sha256)
+            .bind(m.now_ms)
+            .bind(&m.registered_by)
+            .bind(m.report.as_ref().map(|r| r.to_string()))
+            .execute(&self.pool)
+            .await?;
+        if B::rows_affected(&done) == 1 {
+            return Ok(true);
+        }
+        match self.model(&m.model_id).await? {
+            Some(known) if known.sha256 == m.sha256 => Ok(false),
+            _ => Err(StoreError::ModelConflict(m.model_id.clone())),
+        }
+    }
+
+    pub async fn model(&self, model_id: &str) -> Result<Option<StoredModel>, StoreError> {
+        let Some(row) = sqlx::query(Self::sql().select_model)
+            .bind(model_id)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let mut model = rows::model(&row)?;
+        model.activations = sqlx::query(Self::sql().model_activations)
+            .bind(model_id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(rows::activation)
+            .collect::<Result<_, _>>()?;
+        Ok(Some(model))
+    }
+
+    pub async fn models(&self) -> Result<Vec<StoredModel>, StoreError> {
+        let mut models = sqlx::query(Self::sql().list_models)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(rows::model)
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut history: BTreeMap<String, Vec<Activation>> = BTreeMap::new();
+        for r in sqlx::query(Self::sql().all_activations)
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let a = rows::activation(&r)?;
+            history.entry(a.model_id.clone()).or_default().push(a);
+        }
+        for m in &mut models {
+            m.activations = history.remove(&m.model_id).unwrap_or_default();
+        }
+        Ok(models)
+    }
+
+    pub async fn activate_model(
+        &self,
+        model_id: &str,
+        actor: &str,
+        reason: ActivationReason,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(Self::sql().insert_activation)
+            .bind(model_id)
+            .bind(now_ms)
+            .bind(actor)
+            .bind(reason.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(B::rows_affected(&done) == 1)
+    }
+
+    pub async fn active_model(&self) -> Result<Option<Activation>, StoreError> {
+        sqlx::query(Self::sql().active_model)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(rows::activation)
+            .transpose()
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {

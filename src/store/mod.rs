@@ -6,6 +6,7 @@
 //! reports its database failures (for the metrics).
 
 mod backend;
+mod models;
 mod observed;
 mod postgres;
 mod rows;
@@ -20,9 +21,10 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::domain::{
-    CommentId, CommentStatus, Decision, ModeratorAction, ParseError, Role, Stance,
+    ActivationReason, CommentId, CommentStatus, Decision, ModeratorAction, ParseError, Role, Stance,
 };
 
+pub use models::{Activation, NewModel, StoredModel};
 pub use observed::{FailureKind, Observed};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -318,6 +320,8 @@ pub enum StoreError {
     IdConflict(String),
     #[error("a key named {0:?} already exists")]
     KeyExists(String),
+    #[error("model id {0:?} is already registered for another file (another SHA-256)")]
+    ModelConflict(String),
     #[error("database unavailable: {0}")]
     Unavailable(String),
     #[error("database error: {0}")]
@@ -413,6 +417,24 @@ pub trait Store: Send + Sync {
     ) -> Result<Option<ApiKeyInfo>, StoreError>;
     /// Ends a session (and sweeps expired ones).
     async fn end_session(&self, token_hash: &str, now_ms: i64) -> Result<(), StoreError>;
+    /// Registers a model file: `true` when new, `false` when the id is registered with the
+    /// same SHA-256; with another, `ModelConflict` (one id names one file).
+    async fn register_model(&self, m: &NewModel) -> Result<bool, StoreError>;
+    /// A registered model and its activations.
+    async fn model(&self, model_id: &str) -> Result<Option<StoredModel>, StoreError>;
+    /// Every registered model, newest registration first.
+    async fn models(&self) -> Result<Vec<StoredModel>, StoreError>;
+    /// Appends an activation (the model becomes the one to serve); `false` when no model
+    /// of that id is registered.
+    async fn activate_model(
+        &self,
+        model_id: &str,
+        actor: &str,
+        reason: ActivationReason,
+        now_ms: i64,
+    ) -> Result<bool, StoreError>;
+    /// The latest activation: which model is to serve, since when, by whom.
+    async fn active_model(&self) -> Result<Option<Activation>, StoreError>;
     async fn ping(&self) -> Result<(), StoreError>;
 }
 

@@ -7,10 +7,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::{
-    ApiKeyInfo, AuthorStats, AuthorSummary, DecisionInput, Event, ExportRow, NewComment,
-    NewSuggestion, Page, QueueQuery, Store, StoreError, StoredComment, Suggestion,
+    Activation, ApiKeyInfo, AuthorStats, AuthorSummary, DecisionInput, Event, ExportRow,
+    NewComment, NewModel, NewSuggestion, Page, QueueQuery, Store, StoreError, StoredComment,
+    StoredModel, Suggestion,
 };
-use crate::domain::Role;
+use crate::domain::{ActivationReason, Role};
 
 /// The kind of a database failure, as reported to the callback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -178,6 +179,33 @@ impl Store for Observed {
         self.seen(self.inner.end_session(token_hash, now_ms).await)
     }
 
+    async fn register_model(&self, m: &NewModel) -> Result<bool, StoreError> {
+        self.seen(self.inner.register_model(m).await)
+    }
+
+    async fn model(&self, model_id: &str) -> Result<Option<StoredModel>, StoreError> {
+        self.seen(self.inner.model(model_id).await)
+    }
+
+    async fn models(&self) -> Result<Vec<StoredModel>, StoreError> {
+        self.seen(self.inner.models().await)
+    }
+
+    async fn activate_model(
+        &self,
+        model_id: &str,
+        actor: &str,
+        reason: ActivationReason,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let r = self.inner.activate_model(model_id, actor, reason, now_ms);
+        self.seen(r.await)
+    }
+
+    async fn active_model(&self) -> Result<Option<Activation>, StoreError> {
+        self.seen(self.inner.active_model().await)
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         self.seen(self.inner.ping().await)
     }
@@ -197,6 +225,7 @@ mod tests {
             (StoreError::VersionConflict { current: 2 }, None),
             (StoreError::IdConflict("x".into()), None),
             (StoreError::KeyExists("k".into()), None),
+            (StoreError::ModelConflict("m".into()), None),
         ];
         for (e, kind) in cases {
             assert_eq!(FailureKind::of(&e).map(FailureKind::as_str), kind, "{e}");

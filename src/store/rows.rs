@@ -7,7 +7,9 @@ use std::str::FromStr;
 use serde::de::DeserializeOwned;
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
-use super::{ApiKeyInfo, Event, ExportRow, StoreError, StoredComment, Suggestion};
+use super::{
+    Activation, ApiKeyInfo, Event, ExportRow, StoreError, StoredComment, StoredModel, Suggestion,
+};
 use crate::domain::ParseError;
 
 /// Types both backends decode the same way.
@@ -172,5 +174,37 @@ where
         labels: json(&r.try_get::<String, _>("labels")?)?,
         community_id: r.try_get("community_id")?,
         client_token: r.try_get("client_token")?,
+    })
+}
+
+/// A registered model, without its activations (`activations` is empty).
+pub(super) fn model<R: Row>(r: &R) -> Result<StoredModel, StoreError>
+where
+    for<'a> &'a str: ColumnIndex<R>,
+    i64: Readable<R>,
+    String: Readable<R>,
+{
+    Ok(StoredModel {
+        model_id: r.try_get("model_id")?,
+        file: r.try_get("file")?,
+        sha256: r.try_get("sha256")?,
+        registered_at_ms: r.try_get("registered_at")?,
+        registered_by: r.try_get("registered_by")?,
+        report: json_opt(r.try_get("report")?)?,
+        activations: Vec::new(),
+    })
+}
+
+pub(super) fn activation<R: Row>(r: &R) -> Result<Activation, StoreError>
+where
+    for<'a> &'a str: ColumnIndex<R>,
+    i64: Readable<R>,
+    String: Readable<R>,
+{
+    Ok(Activation {
+        model_id: r.try_get("model_id")?,
+        at_ms: r.try_get("at")?,
+        actor: r.try_get("actor")?,
+        reason: domain(&r.try_get::<String, _>("reason")?)?,
     })
 }

@@ -26,6 +26,11 @@ macro_rules! impl_store {
             create_session(token_hash: &str, key: &ApiKeyInfo, now_ms: i64, expires_ms: i64) -> ();
             find_session(token_hash: &str, now_ms: i64) -> Option<ApiKeyInfo>;
             end_session(token_hash: &str, now_ms: i64) -> ();
+            register_model(m: &NewModel) -> bool;
+            model(model_id: &str) -> Option<StoredModel>;
+            models() -> Vec<StoredModel>;
+            activate_model(model_id: &str, actor: &str, reason: ActivationReason, now_ms: i64) -> bool;
+            active_model() -> Option<Activation>;
             ping() -> ();
         }
     };
@@ -36,10 +41,11 @@ macro_rules! forward {
     ($store:ty; $($name:ident($($arg:ident: $ty:ty),*) -> $out:ty;)*) => {
         const _: () = {
             use std::collections::BTreeMap;
-            use $crate::domain::Role;
+            use $crate::domain::{ActivationReason, Role};
             use $crate::store::{
-                ApiKeyInfo, AuthorStats, AuthorSummary, DecisionInput, Event, ExportRow, NewComment,
-                NewSuggestion, Page, QueueQuery, StoreError, StoredComment, Suggestion,
+                Activation, ApiKeyInfo, AuthorStats, AuthorSummary, DecisionInput, Event, ExportRow,
+                NewComment, NewModel, NewSuggestion, Page, QueueQuery, StoreError, StoredComment,
+                StoredModel, Suggestion,
             };
 
             #[async_trait::async_trait]

@@ -39,7 +39,20 @@ pub(super) struct Statements {
     pub delete_session: &'static str,
     pub release_claims_of: &'static str,
     pub release_claim: &'static str,
+    pub insert_model: &'static str,
+    pub select_model: &'static str,
+    pub list_models: &'static str,
+    pub model_activations: &'static str,
+    pub all_activations: &'static str,
+    pub insert_activation: &'static str,
+    pub active_model: &'static str,
 }
+
+/// The columns of a registered model, as `rows::model` reads them.
+const MODEL_COLUMNS: &str = "model_id, file, sha256, registered_at, registered_by, report";
+
+/// The columns of an activation, as `rows::activation` reads them.
+const ACTIVATION_COLUMNS: &str = "model_id, at, actor, reason";
 
 /// What differs between the two backends' SQL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,6 +191,28 @@ fn statements(d: Dialect) -> Statements {
         release_claim: d.sql(
             "UPDATE comments SET claimed_by = NULL, claim_expires_at = NULL WHERE seq = $1",
         ),
+        insert_model: d.sql(format!(
+            "INSERT INTO models ({MODEL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (model_id) DO NOTHING"
+        )),
+        select_model: d.sql(format!(
+            "SELECT {MODEL_COLUMNS} FROM models WHERE model_id = $1"
+        )),
+        list_models: d.sql(format!("SELECT {MODEL_COLUMNS} FROM models ORDER BY seq DESC")),
+        model_activations: d.sql(format!(
+            "SELECT {ACTIVATION_COLUMNS} FROM model_activations WHERE model_id = $1 ORDER BY seq DESC"
+        )),
+        all_activations: d.sql(format!(
+            "SELECT {ACTIVATION_COLUMNS} FROM model_activations ORDER BY seq DESC"
+        )),
+        // Nothing is appended for an id that is not registered.
+        insert_activation: d.sql(
+            "INSERT INTO model_activations (model_id, at, actor, reason) \
+             SELECT model_id, $2, $3, $4 FROM models WHERE model_id = $1",
+        ),
+        active_model: d.sql(format!(
+            "SELECT {ACTIVATION_COLUMNS} FROM model_activations ORDER BY seq DESC LIMIT 1"
+        )),
     }
 }
 

@@ -93,6 +93,22 @@ impl TestApp {
         self.post(&path).json(body).send().await
     }
 
+    /// `POST /v1/admin/model/reload` with `key`.
+    pub async fn reload(&self, key: &str) -> Reply {
+        self.post("/v1/admin/model/reload").key(key).send().await
+    }
+
+    /// `GET /v1/admin/models` with `key`.
+    pub async fn models(&self, key: &str) -> Reply {
+        self.get("/v1/admin/models").key(key).send().await
+    }
+
+    /// `POST /v1/admin/models/{id}/activate` with `key`.
+    pub async fn activate_model(&self, key: &str, id: &str) -> Reply {
+        let path = format!("/v1/admin/models/{id}/activate");
+        self.post(&path).key(key).send().await
+    }
+
     /// `POST /moderation/login` with a moderator's `key`; the session cookie, after checking
     /// the redirect to the queue and the cookie's attributes.
     pub async fn sign_in(&self, key: &str) -> String {

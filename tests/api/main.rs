@@ -12,6 +12,7 @@ mod integrations;
 mod labels;
 mod limits;
 mod metrics;
+mod models;
 mod moderation;
 mod reload;
 mod score;

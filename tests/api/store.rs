@@ -9,10 +9,12 @@ use std::sync::Arc;
 use crate::common::pg_schema::{self, Schema};
 use crate::common::tempdir::TempDir;
 use serde_json::json;
-use vigie::domain::{CommentId, CommentStatus, Decision, ModeratorAction, Role, Stance};
+use vigie::domain::{
+    ActivationReason, CommentId, CommentStatus, Decision, ModeratorAction, Role, Stance,
+};
 use vigie::store::{
-    hash_key, Cursor, DecisionInput, NewComment, NewSuggestion, QueueOrder, QueueQuery,
-    SqliteStore, Store, StoreError,
+    hash_key, Activation, Cursor, DecisionInput, NewComment, NewModel, NewSuggestion, QueueOrder,
+    QueueQuery, SqliteStore, Store, StoreError,
 };
 
 struct Db {
@@ -700,6 +702,91 @@ async fn simultaneous_submissions_with_reused_ids(db: Db) {
     db.done().await;
 }
 
+fn new_model(id: &str, sha: &str, report: Option<serde_json::Value>, now_ms: i64) -> NewModel {
+    NewModel {
+        model_id: id.into(),
+        file: format!("{id}.vigie"),
+        sha256: sha.into(),
+        report,
+        registered_by: "serve".into(),
+        now_ms,
+    }
+}
+
+/// The model registry: one id one file, activations appended, the latest one active.
+async fn model_registry(db: Db) {
+    let s = &db.store;
+    assert_eq!(s.active_model().await.unwrap(), None);
+    assert!(s.models().await.unwrap().is_empty());
+    assert!(s
+        .register_model(&new_model("m1", "aa", None, 10))
+        .await
+        .unwrap());
+    assert!(!s
+        .register_model(&new_model("m1", "aa", None, 11))
+        .await
+        .unwrap());
+    let conflict = s.register_model(&new_model("m1", "bb", None, 12)).await;
+    assert!(
+        matches!(&conflict, Err(StoreError::ModelConflict(id)) if id == "m1"),
+        "{conflict:?}"
+    );
+    let report = json!({"promoted": true, "heads": {"insult": {"delta": 0.03}}});
+    assert!(s
+        .register_model(&new_model("m2", "cc", Some(report.clone()), 20))
+        .await
+        .unwrap());
+
+    use ActivationReason::{Retrain, Rollback, Startup};
+    assert!(!s.activate_model("nope", "ops", Rollback, 25).await.unwrap());
+    assert_eq!(
+        s.active_model().await.unwrap(),
+        None,
+        "nothing appended for an unknown id"
+    );
+    assert!(s.activate_model("m1", "serve", Startup, 30).await.unwrap());
+    assert!(s
+        .activate_model("m2", "retrain", Retrain, 40)
+        .await
+        .unwrap());
+    assert!(s.activate_model("m1", "ops", Rollback, 40).await.unwrap());
+    let active = s.active_model().await.unwrap().unwrap();
+    let at = |model_id: &str, at_ms, actor: &str, reason| Activation {
+        model_id: model_id.into(),
+        at_ms,
+        actor: actor.into(),
+        reason,
+    };
+    assert_eq!(
+        active,
+        at("m1", 40, "ops", Rollback),
+        "the latest, even at the same time"
+    );
+
+    let models = s.models().await.unwrap();
+    let ids: Vec<&str> = models.iter().map(|m| m.model_id.as_str()).collect();
+    assert_eq!(ids, ["m2", "m1"], "newest first");
+    assert_eq!(models[0].report, Some(report));
+    assert_eq!(
+        (
+            models[0].file.as_str(),
+            models[0].sha256.as_str(),
+            models[0].registered_at_ms
+        ),
+        ("m2.vigie", "cc", 20)
+    );
+    assert_eq!(models[0].activations, [at("m2", 40, "retrain", Retrain)]);
+    let m1_history = [
+        at("m1", 40, "ops", Rollback),
+        at("m1", 30, "serve", Startup),
+    ];
+    assert_eq!(models[1].activations, m1_history);
+    assert_eq!(models[1].report, None);
+    assert_eq!(s.model("m1").await.unwrap().as_ref(), Some(&models[1]));
+    assert_eq!(s.model("nope").await.unwrap(), None);
+    db.done().await;
+}
+
 macro_rules! suite {
     ($backend:ident: $($test:ident),* $(,)?) => {
         mod $backend {
@@ -715,5 +802,5 @@ macro_rules! suite {
     };
 }
 
-suite!(sqlite: submit_get_and_idempotency, queue_filters_orders_and_pages, claims_lease_and_expire, decisions_are_versioned_and_recorded, suggestions_are_kept_as_sent, author_history, api_keys, concurrent_submissions_and_decisions, simultaneous_submissions_with_reused_ids);
-suite!(postgres: submit_get_and_idempotency, queue_filters_orders_and_pages, claims_lease_and_expire, decisions_are_versioned_and_recorded, suggestions_are_kept_as_sent, author_history, api_keys, concurrent_submissions_and_decisions, simultaneous_submissions_with_reused_ids);
+suite!(sqlite: submit_get_and_idempotency, queue_filters_orders_and_pages, claims_lease_and_expire, decisions_are_versioned_and_recorded, suggestions_are_kept_as_sent, author_history, api_keys, concurrent_submissions_and_decisions, simultaneous_submissions_with_reused_ids, model_registry);
+suite!(postgres: submit_get_and_idempotency, queue_filters_orders_and_pages, claims_lease_and_expire, decisions_are_versioned_and_recorded, suggestions_are_kept_as_sent, author_history, api_keys, concurrent_submissions_and_decisions, simultaneous_submissions_with_reused_ids, model_registry);

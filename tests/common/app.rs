@@ -54,6 +54,9 @@ impl Setup {
         }
         let model = super::model::default_model().clone();
         let state = Arc::new(App::new(model, self.policy, store, self.config));
+        // As `serve` does: with a models directory, the model registry settles which model
+        // serves and follows the latest activation.
+        vigie::service::models::start(&state).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = format!("http://{}", listener.local_addr().unwrap());
         let timeouts = Timeouts {

@@ -41,6 +41,13 @@ pub async fn store(name: &str) -> Option<(PgStore, Schema)> {
 }
 
 impl Schema {
+    /// Another store on the same schema (another replica of one database).
+    pub async fn connect(&self) -> PgStore {
+        PgStore::connect_schema(&self.url, &self.name)
+            .await
+            .unwrap()
+    }
+
     /// Drops the schema; its stores must be gone.
     pub async fn drop(self) {
         let pool = sqlx::PgPool::connect(&self.url).await.unwrap();
