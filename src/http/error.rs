@@ -58,6 +58,8 @@ pub enum ApiError {
     CommentNotFound(String),
     #[error("no API key named {0:?}")]
     KeyNotFound(String),
+    #[error("no target named {0:?}; create it first with POST /v1/targets")]
+    TargetNotFound(String),
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
     #[error("model file refused, the previous model keeps serving: {0}")]
@@ -121,7 +123,7 @@ impl ApiError {
             InvalidQuery(_) | Invalid { .. } | ModelRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             MissingKey | InvalidKey | BadSignature(_) => StatusCode::UNAUTHORIZED,
             Forbidden { .. } => StatusCode::FORBIDDEN,
-            CommentNotFound(_) | KeyNotFound(_) => StatusCode::NOT_FOUND,
+            CommentNotFound(_) | KeyNotFound(_) | TargetNotFound(_) => StatusCode::NOT_FOUND,
             Conflict { .. } => StatusCode::CONFLICT,
             DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -155,6 +157,7 @@ impl ApiError {
             Forbidden { .. } => "forbidden",
             CommentNotFound(_) => "comment_not_found",
             KeyNotFound(_) => "key_not_found",
+            TargetNotFound(_) => "target_not_found",
             ModelRejected(_) => "model_rejected",
             DatabaseUnavailable(_) => "database_unavailable",
             RateLimited { .. } => "rate_limited",
@@ -192,6 +195,29 @@ impl From<LabelsRefused> for ApiError {
     }
 }
 
+impl From<crate::service::targets::TargetRefused> for ApiError {
+    fn from(e: crate::service::targets::TargetRefused) -> Self {
+        use crate::service::targets::TargetRefused::*;
+        let invalid = |code, message| ApiError::Invalid { code, message };
+        match e {
+            InvalidName(m) => invalid("invalid_target_name", m),
+            InvalidDescription(m) => invalid("invalid_description", m),
+            InvalidArticles(m) => invalid("invalid_articles", m),
+            Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::service::targets::SubmitRefused> for ApiError {
+    fn from(e: crate::service::targets::SubmitRefused) -> Self {
+        use crate::service::targets::SubmitRefused::*;
+        match e {
+            Score(e) => e.into(),
+            Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -212,6 +238,11 @@ impl From<StoreError> for ApiError {
                 code: "key_exists",
                 message: format!("a key named {name:?} already exists"),
             },
+            StoreError::TargetExists(name) => ApiError::Conflict {
+                code: "target_exists",
+                message: format!("a target named {name:?} already exists"),
+            },
+            StoreError::TargetNotFound(name) => ApiError::TargetNotFound(name),
             StoreError::Unavailable(m) => ApiError::DatabaseUnavailable(m),
             StoreError::Other(m) => ApiError::Internal(anyhow::anyhow!(m)),
         }

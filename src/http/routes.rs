@@ -7,7 +7,9 @@ use axum::http::Method;
 use axum::routing::{on, MethodFilter, MethodRouter};
 
 use super::auth::Access;
-use super::{admin, comments, coral, meta, metrics, perspective, queue, score, AppState};
+use super::{
+    admin, comments, coral, meta, metrics, perspective, queue, score, targets, AppState,
+};
 use crate::domain::Role;
 use crate::ui;
 
@@ -75,6 +77,9 @@ routes! {
         GET "/v1/queue", MODERATOR => queue::list;
         POST "/v1/queue/claim", MODERATOR => queue::claim;
         POST "/v1/comments/{id}/release", MODERATOR => queue::release;
+        POST "/v1/targets", MODERATOR => targets::create;
+        GET "/v1/targets", MODERATOR => targets::list;
+        POST "/v1/targets/{name}/articles", MODERATOR => targets::attach;
         GET "/v1/labels/export", ADMIN => admin::export;
         POST "/v1/admin/model/reload", ADMIN => admin::reload;
         GET "/v1/admin/keys", ADMIN => admin::list_keys;

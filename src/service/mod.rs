@@ -1,13 +1,14 @@
 //! The running service's shared state, below both `http` (the API) and `ui` (the
 //! moderator's page), so neither imports the other: [`App`] (model, policy, limits, store,
 //! counters), who is calling ([`Caller`]), the views of stored things ([`views`]), the
-//! queue's parameters ([`queue`]) and teach order ([`teach`]), and the site's labels
-//! ([`labels`]).
+//! queue's parameters ([`queue`]) and teach order ([`teach`]), the site's labels
+//! ([`labels`]) and stance targets ([`targets`]).
 
 pub mod labels;
 pub mod metrics;
 pub mod queue;
 pub mod ratelimit;
+pub mod targets;
 pub mod teach;
 pub mod views;
 

@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use super::{
     ApiKeyInfo, AuthorStats, AuthorSummary, DecisionInput, Event, ExportRow, NewComment,
-    NewSuggestion, Page, QueueQuery, Store, StoreError, StoredComment, Suggestion,
+    NewSuggestion, NewTarget, Page, QueueQuery, SiteTarget, Store, StoreError, StoredComment,
+    Suggestion,
 };
-use crate::domain::Role;
+use crate::domain::{Role, Target};
 
 /// The kind of a database failure, as reported to the callback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -122,6 +123,31 @@ impl Store for Observed {
 
     async fn suggestions(&self) -> Result<Vec<Suggestion>, StoreError> {
         self.seen(self.inner.suggestions().await)
+    }
+
+    async fn create_target(&self, t: NewTarget) -> Result<(), StoreError> {
+        self.seen(self.inner.create_target(t).await)
+    }
+
+    async fn targets(&self) -> Result<Vec<SiteTarget>, StoreError> {
+        self.seen(self.inner.targets().await)
+    }
+
+    async fn attach_articles(
+        &self,
+        target: &Target,
+        article_ids: &[String],
+        actor: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let r = self
+            .inner
+            .attach_articles(target, article_ids, actor, now_ms);
+        self.seen(r.await)
+    }
+
+    async fn article_target(&self, article_id: &str) -> Result<Option<Target>, StoreError> {
+        self.seen(self.inner.article_target(article_id).await)
     }
 
     async fn create_key(

@@ -7,8 +7,8 @@ use std::str::FromStr;
 use serde::de::DeserializeOwned;
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
-use super::{ApiKeyInfo, Event, ExportRow, StoreError, StoredComment, Suggestion};
-use crate::domain::ParseError;
+use super::{ApiKeyInfo, Event, ExportRow, SiteTarget, StoreError, StoredComment, Suggestion};
+use crate::domain::{ParseError, Target};
 
 /// Types both backends decode the same way.
 pub(super) trait Readable<R: Row>:
@@ -173,4 +173,23 @@ where
         community_id: r.try_get("community_id")?,
         client_token: r.try_get("client_token")?,
     })
+}
+
+pub(super) fn target<R: Row>(r: &R) -> Result<SiteTarget, StoreError>
+where
+    for<'a> &'a str: ColumnIndex<R>,
+    i64: Readable<R>,
+    String: Readable<R>,
+{
+    Ok(SiteTarget {
+        name: stored_target(&r.try_get::<String, _>("name")?)?,
+        description: r.try_get("description")?,
+        created_by: r.try_get("created_by")?,
+        created_at_ms: r.try_get("created_at")?,
+        articles: vec![],
+    })
+}
+
+pub(super) fn stored_target(s: &str) -> Result<Target, StoreError> {
+    Target::parse(s).map_err(|e| StoreError::Other(format!("stored value unreadable: {e}")))
 }
