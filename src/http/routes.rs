@@ -94,6 +94,9 @@ routes! {
         GET "/moderation/queue", Session => ui::queue_page;
         POST "/moderation/bulk", Session => ui::bulk;
         GET "/moderation/comments/{id}", Session => ui::detail_page;
+        GET "/moderation/targets", Session => ui::targets_page;
+        POST "/moderation/targets", Session => ui::create_target;
+        POST "/moderation/targets/{name}/articles", Session => ui::attach_articles;
         POST "/moderation/comments/{id}/decision", Session => ui::decide;
         GET "/moderation/assets/app.js", Page => ui::script;
         GET "/moderation/assets/app.css", Page => ui::stylesheet;

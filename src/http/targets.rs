@@ -11,7 +11,6 @@ use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
 use super::extract::Json;
 use super::AppState;
-use crate::service::labels::site_labels;
 use crate::service::targets::{self, TargetStatus};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -102,7 +101,5 @@ pub async fn attach(
 }
 
 async fn statuses(app: &AppState) -> Result<Vec<TargetStatus>, ApiError> {
-    let labels = site_labels(app.store().as_ref()).await?;
-    let list = app.store().targets().await?;
-    Ok(targets::status(&app.model.load(), list, &labels))
+    Ok(targets::list(app).await?)
 }

@@ -104,6 +104,13 @@ pub struct TargetStatus {
     pub needed: BTreeMap<String, usize>,
 }
 
+/// Every site target as the serving model and the site's labels stand now.
+pub async fn list(app: &App) -> Result<Vec<TargetStatus>, StoreError> {
+    let labels = super::labels::site_labels(app.store.as_ref()).await?;
+    let targets = app.store.targets().await?;
+    Ok(status(&app.model.load(), targets, &labels))
+}
+
 /// Every site target with its articles, whether `model` has learned it and its labels.
 pub fn status(model: &Model, targets: Vec<SiteTarget>, labels: &[SiteLabel]) -> Vec<TargetStatus> {
     targets
