@@ -7,9 +7,7 @@ use axum::http::Method;
 use axum::routing::{on, MethodFilter, MethodRouter};
 
 use super::auth::Access;
-use super::{
-    admin, comments, coral, meta, metrics, perspective, queue, score, targets, AppState,
-};
+use super::{admin, comments, coral, meta, metrics, perspective, queue, score, targets, AppState};
 use crate::domain::Role;
 use crate::ui;
 

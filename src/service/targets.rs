@@ -137,8 +137,10 @@ pub fn status(model: &Model, targets: Vec<SiteTarget>, labels: &[SiteLabel]) -> 
 
 /// The site's stance labels toward `target`, per class (every class present).
 fn stance_counts(target: &Target, labels: &[SiteLabel]) -> BTreeMap<String, usize> {
-    let mut counts: BTreeMap<String, usize> =
-        Stance::ALL.iter().map(|s| (s.as_str().to_owned(), 0)).collect();
+    let mut counts: BTreeMap<String, usize> = Stance::ALL
+        .iter()
+        .map(|s| (s.as_str().to_owned(), 0))
+        .collect();
     let toward = labels
         .iter()
         .filter(|l| l.record.target.as_ref() == Some(target));

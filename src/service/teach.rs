@@ -113,7 +113,10 @@ mod tests {
 
     #[test]
     fn turns_alternate_and_stop_at_k() {
-        assert_eq!(take_turns(vec![1, 2, 3], vec![10, 20], 10), [1, 10, 2, 20, 3]);
+        assert_eq!(
+            take_turns(vec![1, 2, 3], vec![10, 20], 10),
+            [1, 10, 2, 20, 3]
+        );
         assert_eq!(take_turns(vec![1], vec![10, 20, 30], 3), [1, 10, 20]);
         assert_eq!(take_turns(vec![1, 2], vec![10, 20], 3), [1, 10, 2]);
         assert_eq!(take_turns(Vec::<i32>::new(), vec![], 3), Vec::<i32>::new());

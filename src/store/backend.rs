@@ -444,12 +444,14 @@ where
         let found = sqlx::query(Self::sql().select_targets)
             .fetch_all(&self.pool)
             .await?;
-        let mut targets: Vec<SiteTarget> = found.iter().map(rows::target).collect::<Result<_, _>>()?;
+        let mut targets: Vec<SiteTarget> =
+            found.iter().map(rows::target).collect::<Result<_, _>>()?;
         let attached = sqlx::query(Self::sql().select_article_targets)
             .fetch_all(&self.pool)
             .await?;
         for r in &attached {
-            let (article, target): (String, String) = (r.try_get("article_id")?, r.try_get("target")?);
+            let (article, target): (String, String) =
+                (r.try_get("article_id")?, r.try_get("target")?);
             if let Some(t) = targets.iter_mut().find(|t| t.name.as_str() == target) {
                 t.articles.push(article);
             }
@@ -488,7 +490,9 @@ where
             .fetch_optional(&self.pool)
             .await?;
         match found {
-            Some(r) => Ok(Some(rows::stored_target(&r.try_get::<String, _>("target")?)?)),
+            Some(r) => Ok(Some(rows::stored_target(
+                &r.try_get::<String, _>("target")?,
+            )?)),
             None => Ok(None),
         }
     }

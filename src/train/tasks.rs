@@ -116,7 +116,12 @@ pub(super) fn discover<'a>(
         3,
         |r| r.target.as_ref().zip(r.labels.stance.map(|s| s.index())),
         |t, c| format!("skipping stance target {t}: class counts {c:?}"),
-        |t| p.target_min_examples.get(t).copied().unwrap_or(p.min_examples),
+        |t| {
+            p.target_min_examples
+                .get(t)
+                .copied()
+                .unwrap_or(p.min_examples)
+        },
         progress,
     );
     if heads.is_empty() && stance.is_empty() {

@@ -16,4 +16,5 @@ mod moderation;
 mod reload;
 mod score;
 mod store;
+mod targets;
 mod ui;

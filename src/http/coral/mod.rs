@@ -25,9 +25,9 @@ pub use signature::{sign, verify_signature, SignedBody};
 
 use super::comments::{log_stored, to_new_comment};
 use super::error::ApiError;
-use crate::service::targets::{prepare, SubmitRefused};
 use super::AppState;
 use crate::domain::{CommentId, CommentText, Decision};
+use crate::service::targets::{prepare, SubmitRefused};
 use crate::store::NewComment;
 
 /// The request body Coral sends (`ExternalModerationRequest` in Coral's source). Fields
