@@ -302,8 +302,10 @@ async fn a_new_target_from_creation_to_its_first_scored_comment() {
     let trained = params(mins.clone()).fit(&data, None, &()).unwrap();
     assert!(trained.model.target_index("velo-urbain").is_some());
     // One label short of 30 in a class: the head is not fitted (5 would have been enough).
-    let mut short = TrainingData::default();
-    short.records = data.records.clone();
+    let mut short = TrainingData {
+        records: data.records.clone(),
+        ..TrainingData::default()
+    };
     let drop_at = short.records.iter().position(|r| r.id == "s0-0").unwrap();
     short.records.remove(drop_at);
     let fewer = params(mins).fit(&short, None, &()).unwrap();
