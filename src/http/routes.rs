@@ -75,9 +75,9 @@ routes! {
         GET "/v1/queue", MODERATOR => queue::list;
         POST "/v1/queue/claim", MODERATOR => queue::claim;
         POST "/v1/comments/{id}/release", MODERATOR => queue::release;
-        POST "/v1/targets", MODERATOR => targets::create;
-        GET "/v1/targets", MODERATOR => targets::list;
-        POST "/v1/targets/{name}/articles", MODERATOR => targets::attach;
+        POST "/v1/targets", MODERATOR => targets::create_target;
+        GET "/v1/targets", MODERATOR => targets::list_targets;
+        POST "/v1/targets/{name}/articles", MODERATOR => targets::attach_articles;
         GET "/v1/labels/export", ADMIN => admin::export;
         POST "/v1/admin/model/reload", ADMIN => admin::reload;
         GET "/v1/admin/keys", ADMIN => admin::list_keys;
@@ -139,6 +139,6 @@ mod tests {
                 r.path
             );
         }
-        assert_eq!(seen.len(), 32);
+        assert_eq!(seen.len(), 38);
     }
 }

@@ -48,7 +48,7 @@ pub struct TargetList {
     ),
     security(("bearer" = []))
 )]
-pub async fn create(
+pub async fn create_target(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
     Json(req): Json<CreateTargetRequest>,
@@ -68,7 +68,7 @@ pub async fn create(
     responses((status = 200, description = "The site's targets, oldest first", body = TargetList)),
     security(("bearer" = []))
 )]
-pub async fn list(State(app): State<AppState>) -> Result<Json<TargetList>, ApiError> {
+pub async fn list_targets(State(app): State<AppState>) -> Result<Json<TargetList>, ApiError> {
     Ok(Json(TargetList {
         targets: statuses(&app).await?,
         min_labels_per_class: targets::SITE_TARGET_MIN_LABELS,
@@ -88,7 +88,7 @@ pub async fn list(State(app): State<AppState>) -> Result<Json<TargetList>, ApiEr
     ),
     security(("bearer" = []))
 )]
-pub async fn attach(
+pub async fn attach_articles(
     State(app): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
