@@ -9,11 +9,11 @@ use serde::{Deserialize, Serialize};
 use super::auth::{actor, Caller};
 use super::error::{ApiError, ErrorBody};
 use super::extract::Json;
-use super::score::validate;
 use super::AppState;
 use crate::domain::{CommentId, ModeratorAction};
 use crate::scoring::{self, Scored};
 use crate::service::labels::decision_labels;
+use crate::service::targets;
 use crate::service::views::{CommentView, EventView};
 use crate::store::{now_ms, DecisionInput, NewComment};
 
@@ -91,23 +91,26 @@ pub async fn submit(
     let article_id = short_field("article_id", req.article_id, MAX_FIELD)?;
     let author = short_field("author", req.author, MAX_FIELD)?;
     let model = app.model.load_full();
-    let input = validate(
+    let prepared = targets::prepare(
+        &app,
         &model,
-        &app.config.limits,
         req.text,
         req.target.as_deref(),
         req.lang.as_deref(),
-    )?;
-    let scored = scoring::score(&model, &app.policy, &input);
+        article_id.as_deref(),
+    )
+    .await?;
+    let scored = scoring::score(&model, &app.policy, &prepared.input);
     app.metrics.decided(scored.decision, &scored.flagged);
-    let new = to_new_comment(
+    let mut new = to_new_comment(
         id,
         article_id,
         author,
         actor(caller.as_deref()),
-        input.text.as_str().to_owned(),
+        prepared.input.text.as_str().to_owned(),
         scored,
     );
+    prepared.mark(&mut new);
     let (stored, created) = app.store.submit(new).await?;
     log_stored(&app, &stored, created);
     let status = if created {

@@ -61,6 +61,8 @@ pub enum ApiError {
     KeyNotFound(String),
     #[error("no registered model with id {0:?}; GET /v1/admin/models lists them")]
     ModelNotFound(String),
+    #[error("no target named {0:?}; create it first with POST /v1/targets")]
+    TargetNotFound(String),
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
     #[error("model file refused, the previous model keeps serving: {0}")]
@@ -124,7 +126,9 @@ impl ApiError {
             InvalidQuery(_) | Invalid { .. } | ModelRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             MissingKey | InvalidKey | BadSignature(_) => StatusCode::UNAUTHORIZED,
             Forbidden { .. } => StatusCode::FORBIDDEN,
-            CommentNotFound(_) | KeyNotFound(_) | ModelNotFound(_) => StatusCode::NOT_FOUND,
+            CommentNotFound(_) | KeyNotFound(_) | ModelNotFound(_) | TargetNotFound(_) => {
+                StatusCode::NOT_FOUND
+            }
             Conflict { .. } => StatusCode::CONFLICT,
             DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -159,6 +163,7 @@ impl ApiError {
             CommentNotFound(_) => "comment_not_found",
             KeyNotFound(_) => "key_not_found",
             ModelNotFound(_) => "model_not_found",
+            TargetNotFound(_) => "target_not_found",
             ModelRejected(_) => "model_rejected",
             DatabaseUnavailable(_) => "database_unavailable",
             RateLimited { .. } => "rate_limited",
@@ -196,6 +201,29 @@ impl From<LabelsRefused> for ApiError {
     }
 }
 
+impl From<crate::service::targets::TargetRefused> for ApiError {
+    fn from(e: crate::service::targets::TargetRefused) -> Self {
+        use crate::service::targets::TargetRefused::*;
+        let invalid = |code, message| ApiError::Invalid { code, message };
+        match e {
+            InvalidName(m) => invalid("invalid_target_name", m),
+            InvalidDescription(m) => invalid("invalid_description", m),
+            InvalidArticles(m) => invalid("invalid_articles", m),
+            Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::service::targets::SubmitRefused> for ApiError {
+    fn from(e: crate::service::targets::SubmitRefused) -> Self {
+        use crate::service::targets::SubmitRefused::*;
+        match e {
+            Score(e) => e.into(),
+            Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -220,6 +248,11 @@ impl From<StoreError> for ApiError {
                 code: "model_conflict",
                 message: format!("model id {id:?} is already registered for another file; a model's id names one file"),
             },
+            StoreError::TargetExists(name) => ApiError::Conflict {
+                code: "target_exists",
+                message: format!("a target named {name:?} already exists"),
+            },
+            StoreError::TargetNotFound(name) => ApiError::TargetNotFound(name),
             StoreError::Unavailable(m) => ApiError::DatabaseUnavailable(m),
             StoreError::Other(m) => ApiError::Internal(anyhow::anyhow!(m)),
         }

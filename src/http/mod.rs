@@ -18,6 +18,7 @@ pub mod queue;
 pub mod routes;
 pub mod score;
 pub mod serve;
+pub mod targets;
 
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;

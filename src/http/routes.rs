@@ -7,7 +7,9 @@ use axum::http::Method;
 use axum::routing::{on, MethodFilter, MethodRouter};
 
 use super::auth::Access;
-use super::{admin, comments, coral, meta, metrics, models, perspective, queue, score, AppState};
+use super::{
+    admin, comments, coral, meta, metrics, models, perspective, queue, score, targets, AppState,
+};
 use crate::domain::Role;
 use crate::ui;
 
@@ -75,6 +77,9 @@ routes! {
         GET "/v1/queue", MODERATOR => queue::list;
         POST "/v1/queue/claim", MODERATOR => queue::claim;
         POST "/v1/comments/{id}/release", MODERATOR => queue::release;
+        POST "/v1/targets", MODERATOR => targets::create_target;
+        GET "/v1/targets", MODERATOR => targets::list_targets;
+        POST "/v1/targets/{name}/articles", MODERATOR => targets::attach_articles;
         GET "/v1/labels/export", ADMIN => admin::export;
         POST "/v1/admin/model/reload", ADMIN => admin::reload;
         GET "/v1/admin/models", ADMIN => models::list;
@@ -91,6 +96,9 @@ routes! {
         GET "/moderation/queue", Session => ui::queue_page;
         POST "/moderation/bulk", Session => ui::bulk;
         GET "/moderation/comments/{id}", Session => ui::detail_page;
+        GET "/moderation/targets", Session => ui::targets_page;
+        POST "/moderation/targets", Session => ui::create_target;
+        POST "/moderation/targets/{name}/articles", Session => ui::attach_articles;
         POST "/moderation/comments/{id}/decision", Session => ui::decide;
         GET "/moderation/assets/app.js", Page => ui::script;
         GET "/moderation/assets/app.css", Page => ui::stylesheet;
@@ -149,6 +157,6 @@ mod tests {
                 r.path
             );
         }
-        assert_eq!(seen.len(), 34);
+        assert_eq!(seen.len(), 40);
     }
 }

@@ -2,13 +2,14 @@
 //! moderator's page), so neither imports the other: [`App`] (model, policy, limits, store,
 //! counters), who is calling ([`Caller`]), the views of stored things ([`views`]), the
 //! queue's parameters ([`queue`]) and teach order ([`teach`]), the site's labels
-//! ([`labels`]) and the model registry ([`models`]).
+//! ([`labels`]), stance targets ([`targets`]) and the model registry ([`models`]).
 
 pub mod labels;
 pub mod metrics;
 pub mod models;
 pub mod queue;
 pub mod ratelimit;
+pub mod targets;
 pub mod teach;
 pub mod views;
 

@@ -8,6 +8,7 @@ use crate::policy::Policy;
 use crate::scoring;
 use crate::store::{Page, QueueOrder, QueueQuery, StoreError, StoredComment};
 
+use super::targets::not_yet_learned;
 use super::App;
 
 /// How many pending comments the teach order ranks at most: the oldest this many under the
@@ -44,7 +45,39 @@ pub async fn informative(app: &App, q: &QueueQuery) -> Result<Page, StoreError> 
 /// The first `k` of `items` in the teach order: each comment's feature row and head
 /// probabilities from `model` (the serving one, whatever scored it at submission), each
 /// head's uncertainty measured around its flag threshold in force (`policy` over the model's).
+///
+/// Comments toward a site target `model` has not learned are the most uncertain of all
+/// about their stance: they take turns with the heads' picks, oldest first, so a new
+/// target's labels come in alongside the others.
 pub fn rank(
+    model: &Model,
+    policy: &Policy,
+    items: Vec<StoredComment>,
+    k: usize,
+) -> Vec<StoredComment> {
+    let (unlearned, items): (Vec<_>, Vec<_>) = items
+        .into_iter()
+        .partition(|c| not_yet_learned(model, c.target.as_deref()));
+    let ranked = rank_heads(model, policy, items, k);
+    take_turns(ranked, unlearned, k)
+}
+
+/// The first `k` of `a` and `b` alternately, `a` first, the rest of the longer one after.
+fn take_turns<T>(a: Vec<T>, b: Vec<T>, k: usize) -> Vec<T> {
+    let (mut a, mut b) = (a.into_iter(), b.into_iter());
+    let mut out = Vec::with_capacity(k);
+    while out.len() < k {
+        match (a.next(), b.next()) {
+            (None, None) => break,
+            (x, y) => out.extend(x.into_iter().chain(y)),
+        }
+    }
+    out.truncate(k);
+    out
+}
+
+/// The heads' teach order of `items` (see [`rank`]).
+fn rank_heads(
     model: &Model,
     policy: &Policy,
     items: Vec<StoredComment>,
@@ -72,4 +105,20 @@ pub fn rank(
     let order = learning::teach_order(&candidates, k, &params);
     let mut items: Vec<Option<StoredComment>> = items.into_iter().map(Some).collect();
     order.into_iter().filter_map(|i| items[i].take()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::take_turns;
+
+    #[test]
+    fn turns_alternate_and_stop_at_k() {
+        assert_eq!(
+            take_turns(vec![1, 2, 3], vec![10, 20], 10),
+            [1, 10, 2, 20, 3]
+        );
+        assert_eq!(take_turns(vec![1], vec![10, 20, 30], 3), [1, 10, 20]);
+        assert_eq!(take_turns(vec![1, 2], vec![10, 20], 3), [1, 10, 2]);
+        assert_eq!(take_turns(Vec::<i32>::new(), vec![], 3), Vec::<i32>::new());
+    }
 }

@@ -24,6 +24,9 @@ pub struct CommentView {
     pub scores: BTreeMap<String, f32>,
     #[schema(value_type = Option<Object>)]
     pub stance: Option<serde_json::Value>,
+    /// `scored`, or `not_yet_learned` when the comment has a site target the model that
+    /// scored it had no stance head for; absent without a target.
+    pub stance_state: Option<&'static str>,
     pub flagged: Vec<String>,
     #[schema(value_type = Option<Object>)]
     pub explanation: Option<serde_json::Value>,
@@ -34,8 +37,18 @@ pub struct CommentView {
     pub claim_expires_at: Option<String>,
 }
 
+/// See [`CommentView::stance_state`].
+pub fn stance_state(c: &StoredComment) -> Option<&'static str> {
+    match (&c.target, &c.stance) {
+        (_, Some(_)) => Some("scored"),
+        (Some(_), None) => Some("not_yet_learned"),
+        (None, None) => None,
+    }
+}
+
 impl From<StoredComment> for CommentView {
     fn from(c: StoredComment) -> Self {
+        let stance_state = stance_state(&c);
         Self {
             id: c.id,
             status: c.status.as_str().to_owned(),
@@ -44,6 +57,7 @@ impl From<StoredComment> for CommentView {
             text: c.text,
             article_id: c.article_id,
             author: c.author,
+            stance_state,
             target: c.target,
             lang: c.lang,
             scores: c.scores,

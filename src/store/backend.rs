@@ -16,10 +16,10 @@ use super::rows::{self, Locked, Readable};
 use super::statements::{queue_select, Statements};
 use super::{
     Activation, ApiKeyInfo, AuthorStats, AuthorSummary, Cursor, DecisionInput, Event, ExportRow,
-    NewComment, NewModel, NewSuggestion, Page, QueueQuery, StoreError, StoredComment, StoredModel,
-    Suggestion,
+    NewComment, NewModel, NewSuggestion, NewTarget, Page, QueueQuery, SiteTarget, StoreError,
+    StoredComment, StoredModel, Suggestion,
 };
-use crate::domain::{ActivationReason, CommentStatus, Role};
+use crate::domain::{ActivationReason, CommentStatus, Role, Target};
 
 /// What one database brings to the shared logic.
 pub(super) trait Backend: Database {
@@ -424,6 +424,77 @@ where
             .iter()
             .map(rows::suggestion)
             .collect()
+    }
+
+    pub async fn create_target(&self, t: NewTarget) -> Result<(), StoreError> {
+        let done = sqlx::query(Self::sql().insert_target)
+            .bind(t.name.as_str())
+            .bind(t.description)
+            .bind(t.created_by)
+            .bind(t.now_ms)
+            .execute(&self.pool)
+            .await?;
+        match B::rows_affected(&done) {
+            1 => Ok(()),
+            _ => Err(StoreError::TargetExists(t.name.to_string())),
+        }
+    }
+
+    pub async fn targets(&self) -> Result<Vec<SiteTarget>, StoreError> {
+        let found = sqlx::query(Self::sql().select_targets)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut targets: Vec<SiteTarget> =
+            found.iter().map(rows::target).collect::<Result<_, _>>()?;
+        let attached = sqlx::query(Self::sql().select_article_targets)
+            .fetch_all(&self.pool)
+            .await?;
+        for r in &attached {
+            let (article, target): (String, String) =
+                (r.try_get("article_id")?, r.try_get("target")?);
+            if let Some(t) = targets.iter_mut().find(|t| t.name.as_str() == target) {
+                t.articles.push(article);
+            }
+        }
+        Ok(targets)
+    }
+
+    pub async fn attach_articles(
+        &self,
+        target: &Target,
+        article_ids: &[String],
+        actor: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let known = self.targets().await?;
+        if !known.iter().any(|t| &t.name == target) {
+            return Err(StoreError::TargetNotFound(target.to_string()));
+        }
+        let mut tx = B::begin_write(&self.pool).await?;
+        for article in article_ids {
+            sqlx::query(Self::sql().insert_article_target)
+                .bind(article.as_str())
+                .bind(target.as_str())
+                .bind(actor)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn article_target(&self, article_id: &str) -> Result<Option<Target>, StoreError> {
+        let found = sqlx::query(Self::sql().article_target)
+            .bind(article_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        match found {
+            Some(r) => Ok(Some(rows::stored_target(
+                &r.try_get::<String, _>("target")?,
+            )?)),
+            None => Ok(None),
+        }
     }
 
     pub async fn create_key(

@@ -21,7 +21,8 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::domain::{
-    ActivationReason, CommentId, CommentStatus, Decision, ModeratorAction, ParseError, Role, Stance,
+    ActivationReason, CommentId, CommentStatus, Decision, ModeratorAction, ParseError, Role,
+    Stance, Target,
 };
 
 pub use models::{Activation, NewModel, StoredModel};
@@ -263,6 +264,26 @@ pub struct Suggestion {
     pub client_token: Option<String>,
 }
 
+/// A stance target an editor created, to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTarget {
+    pub name: Target,
+    pub description: String,
+    /// The API key that created it.
+    pub created_by: String,
+    pub now_ms: i64,
+}
+
+/// A stored stance target and the articles attached to it now (sorted).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SiteTarget {
+    pub name: Target,
+    pub description: String,
+    pub created_by: String,
+    pub created_at_ms: i64,
+    pub articles: Vec<String>,
+}
+
 /// Comment counts of one author.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AuthorStats {
@@ -322,6 +343,10 @@ pub enum StoreError {
     KeyExists(String),
     #[error("model id {0:?} is already registered for another file (another SHA-256)")]
     ModelConflict(String),
+    #[error("a target named {0:?} already exists")]
+    TargetExists(String),
+    #[error("no target named {0:?}")]
+    TargetNotFound(String),
     #[error("database unavailable: {0}")]
     Unavailable(String),
     #[error("database error: {0}")]
@@ -384,6 +409,21 @@ pub trait Store: Send + Sync {
     async fn add_suggestion(&self, s: NewSuggestion) -> Result<i64, StoreError>;
     /// Every stored suggestion, oldest first.
     async fn suggestions(&self) -> Result<Vec<Suggestion>, StoreError>;
+    /// Stores a new stance target; `TargetExists` when the name is taken.
+    async fn create_target(&self, t: NewTarget) -> Result<(), StoreError>;
+    /// Every stance target (oldest first) with the articles attached to it now.
+    async fn targets(&self) -> Result<Vec<SiteTarget>, StoreError>;
+    /// Attaches articles to a target (each article's earlier attachment is superseded, not
+    /// rewritten); `TargetNotFound` when it does not exist.
+    async fn attach_articles(
+        &self,
+        target: &Target,
+        article_ids: &[String],
+        actor: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError>;
+    /// The target an article is attached to now.
+    async fn article_target(&self, article_id: &str) -> Result<Option<Target>, StoreError>;
     async fn create_key(
         &self,
         name: &str,

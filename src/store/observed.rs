@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use super::{
     Activation, ApiKeyInfo, AuthorStats, AuthorSummary, DecisionInput, Event, ExportRow,
-    NewComment, NewModel, NewSuggestion, Page, QueueQuery, Store, StoreError, StoredComment,
-    StoredModel, Suggestion,
+    NewComment, NewModel, NewSuggestion, NewTarget, Page, QueueQuery, SiteTarget, Store,
+    StoreError, StoredComment, StoredModel, Suggestion,
 };
-use crate::domain::{ActivationReason, Role};
+use crate::domain::{ActivationReason, Role, Target};
 
 /// The kind of a database failure, as reported to the callback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -123,6 +123,31 @@ impl Store for Observed {
 
     async fn suggestions(&self) -> Result<Vec<Suggestion>, StoreError> {
         self.seen(self.inner.suggestions().await)
+    }
+
+    async fn create_target(&self, t: NewTarget) -> Result<(), StoreError> {
+        self.seen(self.inner.create_target(t).await)
+    }
+
+    async fn targets(&self) -> Result<Vec<SiteTarget>, StoreError> {
+        self.seen(self.inner.targets().await)
+    }
+
+    async fn attach_articles(
+        &self,
+        target: &Target,
+        article_ids: &[String],
+        actor: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let r = self
+            .inner
+            .attach_articles(target, article_ids, actor, now_ms);
+        self.seen(r.await)
+    }
+
+    async fn article_target(&self, article_id: &str) -> Result<Option<Target>, StoreError> {
+        self.seen(self.inner.article_target(article_id).await)
     }
 
     async fn create_key(

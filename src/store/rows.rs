@@ -8,9 +8,10 @@ use serde::de::DeserializeOwned;
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
 use super::{
-    Activation, ApiKeyInfo, Event, ExportRow, StoreError, StoredComment, StoredModel, Suggestion,
+    Activation, ApiKeyInfo, Event, ExportRow, SiteTarget, StoreError, StoredComment, StoredModel,
+    Suggestion,
 };
-use crate::domain::ParseError;
+use crate::domain::{ParseError, Target};
 
 /// Types both backends decode the same way.
 pub(super) trait Readable<R: Row>:
@@ -207,4 +208,23 @@ where
         actor: r.try_get("actor")?,
         reason: domain(&r.try_get::<String, _>("reason")?)?,
     })
+}
+
+pub(super) fn target<R: Row>(r: &R) -> Result<SiteTarget, StoreError>
+where
+    for<'a> &'a str: ColumnIndex<R>,
+    i64: Readable<R>,
+    String: Readable<R>,
+{
+    Ok(SiteTarget {
+        name: stored_target(&r.try_get::<String, _>("name")?)?,
+        description: r.try_get("description")?,
+        created_by: r.try_get("created_by")?,
+        created_at_ms: r.try_get("created_at")?,
+        articles: vec![],
+    })
+}
+
+pub(super) fn stored_target(s: &str) -> Result<Target, StoreError> {
+    Target::parse(s).map_err(|e| StoreError::Other(format!("stored value unreadable: {e}")))
 }

@@ -18,6 +18,10 @@ macro_rules! impl_store {
             export() -> Vec<ExportRow>;
             add_suggestion(s: NewSuggestion) -> i64;
             suggestions() -> Vec<Suggestion>;
+            create_target(t: NewTarget) -> ();
+            targets() -> Vec<SiteTarget>;
+            attach_articles(target: &Target, article_ids: &[String], actor: &str, now_ms: i64) -> ();
+            article_target(article_id: &str) -> Option<Target>;
             create_key(name: &str, key_hash: &str, role: Role, now_ms: i64) -> ();
             find_key(key_hash: &str) -> Option<ApiKeyInfo>;
             list_keys() -> Vec<ApiKeyInfo>;
@@ -41,11 +45,11 @@ macro_rules! forward {
     ($store:ty; $($name:ident($($arg:ident: $ty:ty),*) -> $out:ty;)*) => {
         const _: () = {
             use std::collections::BTreeMap;
-            use $crate::domain::{ActivationReason, Role};
+            use $crate::domain::{ActivationReason, Role, Target};
             use $crate::store::{
                 Activation, ApiKeyInfo, AuthorStats, AuthorSummary, DecisionInput, Event, ExportRow,
-                NewComment, NewModel, NewSuggestion, Page, QueueQuery, StoreError, StoredComment,
-                StoredModel, Suggestion,
+                NewComment, NewModel, NewSuggestion, NewTarget, Page, QueueQuery, SiteTarget,
+                StoreError, StoredComment, StoredModel, Suggestion,
             };
 
             #[async_trait::async_trait]

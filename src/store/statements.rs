@@ -30,6 +30,11 @@ pub(super) struct Statements {
     pub export: &'static str,
     pub insert_suggestion: &'static str,
     pub select_suggestions: &'static str,
+    pub insert_target: &'static str,
+    pub select_targets: &'static str,
+    pub insert_article_target: &'static str,
+    pub select_article_targets: &'static str,
+    pub article_target: &'static str,
     pub insert_key: &'static str,
     pub find_key: &'static str,
     pub list_keys: &'static str,
@@ -160,6 +165,26 @@ fn statements(d: Dialect) -> Statements {
         select_suggestions: d.sql(
             "SELECT seq, at, key_name, text, lang, labels, community_id, client_token \
              FROM label_suggestions ORDER BY seq",
+        ),
+        insert_target: d.sql(
+            "INSERT INTO targets (name, description, created_by, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT DO NOTHING",
+        ),
+        select_targets: d.sql(
+            "SELECT name, description, created_by, created_at FROM targets ORDER BY created_at, name",
+        ),
+        insert_article_target: d.sql(
+            "INSERT INTO article_targets (article_id, target, attached_by, attached_at) \
+             VALUES ($1, $2, $3, $4)",
+        ),
+        // Each article's latest attachment: its target now.
+        select_article_targets: d.sql(
+            "SELECT a.article_id, a.target FROM article_targets a \
+             WHERE a.seq IN (SELECT MAX(seq) FROM article_targets GROUP BY article_id) \
+             ORDER BY a.article_id",
+        ),
+        article_target: d.sql(
+            "SELECT target FROM article_targets WHERE article_id = $1 ORDER BY seq DESC LIMIT 1",
         ),
         insert_key: d.sql(
             "INSERT INTO api_keys (name, key_hash, role, created_at) VALUES ($1, $2, $3, $4) \

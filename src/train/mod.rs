@@ -99,6 +99,11 @@ pub struct TrainParams {
         serialize_with = "lexicon_digest"
     )]
     pub lexicon: Option<Lexicon>,
+    /// Stance targets that need another number of examples of each class than
+    /// `min_examples`: a site's own targets need 30 (`service::targets`). Left out of the
+    /// settings' JSON when empty, as `nb_scaling` is.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub target_min_examples: BTreeMap<Target, usize>,
 }
 
 fn lexicon_digest<S: serde::Serializer>(l: &Option<Lexicon>, s: S) -> Result<S::Ok, S::Error> {
@@ -129,6 +134,7 @@ impl Default for TrainParams {
             nb_scaling: None,
             calibration: Calibration::None,
             lexicon: None,
+            target_min_examples: BTreeMap::new(),
         }
     }
 }

@@ -108,7 +108,7 @@ pub(super) fn discover<'a>(
         1,
         |r| r.labels.binary.iter().map(|(h, &v)| (h, v as usize)),
         |h, c| format!("skipping head {h}: {} positives, {} negatives", c[1], c[0]),
-        p.min_examples,
+        |_| p.min_examples,
         progress,
     );
     let stance = tasks_of(
@@ -116,7 +116,12 @@ pub(super) fn discover<'a>(
         3,
         |r| r.target.as_ref().zip(r.labels.stance.map(|s| s.index())),
         |t, c| format!("skipping stance target {t}: class counts {c:?}"),
-        p.min_examples,
+        |t| {
+            p.target_min_examples
+                .get(t)
+                .copied()
+                .unwrap_or(p.min_examples)
+        },
         progress,
     );
     if heads.is_empty() && stance.is_empty() {
@@ -129,14 +134,14 @@ pub(super) fn discover<'a>(
 }
 
 /// One task of `k` outputs per key that `labels` gives a record (with its class), the
-/// records in order, keys sorted; a key with fewer than `min_examples` of a class is
+/// records in order, keys sorted; a key with fewer than `min_examples(key)` of a class is
 /// skipped with the message `skipped(key, class_counts)`.
 fn tasks_of<'a, K, I>(
     data: &'a TrainingData,
     k: usize,
     labels: impl Fn(&'a Record) -> I,
     skipped: impl Fn(&K, &[usize]) -> String,
-    min_examples: usize,
+    min_examples: impl Fn(&K) -> usize,
     progress: &dyn Progress,
 ) -> Vec<(K, Task<'a>)>
 where
@@ -156,7 +161,7 @@ where
         .into_iter()
         .filter_map(|(key, task)| {
             let counts = task.class_counts();
-            if counts.iter().any(|&c| c < min_examples) {
+            if counts.iter().any(|&c| c < min_examples(key)) {
                 progress.message(&skipped(key, &counts));
                 return None;
             }

@@ -7,6 +7,7 @@
 
 mod highlight;
 mod pages;
+mod targets;
 
 use std::collections::BTreeMap;
 
@@ -26,6 +27,7 @@ use crate::store::{hash_key, now_ms, ApiKeyInfo, DecisionInput, StoreError};
 
 pub use highlight::{segments, Segment};
 pub(crate) use pages::{detail_page, queue_page};
+pub(crate) use targets::{attach as attach_articles, create as create_target, targets_page};
 
 const COOKIE: &str = "vigie_session";
 const SESSION_MS: i64 = 12 * 3600 * 1000;

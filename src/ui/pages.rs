@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::{render, segments, PageError, Segment};
 use crate::domain::Stance;
 use crate::service::queue::{fetch, queue_query, QueueParams};
-use crate::service::views::EventView;
+use crate::service::views::{stance_state, EventView};
 use crate::service::{AppState, Caller};
 use crate::store::{QueueOrder, StoreError, StoredComment};
 use crate::util::rfc3339;
@@ -33,6 +33,8 @@ struct Card {
     claimed_by: Option<String>,
     /// The stance target, when the comment has one: the form offers a stance label.
     target: Option<String>,
+    /// Its target is a site target the scoring model had not learned yet.
+    not_yet_learned: bool,
 }
 
 impl Card {
@@ -47,6 +49,7 @@ impl Card {
             })
             .collect();
         Card {
+            not_yet_learned: stance_state(&c) == Some("not_yet_learned"),
             segments: segments(&c.text, c.explanation.as_ref()),
             stance: c
                 .stance

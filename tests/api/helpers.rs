@@ -82,6 +82,24 @@ impl TestApp {
             .await
     }
 
+    /// `POST /v1/targets` with `key`.
+    pub async fn create_target(&self, key: &str, name: &str, description: &str) -> Reply {
+        let body = serde_json::json!({"name": name, "description": description});
+        self.post("/v1/targets").key(key).json(&body).send().await
+    }
+
+    /// `GET /v1/targets` with `key`.
+    pub async fn targets(&self, key: &str) -> Reply {
+        self.get("/v1/targets").key(key).send().await
+    }
+
+    /// `POST /v1/targets/{name}/articles` with `key`.
+    pub async fn attach_articles(&self, key: &str, name: &str, article_ids: &[&str]) -> Reply {
+        let path = format!("/v1/targets/{name}/articles");
+        let body = serde_json::json!({ "article_ids": article_ids });
+        self.post(&path).key(key).json(&body).send().await
+    }
+
     /// `GET /v1/labels/export` with `key`.
     pub async fn export_labels(&self, key: &str) -> Reply {
         self.get("/v1/labels/export").key(key).send().await

@@ -17,4 +17,5 @@ mod moderation;
 mod reload;
 mod score;
 mod store;
+mod targets;
 mod ui;

@@ -10,11 +10,11 @@ use crate::common::pg_schema::{self, Schema};
 use crate::common::tempdir::TempDir;
 use serde_json::json;
 use vigie::domain::{
-    ActivationReason, CommentId, CommentStatus, Decision, ModeratorAction, Role, Stance,
+    ActivationReason, CommentId, CommentStatus, Decision, ModeratorAction, Role, Stance, Target,
 };
 use vigie::store::{
-    hash_key, Activation, Cursor, DecisionInput, NewComment, NewModel, NewSuggestion, QueueOrder,
-    QueueQuery, SqliteStore, Store, StoreError,
+    hash_key, Activation, Cursor, DecisionInput, NewComment, NewModel, NewSuggestion, NewTarget,
+    QueueOrder, QueueQuery, SqliteStore, Store, StoreError,
 };
 
 struct Db {
@@ -491,6 +491,59 @@ async fn suggestions_are_kept_as_sent(db: Db) {
     db.done().await;
 }
 
+async fn targets_and_their_articles(db: Db) {
+    let s = &db.store;
+    assert!(s.targets().await.unwrap().is_empty());
+    let target = |name: &str| Target::parse(name).unwrap();
+    let new = |name: &str, at: i64| NewTarget {
+        name: target(name),
+        description: format!("Pour ou contre {name}"),
+        created_by: "editor".into(),
+        now_ms: at,
+    };
+    s.create_target(new("velo", 1_000)).await.unwrap();
+    s.create_target(new("nucleaire", 2_000)).await.unwrap();
+    let again = s.create_target(new("velo", 3_000)).await;
+    assert!(matches!(again, Err(StoreError::TargetExists(n)) if n == "velo"));
+    let absent = s
+        .attach_articles(&target("absent"), &["a".into()], "ed", 4_000)
+        .await;
+    assert!(matches!(absent, Err(StoreError::TargetNotFound(n)) if n == "absent"));
+
+    let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    s.attach_articles(&target("velo"), &ids(&["art-1", "art-2"]), "ed", 5_000)
+        .await
+        .unwrap();
+    // A later attachment moves an article; the earlier one stays in the history.
+    s.attach_articles(&target("nucleaire"), &ids(&["art-2"]), "ed", 6_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.article_target("art-1").await.unwrap(),
+        Some(target("velo"))
+    );
+    assert_eq!(
+        s.article_target("art-2").await.unwrap(),
+        Some(target("nucleaire"))
+    );
+    assert_eq!(s.article_target("art-3").await.unwrap(), None);
+
+    let all = s.targets().await.unwrap();
+    let names: Vec<&str> = all.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["velo", "nucleaire"], "oldest first");
+    assert_eq!(all[0].articles, ["art-1"]);
+    assert_eq!(all[1].articles, ["art-2"]);
+    assert_eq!(
+        (
+            all[0].description.as_str(),
+            all[0].created_by.as_str(),
+            all[0].created_at_ms
+        ),
+        ("Pour ou contre velo", "editor", 1_000)
+    );
+    db.done().await;
+}
+
 async fn author_history(db: Db) {
     let s = &db.store;
     s.submit(comment("h1", "un", 0.9, Decision::Flag))
@@ -802,5 +855,5 @@ macro_rules! suite {
     };
 }
 
-suite!(sqlite: submit_get_and_idempotency, queue_filters_orders_and_pages, claims_lease_and_expire, decisions_are_versioned_and_recorded, suggestions_are_kept_as_sent, author_history, api_keys, concurrent_submissions_and_decisions, simultaneous_submissions_with_reused_ids, model_registry);
-suite!(postgres: submit_get_and_idempotency, queue_filters_orders_and_pages, claims_lease_and_expire, decisions_are_versioned_and_recorded, suggestions_are_kept_as_sent, author_history, api_keys, concurrent_submissions_and_decisions, simultaneous_submissions_with_reused_ids, model_registry);
+suite!(sqlite: submit_get_and_idempotency, queue_filters_orders_and_pages, claims_lease_and_expire, decisions_are_versioned_and_recorded, suggestions_are_kept_as_sent, author_history, api_keys, concurrent_submissions_and_decisions, simultaneous_submissions_with_reused_ids, model_registry, targets_and_their_articles);
+suite!(postgres: submit_get_and_idempotency, queue_filters_orders_and_pages, claims_lease_and_expire, decisions_are_versioned_and_recorded, suggestions_are_kept_as_sent, author_history, api_keys, concurrent_submissions_and_decisions, simultaneous_submissions_with_reused_ids, model_registry, targets_and_their_articles);

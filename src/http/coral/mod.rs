@@ -25,9 +25,9 @@ pub use signature::{sign, verify_signature, SignedBody};
 
 use super::comments::{log_stored, to_new_comment};
 use super::error::ApiError;
-use super::score::validate;
 use super::AppState;
 use crate::domain::{CommentId, CommentText, Decision};
+use crate::service::targets::{prepare, SubmitRefused};
 use crate::store::NewComment;
 
 /// The request body Coral sends (`ExternalModerationRequest` in Coral's source). Fields
@@ -202,7 +202,7 @@ pub async fn moderate(
     ) else {
         return Ok(CoralAnswer::NoOpinion);
     };
-    let new = score_comment(&app, &req, text)?;
+    let new = score_comment(&app, &req, text).await?;
     // Answering an error would publish the comment unmoderated: if storing fails, the answer
     // comes from the scores, so it is made before the record moves into the store.
     let scored_answer = CoralAnswer::from_verdict(&Verdict {
@@ -262,20 +262,23 @@ fn parse_request(bytes: &[u8]) -> Result<CoralRequest, ApiError> {
 
 /// Scores the comment (its first characters when it is long) into a record to store. A text
 /// cut for scoring is at least flagged: its unscored rest could hold anything.
-fn score_comment(
+async fn score_comment(
     app: &super::App,
     req: &CoralRequest,
     text: crate::domain::ScorablePrefix,
 ) -> Result<NewComment, ApiError> {
     let model = app.model.load_full();
-    let input = validate(
-        &model,
-        &app.config.limits,
-        text.scored.as_str().to_owned(),
-        None,
-        None,
-    )?;
-    let mut scored = crate::scoring::score(&model, &app.policy, &input);
+    let story: String = req.story.id.chars().take(200).collect();
+    let scored_text = || text.scored.as_str().to_owned();
+    let prepared = match prepare(app, &model, scored_text(), None, None, Some(&story)).await {
+        // Coral publishes what errors: without the story's target, score without one.
+        Err(SubmitRefused::Store(e)) => {
+            tracing::error!(error = %e, "story's stance target unreadable; scored without one");
+            prepare(app, &model, scored_text(), None, None, None).await?
+        }
+        other => other?,
+    };
+    let mut scored = crate::scoring::score(&model, &app.policy, &prepared.input);
     let note = text.cut_from.map(|chars| {
         format!(
             "scored on the first {} of its {chars} characters; held for review when it would be allowed",
@@ -289,13 +292,14 @@ fn score_comment(
     let domain = req.tenant_domain().unwrap_or_else(|| "coral".into());
     let mut new = to_new_comment(
         comment_id(req, &text.whole),
-        Some(req.story.id.chars().take(200).collect()),
+        Some(story),
         Some(req.author.id.chars().take(200).collect()),
         format!("coral:{domain}"),
         text.whole,
         scored,
     );
     new.note = note;
+    prepared.mark(&mut new);
     Ok(new)
 }
 
