@@ -27,6 +27,7 @@ mod fit;
 pub mod metrics;
 /// Naive-Bayes column scaling of binary heads (`--nb-exponent`).
 pub mod nb;
+mod pyrandom;
 mod report;
 /// The training-set manifest: files and their weights (`training/sources.toml`).
 pub mod sources;
