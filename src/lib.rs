@@ -30,7 +30,7 @@ pub mod model;
 pub mod train;
 
 /// Learning from moderators: the teach order (the comments whose labels would change the
-/// model most).
+/// model most) and safe retraining (a challenger promoted only if it is not worse).
 pub mod learning;
 
 /// Per-head thresholds (from a config file) that turn scores into allow / flag / reject.

@@ -6,14 +6,12 @@ use std::time::Instant;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::sources::{read_manifest, Manifest, Source};
-use super::{
-    Calibration, ClassWeight, Progress, TrainParams, Trained, TrainingData, ValidTrainParams,
-};
-use crate::corpus::{read_jsonl, read_seed_dir, Record};
+use super::sources::{load_base, Base, BaseFiles};
+use super::{Calibration, ClassWeight, Progress, TrainParams, Trained, ValidTrainParams};
+use crate::corpus::read_seed_dir;
 use crate::domain::Target;
 use crate::features::{Lexicon, VectorizerParams};
-use crate::model::{RealDataEvaluation, SourceCard};
+use crate::model::RealDataEvaluation;
 
 /// Train the TF-IDF + logistic models and write `<out>/<name>.vigie` with its report.
 #[derive(Debug, Parser)]
@@ -139,28 +137,18 @@ impl CalibrationArg {
     }
 }
 
-/// The files to train on and the lexicon: `--data` at weight 1, or else the `--sources`
-/// manifest; `--lexicon` replaces the manifest's lexicon.
-fn manifest(args: &TrainArgs) -> anyhow::Result<Manifest> {
-    let mut manifest = if args.data.is_empty() {
-        read_manifest(&args.sources).map_err(anyhow::Error::msg)?
-    } else {
-        Manifest {
-            sources: args.data.iter().cloned().map(Source::new).collect(),
-            lexicon: None,
-        }
-    };
-    if args.lexicon.is_some() {
-        manifest.lexicon = args.lexicon.clone();
+impl TrainArgs {
+    /// The files the flags name.
+    pub fn base_files(&self) -> anyhow::Result<BaseFiles> {
+        Ok(BaseFiles {
+            manifest: self.sources.clone(),
+            data: self.data.clone(),
+            lexicon: self.lexicon.clone(),
+            seeds: (!self.no_seeds).then(|| (self.seeds.clone(), self.seed_labels.clone())),
+            heldout: (!self.no_heldout).then(|| self.heldout.clone()),
+            columns: self.columns.column_map()?,
+        })
     }
-    Ok(manifest)
-}
-
-/// Reads and checks a lexicon file.
-fn read_lexicon(path: &std::path::Path) -> anyhow::Result<Lexicon> {
-    let content =
-        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    Lexicon::parse(&content).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 struct Bar(ProgressBar);
@@ -182,10 +170,12 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         return print_seeds(&args);
     }
     let started = Instant::now();
-    let manifest = manifest(&args)?;
-    let params = params(&args, &manifest)?;
-    let data = training_data(&args, &manifest.sources)?;
-    let heldout = heldout(&args)?;
+    let Base {
+        data,
+        lexicon,
+        heldout,
+    } = load_base(&args.base_files()?)?;
+    let params = params(&args, lexicon)?;
     eprintln!(
         "training on {} labeled items from {} sources{}",
         data.records.len(),
@@ -247,8 +237,8 @@ fn print_seeds(args: &TrainArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The training settings of the flags, checked.
-fn params(args: &TrainArgs, manifest: &Manifest) -> anyhow::Result<ValidTrainParams> {
+/// The training settings of the flags and the lexicon, checked.
+fn params(args: &TrainArgs, lexicon: Option<Lexicon>) -> anyhow::Result<ValidTrainParams> {
     Ok(TrainParams {
         name: args.name.clone(),
         vectorizer: VectorizerParams {
@@ -273,43 +263,10 @@ fn params(args: &TrainArgs, manifest: &Manifest) -> anyhow::Result<ValidTrainPar
             .map(Target::from_name)
             .transpose()
             .map_err(anyhow::Error::msg)?,
-        lexicon: manifest.lexicon.as_deref().map(read_lexicon).transpose()?,
+        lexicon,
         ..Default::default()
     }
     .check()?)
-}
-
-/// The seeds (unless `--no-seeds`) and the training files.
-fn training_data(args: &TrainArgs, sources: &[Source]) -> anyhow::Result<TrainingData> {
-    let mut data = TrainingData::default();
-    if !args.no_seeds {
-        data.add_seeds(&args.seeds, &args.seed_labels)
-            .map_err(anyhow::Error::msg)?;
-    }
-    let map = args.columns.column_map()?;
-    for s in sources {
-        data.add_source(s, map.as_ref())?;
-    }
-    Ok(data)
-}
-
-/// The held-out file and its card, unless `--no-heldout`.
-fn heldout(args: &TrainArgs) -> anyhow::Result<Option<(SourceCard, Vec<Record>)>> {
-    if args.no_heldout {
-        return Ok(None);
-    }
-    let records = read_jsonl(&args.heldout)?;
-    let bytes = std::fs::read(&args.heldout)?;
-    let card = SourceCard {
-        name: args
-            .heldout
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        items: records.len(),
-        sha256: super::sha256_hex(&bytes),
-    };
-    Ok(Some((card, records)))
 }
 
 /// Writes `<out>/<name>.vigie` and its two reports; returns the model's path.
@@ -353,4 +310,27 @@ fn write_out_of_fold(
     }
     std::fs::write(path, out)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A retraining reads `BaseFiles::in_dir` and trains with `Base::default_params`: both
+    /// must stay what `train` does with no flags.
+    #[test]
+    fn no_flags_read_the_default_files_with_the_default_settings() {
+        let args = TrainArgs::parse_from(["train"]);
+        assert_eq!(
+            args.base_files().unwrap(),
+            BaseFiles::in_dir(std::path::Path::new(""))
+        );
+        let lexicon = Lexicon::parse("idiot\tinsult\ten\n").unwrap();
+        let base = Base {
+            lexicon: Some(lexicon.clone()),
+            ..Base::default()
+        };
+        let from_flags = params(&args, Some(lexicon)).unwrap();
+        assert_eq!(from_flags.params(), &base.default_params());
+    }
 }

@@ -94,7 +94,7 @@ pub(super) struct CrossValidation {
     pub(super) mean_fits: Vec<Option<logistic::Fitted>>,
 }
 
-/// Every alpha of `p.alphas` fitted in every fold of the task's rows (stratified, seeded).
+/// Every alpha of `task.alphas` fitted in every fold of the task's rows (stratified, seeded).
 pub(super) fn cross_validate(
     p: &TrainParams,
     x: &Csr,
@@ -104,13 +104,14 @@ pub(super) fn cross_validate(
     let fold = assign_folds(p.seed, &task.ids, &task.classes, p.folds);
     // Folds run in parallel; within a fold the alphas go from the strongest penalty to the
     // weakest, each fit starting from the previous one's solution (a warm start).
-    let mut order: Vec<usize> = (0..p.alphas.len()).collect();
-    order.sort_by(|&a, &b| p.alphas[b].total_cmp(&p.alphas[a]));
+    let alphas = &task.alphas;
+    let mut order: Vec<usize> = (0..alphas.len()).collect();
+    order.sort_by(|&a, &b| alphas[b].total_cmp(&alphas[a]));
     let results: Vec<Result<Vec<FoldScores>, TrainError>> = (0..p.folds)
         .into_par_iter()
         .map(|f| fit_fold(p, x, task, &fold, f, &order, progress))
         .collect();
-    gather(p, task.rows.len(), results)
+    gather(p, task, results)
 }
 
 /// The fits of fold `f` (trained on the other folds' rows, scoring its own), alphas in
@@ -139,7 +140,7 @@ fn fit_fold(
     }
     let mut out: Vec<FoldScores> = Vec::with_capacity(order.len());
     for &a in order {
-        let params = fit_params(p, p.alphas[a], items)?;
+        let params = fit_params(p, task.alphas[a], items)?;
         let previous = out.last().map(|(_, _, fit)| fit);
         let fitted = logistic::fit_from(&params, &xs, &ys, task.k, sw.as_deref(), previous)?;
         let pred = fitted.predict(&xt);
@@ -149,15 +150,16 @@ fn fit_fold(
     Ok(out)
 }
 
-/// The folds' results, in fold order, as out-of-fold scores of `rows` task rows and the
+/// The folds' results, in fold order, as out-of-fold scores of the task's rows and the
 /// mean fit of each alpha.
 fn gather(
     p: &TrainParams,
-    rows: usize,
+    task: &Task,
     results: Vec<Result<Vec<FoldScores>, TrainError>>,
 ) -> Result<CrossValidation, TrainError> {
-    let mut scores = vec![vec![Vec::new(); rows]; p.alphas.len()];
-    let mut mean_fits: Vec<Option<logistic::Fitted>> = vec![None; p.alphas.len()];
+    let alphas = task.alphas.len();
+    let mut scores = vec![vec![Vec::new(); task.rows.len()]; alphas];
+    let mut mean_fits: Vec<Option<logistic::Fitted>> = vec![None; alphas];
     // Folds are summed in fold order: the same bits whatever the thread count.
     for r in results {
         for (a, preds, fit) in r? {

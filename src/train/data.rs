@@ -69,6 +69,23 @@ fn display_name(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
+/// A source's name in the model card, with its weight when it is not 1 and a note when
+/// its items are not reference items (the card's layout stays as it was).
+fn noted_name(name: String, source: &Source) -> String {
+    let mut notes = Vec::new();
+    if source.weight != 1.0 {
+        notes.push(format!("weight {}", source.weight));
+    }
+    if !source.reference {
+        notes.push(NOT_A_REFERENCE.to_owned());
+    }
+    if notes.is_empty() {
+        name
+    } else {
+        format!("{name} ({})", notes.join(", "))
+    }
+}
+
 impl TrainingData {
     /// Weight of record `i` in the loss.
     pub fn weight(&self, i: usize) -> f64 {
@@ -105,23 +122,37 @@ impl TrainingData {
     ) -> Result<(), CorpusError> {
         let path = &source.path;
         let (records, bytes) = read_labeled(path, map)?;
-        let mut notes = Vec::new();
-        if source.weight != 1.0 {
-            notes.push(format!("weight {}", source.weight));
-        }
-        if !source.reference {
-            notes.push(NOT_A_REFERENCE.to_owned());
-        }
-        let mut name = display_name(path);
-        if !notes.is_empty() {
-            name = format!("{name} ({})", notes.join(", "));
-        }
+        let name = noted_name(display_name(path), source);
         self.push(name, sha256_hex(&bytes), records, source)
             .map_err(|message| CorpusError::Line {
                 path: path.to_owned(),
                 line: 0,
                 message,
             })
+    }
+
+    /// Adds records held in memory (a site's labels) as a source named `name`, each at
+    /// `weight` and a reference item or not (as a manifest's source), its digest the
+    /// [`data_hash`] of the records.
+    pub fn add_records(
+        &mut self,
+        name: &str,
+        records: Vec<Record>,
+        weight: f64,
+        reference: bool,
+    ) -> Result<(), String> {
+        let source = Source {
+            path: name.into(),
+            weight,
+            reference,
+        };
+        let digest = data_hash(&records);
+        self.push(
+            noted_name(name.to_owned(), &source),
+            digest,
+            records,
+            &source,
+        )
     }
 
     /// Adds the seed documents of `dir`, labeled by `labels` (lines of

@@ -43,7 +43,7 @@ pub(super) fn fit_head(
         .iter()
         .map(|s| metrics::roc_auc(s, &labels).unwrap_or(0.0))
         .collect();
-    let best = pick_alpha(&p.alphas, &aucs);
+    let best = pick_alpha(&task.alphas, &aucs);
     let every_row = task.ids.iter().zip(&cv.scores[best]);
     let out_of_fold = every_row.map(|(id, s)| (id.to_string(), s[0])).collect();
     let calibrated = (p.calibration == Calibration::Platt)
@@ -63,7 +63,7 @@ pub(super) fn fit_head(
     let counts = task.class_counts();
     let card = HeadCard {
         name: name.clone(),
-        alpha: p.alphas[best],
+        alpha: task.alphas[best],
         thresholds,
         positives: counts[1],
         negatives: counts[0],
@@ -108,7 +108,7 @@ pub(super) fn fit_stance(
         })
         .collect();
     let quality: Vec<f64> = per_alpha.iter().map(|m| m.macro_f1).collect();
-    let best = pick_alpha(&p.alphas, &quality);
+    let best = pick_alpha(&task.alphas, &quality);
     let fitted = refit(p, x, task, &cv, best, progress)?;
     let mut counts = BTreeMap::new();
     for &c in &task.classes {
@@ -116,7 +116,7 @@ pub(super) fn fit_stance(
     }
     let card = StanceCard {
         target: target.clone(),
-        alpha: p.alphas[best],
+        alpha: task.alphas[best],
         counts,
         cv: per_alpha[best].clone(),
         heldout: None,
@@ -145,7 +145,7 @@ fn refit(
     }
     let all: Vec<usize> = (0..task.rows.len()).collect();
     let sw = sample_weights(p, task, &all, &task.classes);
-    let params = fit_params(p, p.alphas[best], task.total_weight(&all))?;
+    let params = fit_params(p, task.alphas[best], task.total_weight(&all))?;
     let start = cv.mean_fits[best].as_ref();
     let mut f = logistic::fit_from(&params, &xs, &task.classes, task.k, sw.as_deref(), start)?;
     progress.fit_done();

@@ -27,6 +27,7 @@ mod fit;
 pub mod metrics;
 /// Naive-Bayes column scaling of binary heads (`--nb-exponent`).
 pub mod nb;
+mod pyrandom;
 mod report;
 /// The training-set manifest: files and their weights (`training/sources.toml`).
 pub mod sources;
@@ -44,7 +45,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::corpus::Record;
-use crate::domain::Target;
+use crate::domain::{HeadName, Target};
 use crate::features::{Lexicon, SparseRow, Vectorizer, VectorizerParams};
 use crate::model::logistic::{self, csr_from_rows, Csr, LogisticParams};
 use crate::model::{Model, SourceCard};
@@ -104,6 +105,33 @@ pub struct TrainParams {
     /// settings' JSON when empty, as `nb_scaling` is.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub target_min_examples: BTreeMap<Target, usize>,
+    /// Penalties fixed per task instead of chosen by cross-validation over `alphas`. Left
+    /// out of the settings' JSON when empty, as `nb_scaling` is.
+    #[serde(default, skip_serializing_if = "FixedAlphas::is_empty")]
+    pub fixed_alphas: FixedAlphas,
+}
+
+/// The penalty of some heads and stance targets, fixed: their cross-validation fits that
+/// one penalty in each fold (the out-of-fold scores still give the thresholds), instead of
+/// every penalty of [`TrainParams::alphas`]. A retraining reuses its champion's penalties
+/// (`vigie::learning::retrain`): one fit per fold instead of one per penalty and fold.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FixedAlphas {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub heads: BTreeMap<HeadName, f64>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub stance: BTreeMap<Target, f64>,
+}
+
+impl FixedAlphas {
+    pub fn is_empty(&self) -> bool {
+        self.heads.is_empty() && self.stance.is_empty()
+    }
+
+    fn all_positive(&self) -> bool {
+        let mut all = self.heads.values().chain(self.stance.values());
+        all.all(|a| a.is_finite() && *a > 0.0)
+    }
 }
 
 fn lexicon_digest<S: serde::Serializer>(l: &Option<Lexicon>, s: S) -> Result<S::Ok, S::Error> {
@@ -135,6 +163,7 @@ impl Default for TrainParams {
             calibration: Calibration::None,
             lexicon: None,
             target_min_examples: BTreeMap::new(),
+            fixed_alphas: FixedAlphas::default(),
         }
     }
 }
@@ -161,6 +190,9 @@ impl TrainParams {
         }
         if self.alphas.is_empty() || self.alphas.iter().any(|a| !a.is_finite() || *a <= 0.0) {
             return bad("alphas must be a non-empty list of positive numbers");
+        }
+        if !self.fixed_alphas.all_positive() {
+            return bad("fixed alphas must be positive numbers");
         }
         let (w, c) = (self.vectorizer.word_ngrams, self.vectorizer.char_ngrams);
         if w.0 > w.1 || w.0 == 0 && w.1 > 0 || c.0 > c.1 || w.1 == 0 && c.1 == 0 {

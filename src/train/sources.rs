@@ -25,10 +25,19 @@
 //!
 //! A manifest may also name a lexicon (`lexicon = "lexicon.tsv"`, top level, before the
 //! sources; see `vigie::features::Lexicon`): its categories become extra features.
+//!
+//! [`load_base`] reads everything a training starts from (the manifest's files, the seeds,
+//! the lexicon, the held-out file) as [`BaseFiles`] name them: `train` calls it with its
+//! flags, a retraining (`vigie::learning::retrain`) with the same files.
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+
+use super::{sha256_hex, TrainParams, TrainingData};
+use crate::corpus::{read_jsonl, ColumnMap, Record};
+use crate::features::Lexicon;
+use crate::model::SourceCard;
 
 /// One training file, the weight of its items, and whether they are reference items.
 #[derive(Debug, Clone, PartialEq)]
@@ -124,6 +133,113 @@ pub fn read_manifest(path: &Path) -> Result<Manifest, String> {
     let content = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let dir = path.parent().unwrap_or(Path::new(""));
     parse_manifest(dir, &content).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The files a training reads: what `train`'s flags name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BaseFiles {
+    /// The manifest, read when `data` is empty.
+    pub manifest: PathBuf,
+    /// Training files replacing the manifest's (`train --data`), each item at weight 1.
+    pub data: Vec<PathBuf>,
+    /// Lexicon replacing the manifest's (`train --lexicon`).
+    pub lexicon: Option<PathBuf>,
+    /// Seed documents' folder and their labels; `None`: no seeds.
+    pub seeds: Option<(PathBuf, PathBuf)>,
+    /// Held-out file, scored for the report and never trained on.
+    pub heldout: Option<PathBuf>,
+    /// How CSV/TSV training files are read (`None`: JSONL only).
+    pub columns: Option<ColumnMap>,
+}
+
+impl BaseFiles {
+    /// The files `train` reads with no flags, under the project folder `root`.
+    pub fn in_dir(root: &Path) -> Self {
+        BaseFiles {
+            manifest: root.join("training/sources.toml"),
+            data: Vec::new(),
+            lexicon: None,
+            seeds: Some((root.join("seeds"), root.join("training/seeds.labels.jsonl"))),
+            heldout: Some(root.join("training/heldout.jsonl")),
+            columns: None,
+        }
+    }
+}
+
+/// What a training starts from: the labeled data, the lexicon and the held-out file.
+#[derive(Debug, Clone, Default)]
+pub struct Base {
+    pub data: TrainingData,
+    pub lexicon: Option<Lexicon>,
+    pub heldout: Option<(SourceCard, Vec<Record>)>,
+}
+
+impl Base {
+    /// The settings `train` uses when no flag changes them: the defaults and the lexicon.
+    pub fn default_params(&self) -> TrainParams {
+        TrainParams {
+            lexicon: self.lexicon.clone(),
+            ..TrainParams::default()
+        }
+    }
+}
+
+/// Reads the files `files` names: the seeds first, then the training files in order.
+pub fn load_base(files: &BaseFiles) -> anyhow::Result<Base> {
+    let manifest = files_manifest(files)?;
+    let lexicon = manifest.lexicon.as_deref().map(read_lexicon).transpose()?;
+    let mut data = TrainingData::default();
+    if let Some((dir, labels)) = &files.seeds {
+        data.add_seeds(dir, labels).map_err(anyhow::Error::msg)?;
+    }
+    for s in &manifest.sources {
+        data.add_source(s, files.columns.as_ref())?;
+    }
+    let heldout = files.heldout.as_deref().map(read_heldout).transpose()?;
+    Ok(Base {
+        data,
+        lexicon,
+        heldout,
+    })
+}
+
+/// The files to train on and the lexicon: `data` at weight 1, or else the manifest's;
+/// `files.lexicon` replaces the manifest's lexicon.
+fn files_manifest(files: &BaseFiles) -> anyhow::Result<Manifest> {
+    let mut manifest = if files.data.is_empty() {
+        read_manifest(&files.manifest).map_err(anyhow::Error::msg)?
+    } else {
+        Manifest {
+            sources: files.data.iter().cloned().map(Source::new).collect(),
+            lexicon: None,
+        }
+    };
+    if files.lexicon.is_some() {
+        manifest.lexicon = files.lexicon.clone();
+    }
+    Ok(manifest)
+}
+
+/// Reads and checks a lexicon file.
+fn read_lexicon(path: &Path) -> anyhow::Result<Lexicon> {
+    let content =
+        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Lexicon::parse(&content).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+/// A held-out file and its card.
+fn read_heldout(path: &Path) -> anyhow::Result<(SourceCard, Vec<Record>)> {
+    let records = read_jsonl(path)?;
+    let bytes = std::fs::read(path)?;
+    let card = SourceCard {
+        name: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        items: records.len(),
+        sha256: sha256_hex(&bytes),
+    };
+    Ok((card, records))
 }
 
 #[cfg(test)]

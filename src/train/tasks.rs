@@ -18,6 +18,8 @@ pub(super) struct Task<'a> {
     pub(super) reference: Vec<bool>,
     /// 1 for binary, 3 for stance.
     pub(super) k: usize,
+    /// Penalties cross-validation tries: [`TrainParams::alphas`], or the task's fixed one.
+    pub(super) alphas: Vec<f64>,
 }
 
 impl<'a> Task<'a> {
@@ -29,6 +31,7 @@ impl<'a> Task<'a> {
             weights: vec![],
             reference: vec![],
             k,
+            alphas: vec![],
         }
     }
 
@@ -92,7 +95,9 @@ pub(super) struct Tasks<'a> {
 impl Tasks<'_> {
     /// Fits to run: cross-validation over every alpha in every fold, and the refit.
     pub(super) fn fits(&self, p: &TrainParams) -> u64 {
-        (p.alphas.len() * p.folds + 1) as u64 * (self.heads.len() + self.stance.len()) as u64
+        let heads = self.heads.iter().map(|(_, t)| t);
+        let tasks = heads.chain(self.stance.iter().map(|(_, t)| t));
+        tasks.map(|t| (t.alphas.len() * p.folds + 1) as u64).sum()
     }
 }
 
@@ -103,7 +108,7 @@ pub(super) fn discover<'a>(
     data: &'a TrainingData,
     progress: &dyn Progress,
 ) -> Result<Tasks<'a>, TrainError> {
-    let heads = tasks_of(
+    let mut heads = tasks_of(
         data,
         1,
         |r| r.labels.binary.iter().map(|(h, &v)| (h, v as usize)),
@@ -111,7 +116,7 @@ pub(super) fn discover<'a>(
         |_| p.min_examples,
         progress,
     );
-    let stance = tasks_of(
+    let mut stance = tasks_of(
         data,
         3,
         |r| r.target.as_ref().zip(r.labels.stance.map(|s| s.index())),
@@ -124,6 +129,13 @@ pub(super) fn discover<'a>(
         },
         progress,
     );
+    let alphas = |fixed: Option<&f64>| fixed.map_or_else(|| p.alphas.clone(), |&a| vec![a]);
+    for (head, task) in &mut heads {
+        task.alphas = alphas(p.fixed_alphas.heads.get(head));
+    }
+    for (target, task) in &mut stance {
+        task.alphas = alphas(p.fixed_alphas.stance.get(target));
+    }
     if heads.is_empty() && stance.is_empty() {
         return Err(TrainError::NoData(format!(
             "no head has {} or more examples of each class",
