@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::domain::{Role, TextError};
 use crate::service::labels::LabelsRefused;
 use crate::service::models::RegistryError;
+use crate::service::retrain::RetrainRefused;
 use crate::service::queue::InvalidQuery;
 use crate::store::StoreError;
 
@@ -222,6 +223,21 @@ impl From<StoreError> for ApiError {
             },
             StoreError::Unavailable(m) => ApiError::DatabaseUnavailable(m),
             StoreError::Other(m) => ApiError::Internal(anyhow::anyhow!(m)),
+        }
+    }
+}
+
+impl From<RetrainRefused> for ApiError {
+    fn from(e: RetrainRefused) -> Self {
+        match e {
+            RetrainRefused::Off => ApiError::Invalid {
+                code: "retrain_off",
+                message: e.to_string(),
+            },
+            RetrainRefused::Running(_) => ApiError::Conflict {
+                code: "retrain_running",
+                message: e.to_string(),
+            },
         }
     }
 }

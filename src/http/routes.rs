@@ -77,6 +77,8 @@ routes! {
         POST "/v1/comments/{id}/release", MODERATOR => queue::release;
         GET "/v1/labels/export", ADMIN => admin::export;
         POST "/v1/admin/model/reload", ADMIN => admin::reload;
+        POST "/v1/admin/model/retrain", ADMIN => models::start_retrain;
+        GET "/v1/admin/model/retrain", ADMIN => models::retrain_status;
         GET "/v1/admin/models", ADMIN => models::list;
         POST "/v1/admin/models/{id}/activate", ADMIN => models::activate;
         GET "/v1/admin/keys", ADMIN => admin::list_keys;
@@ -149,6 +151,6 @@ mod tests {
                 r.path
             );
         }
-        assert_eq!(seen.len(), 34);
+        assert_eq!(seen.len(), 36);
     }
 }

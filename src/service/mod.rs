@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod models;
 pub mod queue;
 pub mod ratelimit;
+pub mod retrain;
 pub mod teach;
 pub mod views;
 
@@ -81,6 +82,8 @@ pub struct AppConfig {
     pub key_failures: RateLimit,
     /// Keep comment text out of the logs.
     pub redact_logs: bool,
+    /// How the service retrains ([`retrain`]); `None` (the in-process default): it does not.
+    pub retrain: Option<retrain::RetrainConfig>,
 }
 
 impl Default for AppConfig {
@@ -98,6 +101,7 @@ impl Default for AppConfig {
             rate_limit: RateLimit::default(),
             key_failures: RateLimit::default(),
             redact_logs: false,
+            retrain: None,
         }
     }
 }
@@ -119,6 +123,8 @@ pub struct App {
     /// Held while the model serving is switched ([`models`]), so that a replica following
     /// another's activation never swaps back a model an activation here just replaced.
     pub(crate) switching: tokio::sync::Mutex<()>,
+    /// The running or last retraining ([`retrain`]).
+    pub(crate) retrain: std::sync::Mutex<retrain::RetrainStatus>,
 }
 
 pub type AppState = Arc<App>;
@@ -140,6 +146,7 @@ impl App {
             config,
             metrics,
             switching: tokio::sync::Mutex::new(()),
+            retrain: std::sync::Mutex::new(retrain::RetrainStatus::Idle),
         }
     }
 
