@@ -9,6 +9,7 @@ use crate::domain::{Role, TextError};
 use crate::service::labels::LabelsRefused;
 use crate::service::models::RegistryError;
 use crate::service::queue::InvalidQuery;
+use crate::service::retrain::RetrainRefused;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -255,6 +256,21 @@ impl From<StoreError> for ApiError {
             StoreError::TargetNotFound(name) => ApiError::TargetNotFound(name),
             StoreError::Unavailable(m) => ApiError::DatabaseUnavailable(m),
             StoreError::Other(m) => ApiError::Internal(anyhow::anyhow!(m)),
+        }
+    }
+}
+
+impl From<RetrainRefused> for ApiError {
+    fn from(e: RetrainRefused) -> Self {
+        match e {
+            RetrainRefused::Off => ApiError::Invalid {
+                code: "retrain_off",
+                message: e.to_string(),
+            },
+            RetrainRefused::Running(_) => ApiError::Conflict {
+                code: "retrain_running",
+                message: e.to_string(),
+            },
         }
     }
 }

@@ -2,6 +2,7 @@
 //! and activating one of them (a rollback, or forward again) on every replica.
 
 use axum::extract::{Extension, Path, State};
+use axum::http::StatusCode;
 use serde::Serialize;
 
 use super::auth::Caller;
@@ -10,6 +11,7 @@ use super::extract::Json;
 use super::AppState;
 use crate::domain::ActivationReason;
 use crate::service::models::{self, Switched};
+use crate::service::retrain::{self, RetrainStatus};
 use crate::store::{Activation, StoredModel};
 use crate::util::rfc3339;
 
@@ -126,4 +128,41 @@ pub async fn activate(
     Ok(Json(
         models::activate(&app, &id, &caller.name, reason).await?,
     ))
+}
+
+/// Start a retraining in the background: a challenger trained on the base training data and
+/// every label of the site, judged against the serving model on held-out site labels, kept
+/// in the registry, and activated only if it is worse on no head (the paired-bootstrap
+/// interval). 202 with the running state; `GET` the same path for the outcome.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/model/retrain", tag = "admin", operation_id = "start_retrain",
+    responses(
+        (status = 202, description = "The retraining runs", body = RetrainStatus),
+        (status = 409, description = "A retraining is running", body = ErrorBody),
+        (status = 422, description = "This server does not retrain", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn start_retrain(
+    State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<(StatusCode, Json<RetrainStatus>), ApiError> {
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(retrain::start(&app, &caller.name)?),
+    ))
+}
+
+/// The running or last retraining: who started it, and once finished the challenger's id,
+/// the comparison with the champion (per head: both ROC-AUCs and the interval of the
+/// difference), the verdict and its reasons, and whether it serves now.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/model/retrain", tag = "admin", operation_id = "retrain_status",
+    responses((status = 200, description = "The running or last retraining", body = RetrainStatus)),
+    security(("bearer" = []))
+)]
+pub async fn retrain_status(State(app): State<AppState>) -> Json<RetrainStatus> {
+    Json(retrain::status(&app))
 }

@@ -82,6 +82,8 @@ routes! {
         POST "/v1/targets/{name}/articles", MODERATOR => targets::attach_articles;
         GET "/v1/labels/export", ADMIN => admin::export;
         POST "/v1/admin/model/reload", ADMIN => admin::reload;
+        POST "/v1/admin/model/retrain", ADMIN => models::start_retrain;
+        GET "/v1/admin/model/retrain", ADMIN => models::retrain_status;
         GET "/v1/admin/models", ADMIN => models::list;
         POST "/v1/admin/models/{id}/activate", ADMIN => models::activate;
         GET "/v1/admin/keys", ADMIN => admin::list_keys;
@@ -157,6 +159,6 @@ mod tests {
                 r.path
             );
         }
-        assert_eq!(seen.len(), 40);
+        assert_eq!(seen.len(), 42);
     }
 }

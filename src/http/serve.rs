@@ -10,7 +10,9 @@ use super::limits::RateLimit;
 use super::{app, App, AppConfig, Limits};
 use crate::model::Model;
 use crate::policy::Policy;
+use crate::service::retrain::RetrainConfig;
 pub use crate::store::DbArgs;
+use crate::train::sources::BaseFiles;
 
 /// Serve the scoring API.
 #[derive(Debug, Clone, Parser)]
@@ -71,6 +73,19 @@ pub struct ServeArgs {
     /// elsewhere, and serves it (1 to 60; 0: never).
     #[arg(long, env = "VIGIE_MODEL_POLL_SECS", default_value_t = 10)]
     pub model_poll_secs: u64,
+    /// Project folder whose training files (`training/sources.toml`, the seeds, the held-out
+    /// file) a retraining starts from; without its manifest the service does not retrain.
+    #[arg(long, env = "VIGIE_RETRAIN_BASE", default_value = ".")]
+    pub retrain_base: PathBuf,
+    /// Threads a retraining uses (scoring keeps the others); 0: all but one.
+    #[arg(long, env = "VIGIE_RETRAIN_THREADS", default_value_t = 0)]
+    pub retrain_threads: usize,
+    /// Retrain on this schedule (e.g. `6h`); unset: only when an admin asks.
+    #[arg(long, env = "VIGIE_RETRAIN_EVERY", value_parser = humantime::parse_duration)]
+    pub retrain_every: Option<std::time::Duration>,
+    /// Also retrain once this many site labels were added since the last retraining.
+    #[arg(long, env = "VIGIE_RETRAIN_AFTER_LABELS")]
+    pub retrain_after_labels: Option<usize>,
     /// Require a scorer key on /v1/score and /v1/score/batch.
     #[arg(long, env = "VIGIE_SCORE_REQUIRES_KEY")]
     pub score_requires_key: bool,
@@ -173,7 +188,35 @@ impl ServeArgs {
                 burst: self.key_failures_per_minute,
             },
             redact_logs: self.redact_logs,
+            retrain: self.retrain_config()?,
         })
+    }
+
+    /// The retraining's files and schedule; `None` without a manifest in `--retrain-base`.
+    fn retrain_config(&self) -> anyhow::Result<Option<RetrainConfig>> {
+        let base = BaseFiles::in_dir(&self.retrain_base);
+        if !base.manifest.is_file() {
+            if self.retrain_every.is_some() || self.retrain_after_labels.is_some() {
+                anyhow::bail!("--retrain-every needs {}", base.manifest.display());
+            }
+            return Ok(None);
+        }
+        if self
+            .retrain_every
+            .is_some_and(|d| d < std::time::Duration::from_secs(60))
+        {
+            anyhow::bail!("--retrain-every must be at least a minute");
+        }
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Ok(Some(RetrainConfig {
+            base,
+            threads: match self.retrain_threads {
+                0 => cores.saturating_sub(1).max(1),
+                n => n,
+            },
+            every: self.retrain_every,
+            after_labels: self.retrain_after_labels.filter(|&n| n > 0),
+        }))
     }
 
     fn limits(&self) -> anyhow::Result<Limits> {
@@ -233,6 +276,16 @@ pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let state = Arc::new(args.build().await?);
     crate::service::models::start(&state).await?;
+    if state
+        .config
+        .retrain
+        .as_ref()
+        .is_some_and(|r| r.every.is_some() || r.after_labels.is_some())
+    {
+        tokio::spawn(crate::service::retrain::follow_schedule(Arc::downgrade(
+            &state,
+        )));
+    }
     let model_id = state.model.load().card.model_id.clone();
     // Each signal stream gets every signal: both listeners stop on the same SIGTERM.
     let (signal, metrics_signal) = (shutdown_signal(), shutdown_signal());

@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod models;
 pub mod queue;
 pub mod ratelimit;
+pub mod retrain;
 pub mod targets;
 pub mod teach;
 pub mod views;
@@ -82,6 +83,8 @@ pub struct AppConfig {
     pub key_failures: RateLimit,
     /// Keep comment text out of the logs.
     pub redact_logs: bool,
+    /// How the service retrains ([`retrain`]); `None` (the in-process default): it does not.
+    pub retrain: Option<retrain::RetrainConfig>,
 }
 
 impl Default for AppConfig {
@@ -99,6 +102,7 @@ impl Default for AppConfig {
             rate_limit: RateLimit::default(),
             key_failures: RateLimit::default(),
             redact_logs: false,
+            retrain: None,
         }
     }
 }
@@ -120,6 +124,8 @@ pub struct App {
     /// Held while the model serving is switched ([`models`]), so that a replica following
     /// another's activation never swaps back a model an activation here just replaced.
     pub(crate) switching: tokio::sync::Mutex<()>,
+    /// The running or last retraining ([`retrain`]).
+    pub(crate) retrain: std::sync::Mutex<retrain::RetrainStatus>,
 }
 
 pub type AppState = Arc<App>;
@@ -141,6 +147,7 @@ impl App {
             config,
             metrics,
             switching: tokio::sync::Mutex::new(()),
+            retrain: std::sync::Mutex::new(retrain::RetrainStatus::Idle),
         }
     }
 

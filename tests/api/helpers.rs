@@ -116,6 +116,16 @@ impl TestApp {
         self.post("/v1/admin/model/reload").key(key).send().await
     }
 
+    /// `POST /v1/admin/model/retrain` with `key`.
+    pub async fn start_retrain(&self, key: &str) -> Reply {
+        self.post("/v1/admin/model/retrain").key(key).send().await
+    }
+
+    /// `GET /v1/admin/model/retrain` with `key`.
+    pub async fn retrain_status(&self, key: &str) -> Reply {
+        self.get("/v1/admin/model/retrain").key(key).send().await
+    }
+
     /// `GET /v1/admin/models` with `key`.
     pub async fn models(&self, key: &str) -> Reply {
         self.get("/v1/admin/models").key(key).send().await

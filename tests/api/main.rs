@@ -15,6 +15,7 @@ mod metrics;
 mod models;
 mod moderation;
 mod reload;
+mod retrain;
 mod score;
 mod store;
 mod targets;
