@@ -26,9 +26,9 @@ CURVE=$(ls -t "$BIN"/deps/learning_curve-* | grep -v '\.d$' | head -1)
 python3 bench/realdata/card.py --loco-manifests training/sources.toml "$OUT" > /dev/null
 
 # corpus  language  head the test set measures
-SITES="ftr fr identity_attack
+SITES=${VIGIE_CURVE_SITES:-"ftr fr identity_attack
 mlma fr toxicity
-fox-news-comments en identity_attack"
+fox-news-comments en identity_attack"}
 while read -r x lang head; do
     t0=$(date +%s)
     [ -s "$OUT/models/without-$x.vigie" ] ||
