@@ -20,10 +20,88 @@ pub(super) struct FittedHead {
 /// `(record id, score)` ([`super::Trained::out_of_fold`]).
 pub(super) type OutOfFold = Vec<(String, f64)>;
 
+/// A binary head, over the task's own columns when `p.task_columns` asks ([`fit_head_on`]).
+pub(super) fn fit_head(
+    p: &TrainParams,
+    x: &Csr,
+    name: &HeadName,
+    task: &Task,
+    progress: &dyn Progress,
+) -> Result<(HeadCard, FittedHead, OutOfFold), TrainError> {
+    if !p.task_columns {
+        return fit_head_on(p, x, name, task, progress);
+    }
+    let own = TaskColumns::of(x, task);
+    let (card, fitted, oof) = fit_head_on(p, &own.x, name, &own.task, progress)?;
+    Ok((card, own.expand(fitted, x.cols()), oof))
+}
+
+/// A stance target, over the task's own columns when `p.task_columns` asks
+/// ([`fit_stance_on`]).
+pub(super) fn fit_stance(
+    p: &TrainParams,
+    x: &Csr,
+    target: &Target,
+    task: &Task,
+    progress: &dyn Progress,
+) -> Result<(StanceCard, FittedHead), TrainError> {
+    if !p.task_columns {
+        return fit_stance_on(p, x, target, task, progress);
+    }
+    let own = TaskColumns::of(x, task);
+    let (card, fitted) = fit_stance_on(p, &own.x, target, &own.task, progress)?;
+    Ok((card, own.expand(fitted, x.cols())))
+}
+
+/// A task's rows of the feature matrix, over only the columns they use
+/// ([`TrainParams::task_columns`]), and the way back to the full columns.
+struct TaskColumns<'a> {
+    x: Csr,
+    /// The task, its rows renumbered to the rows of `x`.
+    task: Task<'a>,
+    /// Full column of each column of `x`, ascending.
+    columns: Vec<usize>,
+}
+
+impl<'a> TaskColumns<'a> {
+    fn of(x: &Csr, task: &Task<'a>) -> Self {
+        let rows = select_rows(x, &task.rows);
+        let mut used = vec![false; x.cols()];
+        rows.indices().iter().for_each(|&c| used[c as usize] = true);
+        let columns: Vec<usize> = (0..x.cols()).filter(|&c| used[c]).collect();
+        // Ascending renumbering keeps every row's indices sorted.
+        let mut new_index = vec![0u32; x.cols()];
+        for (j, &c) in columns.iter().enumerate() {
+            new_index[c] = j as u32;
+        }
+        let indices = (rows.indices().iter())
+            .map(|&c| new_index[c as usize])
+            .collect();
+        let indptr = rows.indptr().raw_storage().to_vec();
+        let shape = (rows.rows(), columns.len());
+        let x = Csr::new(shape, indptr, indices, rows.data().to_vec());
+        let task = task.renumbered();
+        TaskColumns { x, task, columns }
+    }
+
+    /// The fit's weights (feature-major) spread back over `n_cols` full columns.
+    fn expand(&self, fitted: FittedHead, n_cols: usize) -> FittedHead {
+        let k = fitted.intercepts.len();
+        let mut weights = vec![0.0; n_cols * k];
+        for (j, &c) in self.columns.iter().enumerate() {
+            weights[c * k..(c + 1) * k].copy_from_slice(&fitted.weights[j * k..(j + 1) * k]);
+        }
+        FittedHead {
+            weights,
+            intercepts: fitted.intercepts,
+        }
+    }
+}
+
 /// A binary head: the penalty with the best out-of-fold ROC-AUC, Platt calibration when
 /// asked (folded into the refit's weights), thresholds read off the (calibrated)
 /// out-of-fold scores of the selection rows, then the refit.
-pub(super) fn fit_head(
+fn fit_head_on(
     p: &TrainParams,
     x: &Csr,
     name: &HeadName,
@@ -88,7 +166,7 @@ fn thresholds(p: &TrainParams, oof: &[f64], labels: &[bool]) -> (f64, Thresholds
 
 /// A stance target: the penalty with the best out-of-fold macro-F1 of the argmax class,
 /// then the refit.
-pub(super) fn fit_stance(
+fn fit_stance_on(
     p: &TrainParams,
     x: &Csr,
     target: &Target,

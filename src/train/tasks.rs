@@ -35,6 +35,19 @@ impl<'a> Task<'a> {
         }
     }
 
+    /// The same task over a matrix of its own rows, in order (row `i` is task row `i`).
+    pub(super) fn renumbered(&self) -> Task<'a> {
+        Task {
+            rows: (0..self.rows.len()).collect(),
+            ids: self.ids.clone(),
+            classes: self.classes.clone(),
+            weights: self.weights.clone(),
+            reference: self.reference.clone(),
+            k: self.k,
+            alphas: self.alphas.clone(),
+        }
+    }
+
     /// Adds row `i` of `data` with class `class`.
     pub(super) fn push(&mut self, data: &'a TrainingData, i: usize, class: usize) {
         self.rows.push(i);
