@@ -20,7 +20,7 @@ const ADMIN: &str = "vg_retrain_admin";
 const SCORER: &str = "vg_retrain_scorer";
 
 /// The base a retraining reads: `corpus` and the seeds.
-fn base(corpus: &Path) -> BaseFiles {
+pub(crate) fn base(corpus: &Path) -> BaseFiles {
     BaseFiles {
         data: vec![corpus.to_owned()],
         heldout: None,
@@ -59,15 +59,15 @@ async fn label(app: &TestApp, text: &str, toxic: bool) {
 }
 
 /// Starts a retraining and waits for its outcome.
-async fn retrained(app: &TestApp) -> Value {
-    let r = app.start_retrain(ADMIN).await;
+pub(crate) async fn retrained(app: &TestApp, admin: &str) -> Value {
+    let r = app.start_retrain(admin).await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
     assert_eq!(r.json()["state"], "running");
-    let again = app.start_retrain(ADMIN).await;
+    let again = app.start_retrain(admin).await;
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text());
     let t0 = Instant::now();
     loop {
-        let s = app.retrain_status(ADMIN).await.json();
+        let s = app.retrain_status(admin).await.json();
         match s["state"].as_str() {
             Some("running") => assert!(t0.elapsed() < Duration::from_secs(600), "{s}"),
             Some("finished") => return s,
@@ -131,7 +131,7 @@ async fn a_challenger_that_learned_the_sites_word_is_promoted() {
             .await;
         }
     }
-    let s = retrained(&app).await;
+    let s = retrained(&app, ADMIN).await;
     let cmp = &s["comparison"];
     assert_eq!(cmp["champion"], champion.as_str(), "{s}");
     assert_eq!(cmp["site_labels"], 200, "{s}");
@@ -189,7 +189,7 @@ async fn a_worse_challenger_is_kept_out_and_says_why() {
             label(&app, r["text"].as_str().unwrap(), t == 1).await;
         }
     }
-    let s = retrained(&app).await;
+    let s = retrained(&app, ADMIN).await;
     let cmp = &s["comparison"];
     assert_eq!(cmp["verdict"]["decision"], "keep_champion", "{s}");
     let reasons = cmp["verdict"]["reasons"].as_array().unwrap();

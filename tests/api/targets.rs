@@ -1,7 +1,7 @@
 //! The site's stance targets: creation and its refusals, articles attached, comments for
 //! them "not yet learned", the teach order, the page's Targets tab, and a new target from
-//! creation to its first scored comment (labels through the decision API, a retraining on a
-//! small base with the site's 30-per-class threshold, the model reloaded).
+//! creation to its first scored comment (labels through the decision API, retrainings
+//! through the API on a small base, one label short of 30 per class and then with it).
 
 use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -9,8 +9,8 @@ use vigie::domain::{Role, Stance, Target};
 use vigie::http::AppConfig;
 use vigie::policy::Policy;
 use vigie::service::labels::site_labels;
+use vigie::service::retrain::RetrainConfig;
 use vigie::service::targets::SITE_TARGET_MIN_LABELS;
-use vigie::train::{TrainParams, TrainingData};
 
 use crate::common;
 use crate::common::tempdir::TempDir;
@@ -249,13 +249,27 @@ fn stance_text(stance: Stance, i: usize) -> String {
     }
 }
 
+/// Labels the comment `id` (under `art-1`) with `stance` through the decision API.
+async fn label_stance(s: &TestApp, id: &str, text: &str, stance: Stance) {
+    let c = submit(s, id, text, "art-1").await;
+    assert_eq!(c["stance_state"], "not_yet_learned");
+    let body = json!({"action": "approve", "version": c["version"], "labels": {"stance": stance.as_str()}});
+    let r = s.decide(MODERATOR, id, &body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+}
+
 #[tokio::test]
 async fn a_new_target_from_creation_to_its_first_scored_comment() {
     let dir = TempDir::new("targets-e2e");
-    let path = dir.path().join("model.vigie");
-    std::fs::copy(common::files::path("models/default.vigie"), &path).unwrap();
+    let corpus = common::files::path("training/corpus.jsonl");
     let config = AppConfig {
-        model_path: Some(path.clone()),
+        models_dir: Some(dir.path().join("models")),
+        retrain: Some(RetrainConfig {
+            base: crate::retrain::base(&corpus),
+            threads: 2,
+            every: None,
+            after_labels: None,
+        }),
         ..AppConfig::default()
     };
     let s = service(config).await;
@@ -264,59 +278,38 @@ async fn a_new_target_from_creation_to_its_first_scored_comment() {
     s.attach_articles(MODERATOR, "velo-urbain", &["art-1"])
         .await;
 
-    // 30 comments of each stance, labelled through the decision API.
+    // 30 comments of each stance but one, labelled through the decision API.
     let n = SITE_TARGET_MIN_LABELS;
     for (k, stance) in Stance::ALL.into_iter().enumerate() {
-        for i in 0..n {
-            let id = format!("s{k}-{i}");
-            let c = submit(&s, &id, &stance_text(stance, i), "art-1").await;
-            assert_eq!(c["stance_state"], "not_yet_learned");
-            let body = json!({"action": "approve", "version": c["version"], "labels": {"stance": stance.as_str()}});
-            let r = s.decide(MODERATOR, &id, &body).await;
-            assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        for i in (0..n).filter(|&i| (k, i) != (1, n - 1)) {
+            label_stance(&s, &format!("s{k}-{i}"), &stance_text(stance, i), stance).await;
         }
     }
     let t = target_of(&s.targets(MODERATOR).await.json(), "velo-urbain").clone();
-    assert_eq!(t["needed"], json!({"favor": 0, "against": 0, "none": 0}));
+    assert_eq!(t["needed"], json!({"favor": 0, "against": 1, "none": 0}));
+    // One short: the retraining fits no head for it, and with nothing to judge or to gain,
+    // the champion stays.
+    let first = crate::retrain::retrained(&s, ADMIN).await;
+    assert_eq!(first["promoted"], false, "{first}");
+    let reasons = &first["comparison"]["verdict"]["reasons"];
+    assert_eq!(reasons[0]["reason"], "nothing_judged", "{first}");
+    let t = target_of(&s.targets(MODERATOR).await.json(), "velo-urbain").clone();
+    assert_eq!(t["learned"], false);
 
-    // Retrain on a small base plus the site's labels, the site's targets needing 30.
-    let mut data = TrainingData::default();
-    data.add_jsonl(&common::files::path("training/heldout.jsonl"))
-        .unwrap();
-    let site = site_labels(s.store().as_ref()).await.unwrap();
-    data.records.extend(site.into_iter().map(|l| l.record));
-    let mins = vigie::service::targets::min_examples(&s.state)
-        .await
-        .unwrap();
-    let params = |mins| {
-        TrainParams {
-            name: "site".into(),
-            folds: 3,
-            alphas: vec![1.0],
-            target_min_examples: mins,
-            ..TrainParams::default()
-        }
-        .check()
-        .unwrap()
-    };
-    let trained = params(mins.clone()).fit(&data, None, &()).unwrap();
-    assert!(trained.model.target_index("velo-urbain").is_some());
-    // One label short of 30 in a class: the head is not fitted (5 would have been enough).
-    let mut short = TrainingData {
-        records: data.records.clone(),
-        ..TrainingData::default()
-    };
-    let drop_at = short.records.iter().position(|r| r.id == "s0-0").unwrap();
-    short.records.remove(drop_at);
-    let fewer = params(mins).fit(&short, None, &()).unwrap();
-    assert!(fewer.model.target_index("velo-urbain").is_none());
-
-    trained.model.save(&path).unwrap();
-    let r = s.post("/v1/admin/model/reload").key(ADMIN).send().await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-
+    // The thirtieth: the next retraining fits the head and promotes the challenger.
+    let last = stance_text(Stance::Against, n - 1);
+    label_stance(&s, &format!("s1-{}", n - 1), &last, Stance::Against).await;
+    let second = crate::retrain::retrained(&s, ADMIN).await;
+    assert_eq!(second["promoted"], true, "{second}");
+    // A new target's labels cannot be judged, so all of them trained.
+    let cmp = &second["comparison"];
+    assert_eq!(
+        (&cmp["trained_on"], &cmp["held_out"]),
+        (&json!(90), &json!(0))
+    );
     let list = s.targets(MODERATOR).await.json();
-    assert_eq!(target_of(&list, "velo-urbain")["learned"], true);
+    assert_eq!(target_of(&list, "velo-urbain")["learned"], true, "{list}");
+
     let c = submit(
         &s,
         "first-scored",

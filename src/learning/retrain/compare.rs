@@ -91,7 +91,8 @@ pub enum KeepReason {
     },
     /// The champion serves a head or stance target the challenger lacks.
     LostHead { head: String },
-    /// No head had enough held-out labels: no evidence the challenger is not worse.
+    /// No head had enough held-out labels and the challenger has no new head: nothing to
+    /// go on.
     NothingJudged,
 }
 
@@ -238,7 +239,9 @@ pub fn compare(
             Err(n) => not_judged.push(n),
         }
     }
-    let verdict = verdict(&judged, lost_heads(champion, challenger));
+    let lost = missing_in(challenger, champion);
+    let gained = !missing_in(champion, challenger).is_empty();
+    let verdict = verdict(&judged, lost, gained);
     Comparison {
         champion: champion.card.model_id.clone(),
         challenger: challenger.card.model_id.clone(),
@@ -298,19 +301,21 @@ fn judge(
     })
 }
 
-/// The champion's heads and stance targets the challenger lacks.
-fn lost_heads(champion: &Model, challenger: &Model) -> Vec<String> {
-    let heads = (champion.card.heads.iter())
-        .filter(|h| challenger.head_index(h.name.as_str()).is_none())
+/// The heads and stance targets of `of` that `model` lacks.
+fn missing_in(model: &Model, of: &Model) -> Vec<String> {
+    let heads = (of.card.heads.iter())
+        .filter(|h| model.head_index(h.name.as_str()).is_none())
         .map(|h| h.name.to_string());
-    let targets = (champion.card.stance.iter())
-        .filter(|s| challenger.target_index(s.target.as_str()).is_none())
+    let targets = (of.card.stance.iter())
+        .filter(|s| model.target_index(s.target.as_str()).is_none())
         .map(|s| format!("stance:{}", s.target));
     heads.chain(targets).collect()
 }
 
-/// Promote when at least one head was judged, none is worse, and no head was lost.
-fn verdict(judged: &[Judged], lost: Vec<String>) -> Verdict {
+/// Promote when no judged head is worse and no head was lost, and there is something to
+/// go on: a judged head, or a head the champion lacks (a site's new stance target, whose
+/// own labels are too few to judge it yet is what fitted it).
+fn verdict(judged: &[Judged], lost: Vec<String>, gained: bool) -> Verdict {
     let mut reasons: Vec<KeepReason> = (judged.iter())
         .filter(|j| j.high < 0.0)
         .map(|j| KeepReason::Worse {
@@ -321,7 +326,7 @@ fn verdict(judged: &[Judged], lost: Vec<String>) -> Verdict {
         })
         .collect();
     reasons.extend(lost.into_iter().map(|head| KeepReason::LostHead { head }));
-    if judged.is_empty() {
+    if judged.is_empty() && !gained {
         reasons.push(KeepReason::NothingJudged);
     }
     if reasons.is_empty() {
@@ -356,10 +361,11 @@ mod tests {
                 judged("insult", -0.05, 0.02),
             ],
             vec![],
+            false,
         );
         assert!(v.promotes(), "{v}");
         // An interval that touches zero is a tie, not a loss.
-        assert!(verdict(&[judged("toxicity", -0.1, 0.0)], vec![]).promotes());
+        assert!(verdict(&[judged("toxicity", -0.1, 0.0)], vec![], false).promotes());
     }
 
     #[test]
@@ -371,6 +377,7 @@ mod tests {
                 judged("threat", -0.2, -0.1),
             ],
             vec![],
+            false,
         );
         let Verdict::KeepChampion { reasons } = &v else {
             panic!("{v}")
@@ -390,21 +397,27 @@ mod tests {
 
     #[test]
     fn keeps_the_champion_without_evidence_or_with_a_lost_head() {
-        let v = verdict(&[], vec![]);
+        let v = verdict(&[], vec![], false);
         assert_eq!(
             v,
             Verdict::KeepChampion {
                 reasons: vec![KeepReason::NothingJudged]
             }
         );
-        let v = verdict(&[judged("toxicity", 0.01, 0.09)], vec!["threat".into()]);
+        // A new stance target, too new to judge, is something to go on.
+        assert!(verdict(&[], vec![], true).promotes());
+        let v = verdict(
+            &[judged("toxicity", 0.01, 0.09)],
+            vec!["threat".into()],
+            false,
+        );
         assert!(!v.promotes());
         assert!(v.to_string().contains("no threat head"), "{v}");
     }
 
     #[test]
     fn the_verdict_serialises_with_its_reasons() {
-        let v = verdict(&[judged("toxicity", -0.09, -0.01)], vec![]);
+        let v = verdict(&[judged("toxicity", -0.09, -0.01)], vec![], false);
         let json = serde_json::to_value(&v).unwrap();
         assert_eq!(json["decision"], "keep_champion");
         assert_eq!(json["reasons"][0]["reason"], "worse");

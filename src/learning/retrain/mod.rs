@@ -4,7 +4,8 @@
 //! benchmark call [`retrain`].
 //!
 //! Stages, each a function: [`split_site`] (a hash of the id holds out a share of the
-//! site's labels), `training_data` (the base data and the site's training part),
+//! site's labels), `new_targets_train` (but a new stance target's labels all train),
+//! `training_data` (the base data and the site's training part),
 //! `challenger_params` (the base's settings, the champion's penalties), the fit through
 //! [`crate::train::ValidTrainParams::fit`], then [`compare`] (ROC-AUC of both models and
 //! the paired-bootstrap interval of the difference per head) and its [`Verdict`].
@@ -120,7 +121,7 @@ pub fn retrain(
 ) -> Result<Retrained, RetrainError> {
     let p = params.params();
     check_site(site)?;
-    let split = split_site(site, p.heldout_share, p.seed);
+    let split = new_targets_train(split_site(site, p.heldout_share, p.seed), champion);
     let data = training_data(base, &split, p)?;
     let settings = challenger_params(base, champion, p)?;
     let heldout = base.heldout.as_ref().map(|(c, r)| (c, r.as_slice()));
@@ -147,6 +148,21 @@ fn check_site(site: &[Record]) -> Result<(), RetrainError> {
         ))),
         None => Ok(()),
     }
+}
+
+/// Held-out stance labels toward a target the champion lacks move to the training side:
+/// nothing can judge them (the champion has no head to compare), and the labels a site
+/// gives a new target (30 of each class) are what fits its head.
+fn new_targets_train(split: SiteSplit, champion: &Model) -> SiteSplit {
+    let new_target = |r: &Record| {
+        let target = r.target.as_ref().filter(|_| r.labels.stance.is_some());
+        target.is_some_and(|t| champion.target_index(t.as_str()).is_none())
+    };
+    let (new, heldout): (Vec<Record>, Vec<Record>) =
+        split.heldout.into_iter().partition(|r| new_target(r));
+    let mut train = split.train;
+    train.extend(new);
+    SiteSplit { train, heldout }
 }
 
 /// The base data, then the site's training part as one more source of reference items.
