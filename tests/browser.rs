@@ -158,31 +158,84 @@ async fn sign_in(c: &fantoccini::Client, base: &str) {
     }
 }
 
+/// A moderator signed in in Chromium, on a service holding some comments.
+struct Page {
+    c: fantoccini::Client,
+    app: TestApp,
+    base: String,
+    dir: TempDir,
+    driver: Driver,
+}
+
+impl Page {
+    /// The service with `comments` (id, text, author) under article `pegasus`, and a
+    /// moderator signed in; `None` when the browser is skipped.
+    async fn open(name: &str, comments: &[(&str, &str, &str)]) -> Option<Page> {
+        let driver = start_driver().await?;
+        let (app, dir) = service(name).await;
+        let base = app.address.clone();
+        for (id, text, author) in comments {
+            submit(&base, id, text, author).await;
+        }
+        let c = browser(&driver).await;
+        sign_in(&c, &base).await;
+        Some(Page {
+            c,
+            app,
+            base,
+            dir,
+            driver,
+        })
+    }
+
+    /// The text of the page's notice, once it shows.
+    async fn notice(&self) -> String {
+        let notice = Locator::Css("p.notice");
+        self.c.wait().for_element(notice).await.unwrap();
+        self.c.find(notice).await.unwrap().text().await.unwrap()
+    }
+
+    async fn click(&self, css: &str) {
+        let c = &self.c;
+        c.find(Locator::Css(css))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+
+    /// `GET path` of the API with the moderator's key.
+    async fn api(&self, path: &str) -> serde_json::Value {
+        let r = reqwest::Client::new()
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(MODERATOR)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.json().await.unwrap()
+    }
+
+    async fn close(self) {
+        self.c.close().await.unwrap();
+        drop(self.app);
+        drop(self.driver);
+        drop(self.dir);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_moderator_rejects_a_comment_with_the_keyboard() {
-    let Some(driver) = start_driver().await else {
+    let comments = [
+        ("c-bras", "Quelle bande de bras cassés, ce gouvernement", "jarod"),
+        ("c-guignols", "Ministres guignols, dégagez tous !", "lea"),
+        ("c-xss", "<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\"> bande de connards", "mallory"),
+    ];
+    let Some(page) = Page::open("keyboard", &comments).await else {
         return;
     };
-    let (app, dir) = service("keyboard").await;
-    let (state, base) = (app.state.clone(), app.address.clone());
-    submit(
-        &base,
-        "c-bras",
-        "Quelle bande de bras cassés, ce gouvernement",
-        "jarod",
-    )
-    .await;
-    submit(
-        &base,
-        "c-guignols",
-        "Ministres guignols, dégagez tous !",
-        "lea",
-    )
-    .await;
-    submit(&base, "c-xss", "<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\"> bande de connards", "mallory").await;
-
-    let c = browser(&driver).await;
-    sign_in(&c, &base).await;
+    let (c, base, state) = (&page.c, page.base.clone(), page.app.state.clone());
     let url = c.current_url().await.unwrap();
     assert_eq!(url.path(), "/moderation/queue");
     assert!(!url.as_str().contains(MODERATOR));
@@ -277,18 +330,7 @@ async fn a_moderator_rejects_a_comment_with_the_keyboard() {
         .unwrap();
 
     // It leaves the pending queue…
-    c.wait()
-        .for_element(Locator::Css("p.notice"))
-        .await
-        .unwrap();
-    let notice = c
-        .find(Locator::Css("p.notice"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(notice, "c-bras rejected");
+    assert_eq!(page.notice().await, "c-bras rejected");
     assert!(c
         .find_all(Locator::Css("#c-c-bras"))
         .await
@@ -375,42 +417,20 @@ async fn a_moderator_rejects_a_comment_with_the_keyboard() {
         "approved"
     );
 
-    c.close().await.unwrap();
-    drop(app);
-    drop(driver);
-    drop(dir);
+    page.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_moderator_labels_a_comment_from_the_teach_tab() {
-    let Some(driver) = start_driver().await else {
+    let comments = [
+        ("t-nuls", "Bande de nuls, vous êtes des clowns", "jarod"),
+        ("t-peau", "Je vais te faire la peau, sale type", "lea"),
+    ];
+    let Some(page) = Page::open("teach", &comments).await else {
         return;
     };
-    let (app, dir) = service("teach").await;
-    let base = app.address.clone();
-    submit(
-        &base,
-        "t-nuls",
-        "Bande de nuls, vous êtes des clowns",
-        "jarod",
-    )
-    .await;
-    submit(
-        &base,
-        "t-peau",
-        "Je vais te faire la peau, sale type",
-        "lea",
-    )
-    .await;
-
-    let c = browser(&driver).await;
-    sign_in(&c, &base).await;
-    c.find(Locator::Css("a.tab.teach"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    let c = &page.c;
+    page.click("a.tab.teach").await;
     c.wait()
         .for_element(Locator::Css("a.tab.teach.current"))
         .await
@@ -457,18 +477,7 @@ async fn a_moderator_labels_a_comment_from_the_teach_tab() {
         .send_keys("insulte et menace\u{E007}")
         .await
         .unwrap();
-    c.wait()
-        .for_element(Locator::Css("p.notice"))
-        .await
-        .unwrap();
-    let notice = c
-        .find(Locator::Css("p.notice"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(notice, format!("{id} rejected"));
+    assert_eq!(page.notice().await, format!("{id} rejected"));
     // Back on the Teach tab, which no longer lists it.
     assert!(c
         .current_url()
@@ -478,14 +487,7 @@ async fn a_moderator_labels_a_comment_from_the_teach_tab() {
         .contains("order=informative"));
 
     // The labels, as the API gives them back.
-    let r = reqwest::Client::new()
-        .get(format!("{base}/v1/comments/{id}"))
-        .bearer_auth(MODERATOR)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let detail: serde_json::Value = r.json().await.unwrap();
+    let detail = page.api(&format!("/v1/comments/{id}")).await;
     let last = detail["history"]
         .as_array()
         .unwrap()
@@ -498,8 +500,83 @@ async fn a_moderator_labels_a_comment_from_the_teach_tab() {
     );
     assert_eq!(last["labels"], json!({"insult": 1, "threat": 1}));
 
-    c.close().await.unwrap();
-    drop(app);
-    drop(driver);
-    drop(dir);
+    page.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_editor_creates_a_target_and_attaches_an_article_from_the_targets_tab() {
+    let Some(page) = Page::open("targets", &[]).await else {
+        return;
+    };
+    let c = &page.c;
+    page.click("a.tab.targets").await;
+    c.wait()
+        .for_element(Locator::Css("form.target-create"))
+        .await
+        .unwrap();
+    let field = |name: &'static str| async move {
+        c.find(Locator::Css(&format!(
+            "form.target-create input[name={name}]"
+        )))
+        .await
+        .unwrap()
+    };
+    field("name")
+        .await
+        .send_keys("vaccin-obligatoire")
+        .await
+        .unwrap();
+    field("description")
+        .await
+        .send_keys("L'obligation vaccinale des soignants")
+        .await
+        .unwrap();
+    page.click("form.target-create button").await;
+    assert!(page.notice().await.contains("vaccin-obligatoire"));
+    let row = c.find(Locator::Css("#t-vaccin-obligatoire")).await.unwrap();
+    assert!(row.text().await.unwrap().contains("not yet learned"));
+
+    row.find(Locator::Css("input[name=articles]"))
+        .await
+        .unwrap()
+        .send_keys("pegasus")
+        .await
+        .unwrap();
+    row.find(Locator::Css("button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css(
+            "#t-vaccin-obligatoire a[href*='article=pegasus']",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        page.notice().await,
+        "1 article(s) attached to vaccin-obligatoire"
+    );
+    let listed = page.api("/v1/targets").await;
+    let target = &listed["targets"][0];
+    assert_eq!(target["name"], "vaccin-obligatoire", "{listed}");
+    assert_eq!(target["articles"], json!(["pegasus"]), "{listed}");
+
+    // A comment under the article now carries the target, not yet learned, on its card.
+    submit(
+        &page.base,
+        "v-1",
+        "Les soignants doivent se faire vacciner",
+        "lea",
+    )
+    .await;
+    c.goto(&format!("{}/moderation/queue", page.base))
+        .await
+        .unwrap();
+    let card = c.find(Locator::Css("#c-v-1")).await.unwrap();
+    let text = card.text().await.unwrap();
+    assert!(text.contains("stance: not yet learned"), "{text}");
+    assert!(text.contains("stance toward vaccin-obligatoire"), "{text}");
+    page.close().await;
 }
