@@ -49,9 +49,26 @@ struct Args {
     /// Share of the site held out as its test set.
     #[arg(long, default_value_t = 0.3)]
     test_share: f64,
+    /// Weight of each site label in the loss (`RetrainParams::site_weight`).
+    #[arg(long)]
+    site_weight: Option<f64>,
+    /// Share of the teach order's picks drawn at random (`TeachParams::random_share`).
+    #[arg(long)]
+    random_share: Option<f64>,
+    /// Similarity above which the teach order passes a comment over
+    /// (`TeachParams::max_similarity`).
+    #[arg(long)]
+    max_similarity: Option<f32>,
     /// Project folder (seeds, held-out file).
     #[arg(long, default_value = ".")]
     root: PathBuf,
+    /// Heads the teach order takes turns over (default: every head the site labels).
+    #[arg(long, value_delimiter = ',')]
+    teach_heads: Vec<String>,
+    /// Run one strategy only (`random` or `teach`) and print its curve, writing no file:
+    /// for trying settings.
+    #[arg(long)]
+    only: Option<String>,
     /// Output file (JSON).
     #[arg(long)]
     out: PathBuf,
@@ -102,10 +119,12 @@ fn test_scores(model: &Model, head: &str, test: &[Record]) -> Vec<f64> {
         .collect()
 }
 
-/// The heads the site labels, as the model's indices: the teach order takes turns over them.
-fn site_heads(model: &Model, pool: &[Record]) -> Vec<usize> {
+/// The heads the site labels (or those of `only`), as the model's indices: the teach order
+/// takes turns over them.
+fn site_heads(model: &Model, pool: &[Record], only: &[String]) -> Vec<usize> {
     let mut heads: Vec<usize> = (pool.iter())
         .flat_map(|r| r.labels.binary.keys())
+        .filter(|h| only.is_empty() || only.iter().any(|o| o == h.as_str()))
         .filter_map(|h| model.head_index(h.as_str()))
         .collect();
     heads.sort_unstable();
@@ -114,8 +133,15 @@ fn site_heads(model: &Model, pool: &[Record]) -> Vec<usize> {
 }
 
 /// The next `n` comments of `pool` not yet labeled, in the teach order of `model`.
-fn teach_next(model: &Model, pool: &[Record], labeled: &[bool], n: usize) -> Vec<usize> {
-    let heads = site_heads(model, pool);
+fn teach_next(
+    model: &Model,
+    pool: &[Record],
+    labeled: &[bool],
+    n: usize,
+    teach: &TeachParams,
+    only: &[String],
+) -> Vec<usize> {
+    let heads = site_heads(model, pool, only);
     let open: Vec<usize> = (0..pool.len()).filter(|&i| !labeled[i]).collect();
     let analyses: Vec<_> = (open.iter())
         .map(|&i| model.analyze(&pool[i].text, None))
@@ -138,7 +164,7 @@ fn teach_next(model: &Model, pool: &[Record], labeled: &[bool], n: usize) -> Vec
             .iter()
             .map(|&h| model.card.heads[h].thresholds.flag)
             .collect(),
-        ..TeachParams::default()
+        ..teach.clone()
     };
     let order = teach_order(&candidates, n, &params);
     order.into_iter().map(|j| open[j]).collect()
@@ -179,6 +205,8 @@ fn run_strategy(
                 &site.pool,
                 &labeled,
                 need,
+                &teach_params(a),
+                &a.teach_heads,
             )
         } else {
             random[chosen.len()..k].to_vec()
@@ -204,6 +232,16 @@ fn run_strategy(
     Ok(steps)
 }
 
+/// The teach order's settings: the defaults, or those the arguments give.
+fn teach_params(a: &Args) -> TeachParams {
+    let d = TeachParams::default();
+    TeachParams {
+        random_share: a.random_share.unwrap_or(d.random_share),
+        max_similarity: a.max_similarity.unwrap_or(d.max_similarity),
+        ..d
+    }
+}
+
 fn paired(a: &[f64], b: &[f64], labels: &[bool]) -> PairedAuc {
     paired_bootstrap_auc(a, b, labels, 1000, 42).expect("the test set holds both classes")
 }
@@ -216,13 +254,24 @@ fn main() -> anyhow::Result<()> {
         manifest: a.manifest.clone(),
         ..BaseFiles::in_dir(&a.root)
     })?;
+    let d = RetrainParams::default();
     let params = RetrainParams {
         train: base.default_params(),
-        ..RetrainParams::default()
+        site_weight: a.site_weight.unwrap_or(d.site_weight),
+        ..d
     }
     .check()?;
     let base_scores = test_scores(&champion, &a.head, &site.test);
     let base_auc = roc_auc(&base_scores, &site.test_labels).expect("both classes");
+    eprintln!("{} base AUC {base_auc:.4}", a.corpus);
+    if let Some(only) = &a.only {
+        anyhow::ensure!(
+            only == "random" || only == "teach",
+            "--only random or teach"
+        );
+        run_strategy(&a, &base, &champion, &site, only == "teach", &params)?;
+        return Ok(());
+    }
     let random = run_strategy(&a, &base, &champion, &site, false, &params)?;
     let teach = run_strategy(&a, &base, &champion, &site, true, &params)?;
     let labels = &site.test_labels;
@@ -240,6 +289,8 @@ fn main() -> anyhow::Result<()> {
         "corpus": a.corpus, "head": a.head, "pool": site.pool.len(), "test": site.test.len(),
         "test_positives": labels.iter().filter(|&&l| l).count(),
         "base_model": champion.card.model_id, "base_auc": base_auc, "points": points,
+        "site_weight": params.params().site_weight, "teach": format!("{:?}", teach_params(&a)),
+        "teach_heads": a.teach_heads,
     });
     std::fs::write(&a.out, serde_json::to_string_pretty(&out)? + "\n")?;
     Ok(())
