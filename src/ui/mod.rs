@@ -7,6 +7,7 @@
 
 mod highlight;
 mod pages;
+mod statement;
 mod targets;
 
 use std::collections::BTreeMap;
@@ -27,6 +28,7 @@ use crate::store::{hash_key, now_ms, ApiKeyInfo, DecisionInput, StoreError};
 
 pub use highlight::{segments, Segment};
 pub(crate) use pages::{detail_page, queue_page};
+pub(crate) use statement::statement_page;
 pub(crate) use targets::{attach as attach_articles, create as create_target, targets_page};
 
 const COOKIE: &str = "vigie_session";
@@ -356,6 +358,7 @@ async fn apply(
             action,
             reason,
             labels,
+            ground: None,
             version,
             moderator: me.name.clone(),
             now_ms: now_ms(),

@@ -11,8 +11,9 @@ use axum::Extension;
 use serde::Deserialize;
 
 use super::{render, segments, PageError, Segment};
-use crate::domain::Stance;
+use crate::domain::{DecidedBy, Stance, Statement};
 use crate::service::queue::{fetch, queue_query, QueueParams};
+use crate::service::statements;
 use crate::service::views::{stance_state, EventView};
 use crate::service::{AppState, Caller};
 use crate::store::{QueueOrder, StoreError, StoredComment};
@@ -317,6 +318,8 @@ struct DetailPage {
     history: Vec<EventView>,
     this_page: String,
     notice: Option<String>,
+    /// The statement of reasons the comment's restriction owes its author, in one line.
+    statement: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -344,7 +347,22 @@ pub(crate) async fn detail_page(
         None => None,
     };
     let this_page = format!("/moderation/comments/{}", c.id);
+    let statement =
+        Statement::derive(&statements::case(&c, &events), &app.config.grounds).map(|s| {
+            format!(
+                "{}, rule {}, decided by {} (automated decision: {})",
+                statements::restriction_code(s.restriction).replace('_', " "),
+                s.ground.code,
+                if s.decided_by == DecidedBy::Moderator {
+                    "a moderator"
+                } else {
+                    "automated means"
+                },
+                statements::automated_code(s.automated_decision),
+            )
+        });
     Ok(render(&DetailPage {
+        statement,
         moderator: me.name,
         label_heads: label_heads(&app.model.load()),
         card: Card::new(c, stats.as_ref()),
