@@ -125,6 +125,8 @@ struct ScoreRow {
 #[template(path = "queue.html")]
 struct QueuePage {
     moderator: String,
+    /// The rule codes a decision may name.
+    grounds: Vec<String>,
     status: String,
     /// The Teach tab: the teach order, one page.
     teach: bool,
@@ -293,6 +295,7 @@ pub(crate) async fn queue_page(
         ),
         teach,
         label_heads: label_heads(&model),
+        grounds: ground_codes(&app),
         heads: Choice::list(
             model.card.heads.iter().map(|h| h.name.as_str()),
             &shown["head"],
@@ -313,6 +316,8 @@ pub(crate) async fn queue_page(
 #[template(path = "detail.html")]
 struct DetailPage {
     moderator: String,
+    /// The rule codes a decision may name.
+    grounds: Vec<String>,
     label_heads: Vec<String>,
     card: Card,
     history: Vec<EventView>,
@@ -320,6 +325,16 @@ struct DetailPage {
     notice: Option<String>,
     /// The statement of reasons the comment's restriction owes its author, in one line.
     statement: Option<String>,
+}
+
+/// The rule codes of the site's grounds, in their file's order.
+fn ground_codes(app: &AppState) -> Vec<String> {
+    app.config
+        .grounds
+        .rules
+        .iter()
+        .map(|r| r.code.clone())
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -365,6 +380,7 @@ pub(crate) async fn detail_page(
         statement,
         moderator: me.name,
         label_heads: label_heads(&app.model.load()),
+        grounds: ground_codes(&app),
         card: Card::new(c, stats.as_ref()),
         history: events.into_iter().map(Into::into).collect(),
         this_page,

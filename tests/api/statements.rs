@@ -379,7 +379,31 @@ async fn the_authors_page_speaks_french_or_english_and_shows_nothing_else() {
         "{}",
         page.text()
     );
+    assert!(page
+        .text()
+        .contains("<option value=\"threat\">threat</option>"));
     assert!(!page.text().contains(c["statement_token"].as_str().unwrap()));
+    // The page's decision form names a ground too; an unknown one changes nothing.
+    submit(&s, "sor-form", CIVIL).await;
+    let form = |ground: &str| {
+        format!("action=reject&version=1&ground={ground}&return_to=%2Fmoderation%2Fqueue")
+    };
+    let post = |body: String| {
+        s.post("/moderation/comments/sor-form/decision")
+            .cookie(&cookie)
+            .form(&body)
+            .send()
+    };
+    assert_eq!(
+        post(form("rudeness")).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(post(form("hate")).await.status, StatusCode::SEE_OTHER);
+    let st = s.statement(MODERATOR, "sor-form").await.json();
+    assert_eq!(
+        (&st["ground"]["code"], &st["decided_by"]),
+        (&json!("hate"), &json!("moderator"))
+    );
     let wrong = s.get("/statements/sor-page?token=st_wrong").send().await;
     assert_eq!(wrong.status, StatusCode::NOT_FOUND);
     assert!(!wrong.text().contains("c0nnard"));
