@@ -6,11 +6,16 @@ mod comment;
 mod models;
 mod queue;
 mod scores;
+mod statement;
 
 pub use comment::{CommentText, Lang, ScorablePrefix, Target, TextError};
 pub use models::{ActivationReason, ModelId};
 pub use queue::{CommentId, CommentStatus, ModeratorAction, Role};
 pub use scores::{Decision, HeadName, Stance};
+pub use statement::{
+    AutomatedDecision, Case, DecidedBy, Fact, Grounds, HumanDecision, Restriction, Rule, Statement,
+    DSA_CATEGORIES,
+};
 
 /// A word that names none of a domain enum's values: which enum, the word, and the words
 /// it knows.

@@ -28,6 +28,9 @@ pub enum Access {
     PerspectiveKey,
     /// A valid `X-Coral-Signature` of the body.
     CoralSignature,
+    /// A moderator key, or the comment's statement token as `?token=` (the handler checks
+    /// either: a token opens that one statement and nothing else).
+    ModeratorOrToken,
     /// A page of the moderator's site anyone may load (sign-in, assets).
     Page,
     /// A page of the moderator's site that needs a signed-in moderator; without a session

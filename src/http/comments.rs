@@ -13,6 +13,7 @@ use super::AppState;
 use crate::domain::{CommentId, ModeratorAction};
 use crate::scoring::{self, Scored};
 use crate::service::labels::decision_labels;
+use crate::service::statements;
 use crate::service::targets;
 use crate::service::views::{CommentView, EventView};
 use crate::store::{now_ms, DecisionInput, NewComment};
@@ -68,8 +69,8 @@ fn short_field(
     path = "/v1/comments", tag = "moderation",
     request_body = SubmitRequest,
     responses(
-        (status = 201, description = "Stored", body = CommentView),
-        (status = 200, description = "Already stored under this id (a retry): the stored result", body = CommentView),
+        (status = 201, description = "Stored, with the statement token", body = SubmitView),
+        (status = 200, description = "Already stored under this id (a retry): the stored result, no token", body = SubmitView),
         (status = 409, description = "The id was used for another text, author, article or language", body = ErrorBody),
         (status = 422, description = "Invalid comment", body = ErrorBody),
         (status = 503, description = "Database unavailable: nothing was stored", body = ErrorBody),
@@ -80,7 +81,7 @@ pub async fn submit(
     State(app): State<AppState>,
     caller: Option<Extension<Caller>>,
     Json(req): Json<SubmitRequest>,
-) -> Result<(StatusCode, Json<CommentView>), ApiError> {
+) -> Result<(StatusCode, Json<SubmitView>), ApiError> {
     let id = match req.id {
         Some(id) => CommentId::parse(&id).map_err(|m| ApiError::Invalid {
             code: "invalid_id",
@@ -111,6 +112,8 @@ pub async fn submit(
         scored,
     );
     prepared.mark(&mut new);
+    let (token, token_hash) = statements::new_token();
+    new.statement_token_hash = Some(token_hash);
     let (stored, created) = app.store.submit(new).await?;
     log_stored(&app, &stored, created);
     let status = if created {
@@ -118,7 +121,33 @@ pub async fn submit(
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(stored.into())))
+    // A retry gets no token: only its hash was stored, with the first submission.
+    let token = created.then_some(token);
+    Ok((
+        status,
+        Json(SubmitView {
+            statement_url: token
+                .as_deref()
+                .map(|t| statements::author_link(&stored.id, t)),
+            statement_token: token,
+            comment: stored.into(),
+        }),
+    ))
+}
+
+/// A stored comment, and for a new one the token of its statement of reasons.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SubmitView {
+    #[serde(flatten)]
+    pub comment: CommentView,
+    /// Shown once, to the submitting site only: the comment's author reads the statement
+    /// of reasons of any restriction (and will appeal) at `statement_url`. Absent on a
+    /// retry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statement_token: Option<String>,
+    /// The author's page for that statement, with the token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statement_url: Option<String>,
 }
 
 /// One info line per stored comment, for operators following the flow; the text (its
@@ -162,6 +191,7 @@ pub fn to_new_comment(
         decision: scored.decision,
         actor,
         note: None,
+        statement_token_hash: None,
         now_ms: now_ms(),
     }
 }
@@ -211,6 +241,11 @@ pub struct DecisionRequest {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub labels: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The rule of the site's terms the decision rests on: a code of the grounds file
+    /// (`insult`, `threat`, …); an unknown code gets 422. Cited by the statement of reasons;
+    /// without it, the rule of the heads that fired.
+    #[serde(default)]
+    pub ground: Option<String>,
     /// The version the moderator saw; a stale one gets 409 and changes nothing.
     pub version: i64,
 }
@@ -240,6 +275,7 @@ pub async fn decide(
         None => None,
     };
     let reason = short_field("reason", req.reason, MAX_REASON)?;
+    let ground = statements::check_ground(&app, req.ground.as_deref())?;
     let c = app
         .store
         .decide(DecisionInput {
@@ -247,6 +283,7 @@ pub async fn decide(
             action: req.action,
             reason,
             labels,
+            ground,
             version: req.version,
             moderator: caller.name,
             now_ms: now_ms(),

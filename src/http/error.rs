@@ -10,6 +10,7 @@ use crate::service::labels::LabelsRefused;
 use crate::service::models::RegistryError;
 use crate::service::queue::InvalidQuery;
 use crate::service::retrain::RetrainRefused;
+use crate::service::statements::{StatementRefused, UnknownGround};
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +65,8 @@ pub enum ApiError {
     ModelNotFound(String),
     #[error("no target named {0:?}; create it first with POST /v1/targets")]
     TargetNotFound(String),
+    #[error("comment {0:?} is not restricted (published or approved), so it has no statement of reasons")]
+    NoStatement(String),
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
     #[error("model file refused, the previous model keeps serving: {0}")]
@@ -127,9 +130,8 @@ impl ApiError {
             InvalidQuery(_) | Invalid { .. } | ModelRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             MissingKey | InvalidKey | BadSignature(_) => StatusCode::UNAUTHORIZED,
             Forbidden { .. } => StatusCode::FORBIDDEN,
-            CommentNotFound(_) | KeyNotFound(_) | ModelNotFound(_) | TargetNotFound(_) => {
-                StatusCode::NOT_FOUND
-            }
+            CommentNotFound(_) | KeyNotFound(_) | ModelNotFound(_) | TargetNotFound(_)
+            | NoStatement(_) => StatusCode::NOT_FOUND,
             Conflict { .. } => StatusCode::CONFLICT,
             DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -165,6 +167,7 @@ impl ApiError {
             KeyNotFound(_) => "key_not_found",
             ModelNotFound(_) => "model_not_found",
             TargetNotFound(_) => "target_not_found",
+            NoStatement(_) => "no_statement",
             ModelRejected(_) => "model_rejected",
             DatabaseUnavailable(_) => "database_unavailable",
             RateLimited { .. } => "rate_limited",
@@ -256,6 +259,25 @@ impl From<StoreError> for ApiError {
             StoreError::TargetNotFound(name) => ApiError::TargetNotFound(name),
             StoreError::Unavailable(m) => ApiError::DatabaseUnavailable(m),
             StoreError::Other(m) => ApiError::Internal(anyhow::anyhow!(m)),
+        }
+    }
+}
+
+impl From<StatementRefused> for ApiError {
+    fn from(e: StatementRefused) -> Self {
+        match e {
+            StatementRefused::NotFound(id) => ApiError::CommentNotFound(id),
+            StatementRefused::NoStatement(id) => ApiError::NoStatement(id),
+            StatementRefused::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<UnknownGround> for ApiError {
+    fn from(e: UnknownGround) -> Self {
+        ApiError::Invalid {
+            code: "unknown_ground",
+            message: e.to_string(),
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod queue;
 pub mod routes;
 pub mod score;
 pub mod serve;
+pub mod statements;
 pub mod targets;
 
 use axum::extract::DefaultBodyLimit;
@@ -71,7 +72,8 @@ fn guarded(state: &AppState, r: &Route) -> MethodRouter<AppState> {
         | Access::Public
         | Access::Perspective
         | Access::PerspectiveKey
-        | Access::CoralSignature => handler,
+        | Access::CoralSignature
+        | Access::ModeratorOrToken => handler,
         Access::Page => crate::ui::page(handler),
         Access::Session => crate::ui::signed_in_page(state, handler),
     }

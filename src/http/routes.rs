@@ -8,7 +8,8 @@ use axum::routing::{on, MethodFilter, MethodRouter};
 
 use super::auth::Access;
 use super::{
-    admin, comments, coral, meta, metrics, models, perspective, queue, score, targets, AppState,
+    admin, comments, coral, meta, metrics, models, perspective, queue, score, statements, targets,
+    AppState,
 };
 use crate::domain::Role;
 use crate::ui;
@@ -53,7 +54,9 @@ macro_rules! routes {
     };
 }
 
-use Access::{CoralSignature, Page, Perspective, PerspectiveKey, Public, Scoring, Session};
+use Access::{
+    CoralSignature, ModeratorOrToken, Page, Perspective, PerspectiveKey, Public, Scoring, Session,
+};
 const SCORER: Access = Access::Role(Role::Scorer);
 const MODERATOR: Access = Access::Role(Role::Moderator);
 const ADMIN: Access = Access::Role(Role::Admin);
@@ -73,6 +76,8 @@ routes! {
         POST "/v1/comments", SCORER => comments::submit;
         GET "/v1/comments/{id}", MODERATOR => comments::get_comment;
         POST "/v1/comments/{id}/decision", MODERATOR => comments::decide;
+        GET "/v1/comments/{id}/statement", ModeratorOrToken => statements::get_statement;
+        GET "/v1/dsa/statements", ADMIN => statements::export_statements;
         GET "/v1/authors/{author}", MODERATOR => comments::author;
         GET "/v1/queue", MODERATOR => queue::list;
         POST "/v1/queue/claim", MODERATOR => queue::claim;
@@ -98,6 +103,7 @@ routes! {
         GET "/moderation/queue", Session => ui::queue_page;
         POST "/moderation/bulk", Session => ui::bulk;
         GET "/moderation/comments/{id}", Session => ui::detail_page;
+        GET "/statements/{id}", Page => ui::statement_page;
         GET "/moderation/targets", Session => ui::targets_page;
         POST "/moderation/targets", Session => ui::create_target;
         POST "/moderation/targets/{name}/articles", Session => ui::attach_articles;
@@ -159,6 +165,6 @@ mod tests {
                 r.path
             );
         }
-        assert_eq!(seen.len(), 42);
+        assert_eq!(seen.len(), 45);
     }
 }

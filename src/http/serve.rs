@@ -31,6 +31,10 @@ pub struct ServeArgs {
         default_value = "models/thresholds.toml"
     )]
     pub thresholds: PathBuf,
+    /// The rules of the site's terms that statements of reasons cite (TOML); by default
+    /// the committed `grounds.toml`.
+    #[arg(long, env = "VIGIE_GROUNDS")]
+    pub grounds: Option<PathBuf>,
     /// Longest accepted comment, in characters.
     #[arg(long, env = "VIGIE_MAX_TEXT_CHARS", default_value_t = 10_000)]
     pub max_text_chars: usize,
@@ -189,7 +193,19 @@ impl ServeArgs {
             },
             redact_logs: self.redact_logs,
             retrain: self.retrain_config()?,
+            grounds: std::sync::Arc::new(self.grounds()?),
         })
+    }
+
+    /// The grounds file, checked; the committed default without `--grounds`.
+    fn grounds(&self) -> anyhow::Result<crate::domain::Grounds> {
+        let Some(path) = &self.grounds else {
+            return Ok(crate::domain::Grounds::default_grounds());
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("--grounds {}: {e}", path.display()))?;
+        crate::domain::Grounds::parse(&text)
+            .map_err(|e| anyhow::anyhow!("--grounds {}: {e}", path.display()))
     }
 
     /// The retraining's files and schedule; `None` without a manifest in `--retrain-base`.

@@ -2,7 +2,8 @@
 //! moderator's page), so neither imports the other: [`App`] (model, policy, limits, store,
 //! counters), who is calling ([`Caller`]), the views of stored things ([`views`]), the
 //! queue's parameters ([`queue`]) and teach order ([`teach`]), the site's labels
-//! ([`labels`]), stance targets ([`targets`]) and the model registry ([`models`]).
+//! ([`labels`]), stance targets ([`targets`]), the model registry ([`models`]) and
+//! statements of reasons ([`statements`]).
 
 pub mod labels;
 pub mod metrics;
@@ -10,6 +11,7 @@ pub mod models;
 pub mod queue;
 pub mod ratelimit;
 pub mod retrain;
+pub mod statements;
 pub mod targets;
 pub mod teach;
 pub mod views;
@@ -85,6 +87,8 @@ pub struct AppConfig {
     pub redact_logs: bool,
     /// How the service retrains ([`retrain`]); `None` (the in-process default): it does not.
     pub retrain: Option<retrain::RetrainConfig>,
+    /// The rules of the site's terms statements of reasons cite ([`statements`]).
+    pub grounds: Arc<crate::domain::Grounds>,
 }
 
 impl Default for AppConfig {
@@ -103,6 +107,7 @@ impl Default for AppConfig {
             key_failures: RateLimit::default(),
             redact_logs: false,
             retrain: None,
+            grounds: Arc::new(crate::domain::Grounds::default_grounds()),
         }
     }
 }

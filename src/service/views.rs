@@ -87,6 +87,8 @@ pub struct EventView {
     pub labels: Option<serde_json::Value>,
     pub model_id: Option<String>,
     pub version: i64,
+    /// The rule of the site's terms a decision named (a code of the grounds).
+    pub ground: Option<String>,
 }
 
 impl From<Event> for EventView {
@@ -101,6 +103,7 @@ impl From<Event> for EventView {
             labels: e.labels,
             model_id: e.model_id,
             version: e.version,
+            ground: e.ground,
         }
     }
 }

@@ -64,6 +64,7 @@ struct NewEvent<'a> {
     labels: Option<String>,
     model_id: &'a str,
     version: i64,
+    ground: Option<String>,
 }
 
 impl<B> Db<B>
@@ -136,8 +137,17 @@ where
             labels: None,
             model_id: &c.model_id,
             version: 1,
+            ground: None,
         };
         Self::record(tx, event).await?;
+        if let Some(hash) = &c.statement_token_hash {
+            sqlx::query(Self::sql().insert_statement_token)
+                .bind(seq)
+                .bind(hash)
+                .bind(c.now_ms)
+                .execute(&mut **tx)
+                .await?;
+        }
         Ok(Ok((c.stored(seq, max), true)))
     }
 
@@ -172,6 +182,7 @@ where
             .bind(e.labels)
             .bind(e.model_id)
             .bind(e.version)
+            .bind(e.ground)
             .execute(&mut **tx)
             .await?;
         Ok(())
@@ -208,14 +219,19 @@ where
             return Ok(None);
         };
         let c = rows::comment(&row)?;
-        let events = sqlx::query(Self::sql().select_events)
-            .bind(c.seq)
+        let events = self.events(c.seq).await?;
+        Ok(Some((c, events)))
+    }
+
+    /// The history of the comment `seq`, oldest first.
+    async fn events(&self, seq: i64) -> Result<Vec<Event>, StoreError> {
+        sqlx::query(Self::sql().select_events)
+            .bind(seq)
             .fetch_all(&self.pool)
             .await?
             .iter()
             .map(rows::event)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Some((c, events)))
+            .collect()
     }
 
     pub async fn queue(&self, q: &QueueQuery) -> Result<Page, StoreError> {
@@ -280,6 +296,7 @@ where
             labels: None,
             model_id: &model_id,
             version: row.try_get("version")?,
+            ground: None,
         };
         Self::record(&mut tx, event).await?;
         let c = Self::comment_in(&mut tx, &id).await?;
@@ -318,6 +335,7 @@ where
                 labels: None,
                 model_id: &locked.model_id,
                 version: locked.version,
+                ground: None,
             };
             Self::record(&mut tx, event).await?;
         }
@@ -366,6 +384,7 @@ where
             labels: d.labels.as_ref().map(|l| l.to_string()),
             model_id: &locked.model_id,
             version: locked.version + 1,
+            ground: d.ground.clone(),
         };
         Self::record(&mut tx, event).await?;
         let c = Self::comment_in(&mut tx, &d.id).await?;
@@ -401,6 +420,38 @@ where
             .fetch_all(&self.pool)
             .await?;
         found.iter().map(rows::export).collect()
+    }
+
+    pub async fn statement_comment(&self, token_hash: &str) -> Result<Option<String>, StoreError> {
+        let found = sqlx::query(Self::sql().statement_token)
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match found {
+            Some(r) => Some(r.try_get("id")?),
+            None => None,
+        })
+    }
+
+    pub async fn restricted(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<(StoredComment, Vec<Event>)>, StoreError> {
+        let rows = sqlx::query(Self::sql().restricted)
+            .bind(from_ms)
+            .bind(to_ms)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let c = rows::comment(r)?;
+            let events = self.events(c.seq).await?;
+            out.push((c, events));
+        }
+        Ok(out)
     }
 
     pub async fn add_suggestion(&self, s: NewSuggestion) -> Result<i64, StoreError> {

@@ -52,6 +52,9 @@ pub struct NewComment {
     pub actor: String,
     /// Recorded as the reason of the `submitted` event, e.g. that only a prefix was scored.
     pub note: Option<String>,
+    /// The SHA-256 of the comment's statement token (`service::statements`), stored with a
+    /// new comment; `None`: the comment has no token (its author sees no statement).
+    pub statement_token_hash: Option<String>,
     pub now_ms: i64,
 }
 
@@ -135,6 +138,8 @@ pub struct Event {
     pub model_id: Option<String>,
     /// The comment's version after this event.
     pub version: i64,
+    /// The rule of the site's terms a moderator's decision rests on (a code of the grounds).
+    pub ground: Option<String>,
 }
 
 /// Queue order.
@@ -209,6 +214,8 @@ pub struct DecisionInput {
     pub action: ModeratorAction,
     pub reason: Option<String>,
     pub labels: Option<serde_json::Value>,
+    /// The rule of the site's terms the decision rests on (checked against the grounds).
+    pub ground: Option<String>,
     pub version: i64,
     pub moderator: String,
     pub now_ms: i64,
@@ -405,6 +412,16 @@ pub trait Store: Send + Sync {
     async fn author(&self, author: &str) -> Result<AuthorSummary, StoreError>;
     /// The latest moderator decision of every decided comment, oldest decision first.
     async fn export(&self) -> Result<Vec<ExportRow>, StoreError>;
+    /// The id of the comment whose statement token has this SHA-256.
+    async fn statement_comment(&self, token_hash: &str) -> Result<Option<String>, StoreError>;
+    /// Restricted comments (rejected, or held for review) with their histories, last
+    /// changed in `[from_ms, to_ms)`, oldest change first, at most `limit`.
+    async fn restricted(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<(StoredComment, Vec<Event>)>, StoreError>;
     /// Stores a client's suggested labels; returns its sequence number.
     async fn add_suggestion(&self, s: NewSuggestion) -> Result<i64, StoreError>;
     /// Every stored suggestion, oldest first.

@@ -117,6 +117,19 @@ impl Store for Observed {
         self.seen(self.inner.export().await)
     }
 
+    async fn statement_comment(&self, token_hash: &str) -> Result<Option<String>, StoreError> {
+        self.seen(self.inner.statement_comment(token_hash).await)
+    }
+
+    async fn restricted(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<(StoredComment, Vec<Event>)>, StoreError> {
+        self.seen(self.inner.restricted(from_ms, to_ms, limit).await)
+    }
+
     async fn add_suggestion(&self, s: NewSuggestion) -> Result<i64, StoreError> {
         self.seen(self.inner.add_suggestion(s).await)
     }

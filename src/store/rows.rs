@@ -82,6 +82,7 @@ where
         labels: json_opt(r.try_get("labels")?)?,
         model_id: r.try_get("model_id")?,
         version: r.try_get("version")?,
+        ground: r.try_get("ground")?,
     })
 }
 

@@ -16,6 +16,8 @@ macro_rules! impl_store {
             decide(d: DecisionInput) -> StoredComment;
             author(author: &str) -> AuthorSummary;
             export() -> Vec<ExportRow>;
+            statement_comment(token_hash: &str) -> Option<String>;
+            restricted(from_ms: i64, to_ms: i64, limit: i64) -> Vec<(StoredComment, Vec<Event>)>;
             add_suggestion(s: NewSuggestion) -> i64;
             suggestions() -> Vec<Suggestion>;
             create_target(t: NewTarget) -> ();

@@ -28,6 +28,9 @@ pub(super) struct Statements {
     pub author_counts: &'static str,
     pub author_recent: &'static str,
     pub export: &'static str,
+    pub insert_statement_token: &'static str,
+    pub statement_token: &'static str,
+    pub restricted: &'static str,
     pub insert_suggestion: &'static str,
     pub select_suggestions: &'static str,
     pub insert_target: &'static str,
@@ -123,10 +126,10 @@ fn statements(d: Dialect) -> Statements {
         ),
         insert_event: d.sql(
             "INSERT INTO comment_events (comment_seq, at, actor, action, from_status, to_status, reason, \
-             labels, model_id, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             labels, model_id, version, ground) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         ),
         select_events: d.sql(
-            "SELECT at, actor, action, from_status, to_status, reason, labels, model_id, version \
+            "SELECT at, actor, action, from_status, to_status, reason, labels, model_id, version, ground \
              FROM comment_events WHERE comment_seq = $1 ORDER BY seq",
         ),
         counts: d.sql("SELECT status, COUNT(*) AS n FROM comments GROUP BY status"),
@@ -157,6 +160,18 @@ fn statements(d: Dialect) -> Statements {
              WHERE e.seq IN (SELECT MAX(seq) FROM comment_events \
              WHERE action IN ('approve', 'reject') GROUP BY comment_seq) \
              ORDER BY e.seq"
+        )),
+        insert_statement_token: d.sql(
+            "INSERT INTO statement_tokens (comment_seq, token_hash, created_at) VALUES ($1, $2, $3)",
+        ),
+        statement_token: d.sql(
+            "SELECT c.id FROM statement_tokens t JOIN comments c ON c.seq = t.comment_seq \
+             WHERE t.token_hash = $1",
+        ),
+        // Restricted comments (rejected, or held for review) last changed in [$1, $2).
+        restricted: d.sql(format!(
+            "SELECT {COMMENT_COLUMNS} FROM comments c WHERE c.status IN ('rejected', 'pending') \
+             AND c.updated_at >= $1 AND c.updated_at < $2 ORDER BY c.updated_at, c.seq LIMIT $3"
         )),
         insert_suggestion: d.sql(
             "INSERT INTO label_suggestions (at, key_name, text, lang, labels, community_id, client_token) \

@@ -7,6 +7,7 @@
 
 mod highlight;
 mod pages;
+mod statement;
 mod targets;
 
 use std::collections::BTreeMap;
@@ -22,11 +23,13 @@ use serde::Deserialize;
 
 use crate::domain::{ModeratorAction, Role};
 use crate::service::labels::{decision_labels, LabelsRefused};
+use crate::service::statements::check_ground;
 use crate::service::{AppState, Caller, KeyRefused};
 use crate::store::{hash_key, now_ms, ApiKeyInfo, DecisionInput, StoreError};
 
 pub use highlight::{segments, Segment};
 pub(crate) use pages::{detail_page, queue_page};
+pub(crate) use statement::statement_page;
 pub(crate) use targets::{attach as attach_articles, create as create_target, targets_page};
 
 const COOKIE: &str = "vigie_session";
@@ -273,6 +276,8 @@ struct DecisionForm {
     action: Option<String>,
     version: Option<i64>,
     reason: Option<String>,
+    /// A rule code of the site's grounds (the statement of reasons cites it).
+    ground: Option<String>,
     return_to: Option<String>,
     labels: serde_json::Map<String, serde_json::Value>,
 }
@@ -284,6 +289,7 @@ impl DecisionForm {
             action: None,
             version: None,
             reason: None,
+            ground: None,
             return_to: None,
             labels: serde_json::Map::new(),
         };
@@ -293,6 +299,7 @@ impl DecisionForm {
                 "action" => f.action = Some(v),
                 "version" => f.version = v.parse().ok(),
                 "reason" => f.reason = Some(v),
+                "ground" if !v.is_empty() => f.ground = Some(v),
                 "return_to" => f.return_to = Some(v),
                 "label" => {
                     f.labels.insert(v, 1.into());
@@ -338,15 +345,27 @@ fn unprocessable(message: &str) -> Response {
     PageError::Unprocessable(message.into()).into_response()
 }
 
+/// What a moderator says with a verdict.
+struct Said {
+    reason: Option<String>,
+    labels: Option<serde_json::Value>,
+    /// Checked against the site's grounds.
+    ground: Option<String>,
+}
+
 async fn apply(
     app: &AppState,
     me: &Caller,
     id: &str,
     action: ModeratorAction,
     version: i64,
-    reason: Option<String>,
-    labels: Option<serde_json::Value>,
+    said: Said,
 ) -> Result<(), String> {
+    let Said {
+        reason,
+        labels,
+        ground,
+    } = said;
     let reason = reason
         .map(|r| r.trim().chars().take(2000).collect::<String>())
         .filter(|r| !r.is_empty());
@@ -356,6 +375,7 @@ async fn apply(
             action,
             reason,
             labels,
+            ground,
             version,
             moderator: me.name.clone(),
             now_ms: now_ms(),
@@ -403,7 +423,16 @@ pub(crate) async fn decide(
             return back_to(f.return_to.as_deref(), &decision_failed(&id, e))
         }
     };
-    let notice = match apply(&app, &me, &id, action, version, f.reason, labels).await {
+    let ground = match check_ground(&app, f.ground.as_deref()) {
+        Ok(g) => g,
+        Err(e) => return unprocessable(&e.to_string()),
+    };
+    let said = Said {
+        reason: f.reason,
+        labels,
+        ground,
+    };
+    let notice = match apply(&app, &me, &id, action, version, said).await {
         Ok(()) => format!("{id} {}", action.status()),
         Err(m) => m,
     };
@@ -444,8 +473,11 @@ pub(crate) async fn bulk(
             id,
             action,
             *version,
-            fields.get("reason").cloned(),
-            None,
+            Said {
+                reason: fields.get("reason").cloned(),
+                labels: None,
+                ground: None,
+            },
         )
         .await
         {

@@ -11,8 +11,9 @@ use axum::Extension;
 use serde::Deserialize;
 
 use super::{render, segments, PageError, Segment};
-use crate::domain::Stance;
+use crate::domain::{DecidedBy, Stance, Statement};
 use crate::service::queue::{fetch, queue_query, QueueParams};
+use crate::service::statements;
 use crate::service::views::{stance_state, EventView};
 use crate::service::{AppState, Caller};
 use crate::store::{QueueOrder, StoreError, StoredComment};
@@ -124,6 +125,8 @@ struct ScoreRow {
 #[template(path = "queue.html")]
 struct QueuePage {
     moderator: String,
+    /// The rule codes a decision may name.
+    grounds: Vec<String>,
     status: String,
     /// The Teach tab: the teach order, one page.
     teach: bool,
@@ -292,6 +295,7 @@ pub(crate) async fn queue_page(
         ),
         teach,
         label_heads: label_heads(&model),
+        grounds: ground_codes(&app),
         heads: Choice::list(
             model.card.heads.iter().map(|h| h.name.as_str()),
             &shown["head"],
@@ -312,11 +316,25 @@ pub(crate) async fn queue_page(
 #[template(path = "detail.html")]
 struct DetailPage {
     moderator: String,
+    /// The rule codes a decision may name.
+    grounds: Vec<String>,
     label_heads: Vec<String>,
     card: Card,
     history: Vec<EventView>,
     this_page: String,
     notice: Option<String>,
+    /// The statement of reasons the comment's restriction owes its author, in one line.
+    statement: Option<String>,
+}
+
+/// The rule codes of the site's grounds, in their file's order.
+fn ground_codes(app: &AppState) -> Vec<String> {
+    app.config
+        .grounds
+        .rules
+        .iter()
+        .map(|r| r.code.clone())
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -344,9 +362,25 @@ pub(crate) async fn detail_page(
         None => None,
     };
     let this_page = format!("/moderation/comments/{}", c.id);
+    let statement =
+        Statement::derive(&statements::case(&c, &events), &app.config.grounds).map(|s| {
+            format!(
+                "{}, rule {}, decided by {} (automated decision: {})",
+                statements::restriction_code(s.restriction).replace('_', " "),
+                s.ground.code,
+                if s.decided_by == DecidedBy::Moderator {
+                    "a moderator"
+                } else {
+                    "automated means"
+                },
+                statements::automated_code(s.automated_decision),
+            )
+        });
     Ok(render(&DetailPage {
+        statement,
         moderator: me.name,
         label_heads: label_heads(&app.model.load()),
+        grounds: ground_codes(&app),
         card: Card::new(c, stats.as_ref()),
         history: events.into_iter().map(Into::into).collect(),
         this_page,

@@ -74,6 +74,33 @@ impl TestApp {
         self.post(&path).key(key).json(body).send().await
     }
 
+    /// `GET /v1/comments/{id}/statement` with a moderator's `key`.
+    pub async fn statement(&self, key: &str, id: &str) -> Reply {
+        let path = format!("/v1/comments/{id}/statement");
+        self.get(&path).key(key).send().await
+    }
+
+    /// `GET /v1/comments/{id}/statement?token=` without a key: the author's view.
+    pub async fn statement_with_token(&self, id: &str, token: &str) -> Reply {
+        self.get(&format!("/v1/comments/{id}/statement?token={token}"))
+            .send()
+            .await
+    }
+
+    /// `GET /v1/comments/{id}/statement?format=dsa` with `key`.
+    pub async fn statement_dsa(&self, key: &str, id: &str) -> Reply {
+        let path = format!("/v1/comments/{id}/statement?format=dsa");
+        self.get(&path).key(key).send().await
+    }
+
+    /// `GET /v1/dsa/statements?from=&to=` with `key`.
+    pub async fn dsa_export(&self, key: &str, from: &str, to: &str) -> Reply {
+        self.get(&format!("/v1/dsa/statements?from={from}&to={to}"))
+            .key(key)
+            .send()
+            .await
+    }
+
     /// `GET /v1/queue?{query}` with `key`.
     pub async fn queue(&self, key: &str, query: &str) -> Reply {
         self.get(&format!("/v1/queue?{query}"))

@@ -241,6 +241,7 @@ async fn both_backends_store_nasty_texts_unchanged() {
                 decision: Decision::Flag,
                 actor: text.chars().take(30).collect(),
                 note: None,
+                statement_token_hash: None,
                 now_ms: 1,
             };
             store

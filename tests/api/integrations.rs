@@ -477,7 +477,8 @@ async fn coral_phase_scores_stores_and_answers_in_coral_schema() {
     let explanation = reason["detailedExplanation"].as_str().unwrap();
     assert!(
         explanation.starts_with("Automated moderation (Vigie): ")
-            && explanation.contains("connards"),
+            && explanation.contains("connards")
+            && explanation.contains(". Rule "),
         "{explanation}"
     );
     // HTML bodies and the older `tenant` shape.

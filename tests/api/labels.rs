@@ -436,6 +436,7 @@ fn pending(id: &str, text: &str, author: &str) -> NewComment {
         decision: Decision::Flag,
         actor: "site".into(),
         note: None,
+        statement_token_hash: None,
         now_ms: 1,
     }
 }

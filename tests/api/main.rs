@@ -17,6 +17,7 @@ mod moderation;
 mod reload;
 mod retrain;
 mod score;
+mod statements;
 mod store;
 mod targets;
 mod ui;

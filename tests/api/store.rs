@@ -75,6 +75,7 @@ fn comment(id: &str, text: &str, tox: f32, decision: Decision) -> NewComment {
         decision,
         actor: "scorer-key".into(),
         note: None,
+        statement_token_hash: None,
         now_ms: 1_000,
     }
 }
@@ -85,6 +86,7 @@ fn decision(id: &str, action: ModeratorAction, version: i64, who: &str) -> Decis
         action,
         reason: Some("test".into()),
         labels: None,
+        ground: None,
         version,
         moderator: who.into(),
         now_ms: 2_000,
@@ -840,6 +842,45 @@ async fn model_registry(db: Db) {
     db.done().await;
 }
 
+/// A comment's statement token is found by its hash only; a decision's ground is kept in
+/// the history; the restricted comments are listed by the time they last changed.
+async fn statement_tokens_grounds_and_restrictions(db: Db) {
+    let s = &db.store;
+    let mut held = comment("held", "held text", 0.6, Decision::Flag);
+    held.statement_token_hash = Some(hash_key("st_token_held"));
+    s.submit(held).await.unwrap();
+    s.submit(comment("shown", "fine text", 0.1, Decision::Allow))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.statement_comment(&hash_key("st_token_held"))
+            .await
+            .unwrap(),
+        Some("held".to_owned())
+    );
+    assert_eq!(s.statement_comment("st_token_held").await.unwrap(), None);
+    assert_eq!(s.statement_comment(&hash_key("other")).await.unwrap(), None);
+
+    let listed = s.restricted(0, i64::MAX, 10).await.unwrap();
+    let ids: Vec<&str> = listed.iter().map(|(c, _)| c.id.as_str()).collect();
+    assert_eq!(ids, ["held"]);
+    s.decide(DecisionInput {
+        ground: Some("threat".into()),
+        ..decision("held", ModeratorAction::Reject, 1, "mod-a")
+    })
+    .await
+    .unwrap();
+    let (_, events) = s.get("held").await.unwrap().unwrap();
+    assert_eq!(events.last().unwrap().ground.as_deref(), Some("threat"));
+    assert_eq!(events[0].ground, None);
+    // Decided at 2 000 ms: in [2 000, 2 001), not in [0, 2 000).
+    let at = s.restricted(2_000, 2_001, 10).await.unwrap();
+    assert_eq!(at.len(), 1);
+    assert_eq!(at[0].1.last().unwrap().action, "reject");
+    assert!(s.restricted(0, 2_000, 10).await.unwrap().is_empty());
+    db.done().await;
+}
+
 macro_rules! suite {
     ($backend:ident: $($test:ident),* $(,)?) => {
         mod $backend {
@@ -855,5 +896,5 @@ macro_rules! suite {
     };
 }
 
-suite!(sqlite: submit_get_and_idempotency, queue_filters_orders_and_pages, claims_lease_and_expire, decisions_are_versioned_and_recorded, suggestions_are_kept_as_sent, author_history, api_keys, concurrent_submissions_and_decisions, simultaneous_submissions_with_reused_ids, model_registry, targets_and_their_articles);
-suite!(postgres: submit_get_and_idempotency, queue_filters_orders_and_pages, claims_lease_and_expire, decisions_are_versioned_and_recorded, suggestions_are_kept_as_sent, author_history, api_keys, concurrent_submissions_and_decisions, simultaneous_submissions_with_reused_ids, model_registry, targets_and_their_articles);
+suite!(sqlite: submit_get_and_idempotency, queue_filters_orders_and_pages, claims_lease_and_expire, decisions_are_versioned_and_recorded, suggestions_are_kept_as_sent, author_history, api_keys, concurrent_submissions_and_decisions, simultaneous_submissions_with_reused_ids, model_registry, targets_and_their_articles, statement_tokens_grounds_and_restrictions);
+suite!(postgres: submit_get_and_idempotency, queue_filters_orders_and_pages, claims_lease_and_expire, decisions_are_versioned_and_recorded, suggestions_are_kept_as_sent, author_history, api_keys, concurrent_submissions_and_decisions, simultaneous_submissions_with_reused_ids, model_registry, targets_and_their_articles, statement_tokens_grounds_and_restrictions);

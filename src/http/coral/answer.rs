@@ -1,6 +1,8 @@
 //! What Vigie answers Coral, in the shapes Coral's external phase reads
 //! (`server/src/core/server/services/comments/pipeline/phases/external.ts`, coralproject/talk
-//! commit 27ac2c0a; rejection reasons from `schema.graphql` at fbf51c41).
+//! commit 27ac2c0a; rejection reasons from `schema.graphql` at fbf51c41: `code`, and the
+//! optional `legalGrounds` (Coral's moderation page shows it as "Law broken"),
+//! `detailedExplanation` and `customReason`).
 //!
 //! Coral's `mergePhaseResult` ends the moderation pipeline on any status, and the external
 //! phase runs before the pre-moderation phases. So "nothing to say" must be `204 No Content`,
@@ -14,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::domain::Decision;
+use crate::domain::{Decision, Rule};
 
 /// Coral's answer to one comment.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,8 +37,13 @@ pub struct RejectionReason {
     /// `HATE_SPEECH`, `HARASSMENT_BULLYING`, `ABUSIVE`, `OFFENSIVE` or `OTHER`, from the most
     /// serious head that fired.
     pub code: &'static str,
-    /// The heads that fired, their scores and the words behind them.
+    /// The heads that fired, their scores and the words behind them; then the rule of the
+    /// site's terms the statement of reasons cites.
     pub detailed_explanation: String,
+    /// The law the statement's rule names (`law` in the grounds file), when it names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub legal_grounds: Option<String>,
 }
 
 /// The parts of a scored comment the answer is made of, stored or freshly scored.
@@ -46,6 +53,9 @@ pub struct Verdict<'a> {
     pub scores: &'a BTreeMap<String, f32>,
     /// Per flagged head, the words that drove it (`[{"text", …}]`).
     pub explanation: Option<&'a Value>,
+    /// The rule of the site's terms a rejection's statement of reasons cites, and the
+    /// comment's language (`fr`, `en`) to quote it in.
+    pub ground: Option<(&'a Rule, &'a str)>,
 }
 
 impl CoralAnswer {
@@ -152,9 +162,15 @@ fn rejection_reason(v: &Verdict<'_>) -> RejectionReason {
         .iter()
         .find(|(head, _)| v.flagged.iter().any(|f| f == head))
         .map_or("OTHER", |(_, code)| code);
+    let mut detailed_explanation = explain(v);
+    if let Some((rule, lang)) = v.ground {
+        let text = if lang == "fr" { &rule.fr } else { &rule.en };
+        detailed_explanation.push_str(&format!(". Rule {}: {text}", rule.code));
+    }
     RejectionReason {
         code,
-        detailed_explanation: explain(v),
+        detailed_explanation,
+        legal_grounds: v.ground.and_then(|(rule, _)| rule.law.clone()),
     }
 }
 
@@ -201,6 +217,7 @@ mod tests {
             flagged,
             scores,
             explanation,
+            ground: None,
         })
     }
 
@@ -251,6 +268,38 @@ mod tests {
                 format!("Automated moderation (Vigie): {head} 0 %")
             );
         }
+    }
+
+    #[test]
+    fn a_rejection_quotes_the_rule_of_its_statement_and_its_law() {
+        let grounds = crate::domain::Grounds::default_grounds();
+        let flagged = vec!["insult".to_owned()];
+        let scores: BTreeMap<String, f32> = [("insult".into(), 0.96)].into();
+        let mut rule = grounds.for_heads(&flagged).clone();
+        let answer = |rule: &Rule| {
+            CoralAnswer::from_verdict(&Verdict {
+                decision: Decision::Reject,
+                flagged: &flagged,
+                scores: &scores,
+                explanation: None,
+                ground: Some((rule, "fr")),
+            })
+            .body()
+            .unwrap()
+        };
+        let reason = answer(&rule)["moderationAction"]["rejectionReason"].clone();
+        assert_eq!(reason["code"], "ABUSIVE");
+        assert_eq!(
+            reason["detailedExplanation"],
+            format!(
+                "Automated moderation (Vigie): insult 96 %. Rule insult: {}",
+                rule.fr
+            )
+        );
+        assert!(reason.get("legalGrounds").is_none(), "{reason}");
+        rule.law = Some("Loi du 29 juillet 1881, art. 33".to_owned());
+        let reason = answer(&rule)["moderationAction"]["rejectionReason"].clone();
+        assert_eq!(reason["legalGrounds"], "Loi du 29 juillet 1881, art. 33");
     }
 
     #[test]

@@ -205,11 +205,13 @@ pub async fn moderate(
     let new = score_comment(&app, &req, text).await?;
     // Answering an error would publish the comment unmoderated: if storing fails, the answer
     // comes from the scores, so it is made before the record moves into the store.
+    let grounds = &app.config.grounds;
     let scored_answer = CoralAnswer::from_verdict(&Verdict {
         decision: new.decision,
         flagged: &new.flagged,
         scores: &new.scores,
         explanation: new.explanation.as_ref(),
+        ground: Some((grounds.for_heads(&new.flagged), &new.lang)),
     });
     let id = new.id.clone();
     Ok(match app.store.submit(new).await {
@@ -220,6 +222,7 @@ pub async fn moderate(
                 flagged: &stored.flagged,
                 scores: &stored.scores,
                 explanation: stored.explanation.as_ref(),
+                ground: Some((grounds.for_heads(&stored.flagged), &stored.lang)),
             })
         }
         Err(e) => {
