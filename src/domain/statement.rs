@@ -114,8 +114,8 @@ pub const DSA_CATEGORIES: [&str; 16] = [
     "STATEMENT_CATEGORY_VIOLENCE",
 ];
 
-/// The grounds committed with Vigie (`grounds.toml`), used when `serve` is given none.
-pub const DEFAULT_GROUNDS: &str = include_str!("../../grounds.toml");
+/// The grounds committed with Vigie (`models/grounds.toml`), used when `serve` is given none.
+pub const DEFAULT_GROUNDS: &str = include_str!("../../models/grounds.toml");
 
 impl Grounds {
     /// Reads and checks a grounds file: codes unique and non-empty, texts non-empty,
@@ -148,7 +148,7 @@ impl Grounds {
 
     /// The default grounds.
     pub fn default_grounds() -> Grounds {
-        Grounds::parse(DEFAULT_GROUNDS).expect("the committed grounds.toml is valid")
+        Grounds::parse(DEFAULT_GROUNDS).expect("the committed models/grounds.toml is valid")
     }
 
     pub fn get(&self, code: &str) -> Option<&Rule> {

@@ -32,7 +32,7 @@ pub struct ServeArgs {
     )]
     pub thresholds: PathBuf,
     /// The rules of the site's terms that statements of reasons cite (TOML); by default
-    /// the committed `grounds.toml`.
+    /// the committed `models/grounds.toml`.
     #[arg(long, env = "VIGIE_GROUNDS")]
     pub grounds: Option<PathBuf>,
     /// Longest accepted comment, in characters.
