@@ -5,14 +5,17 @@
 # identity attack or not), measures wrk on /v1/score for DURATION s with no retraining, then
 # starts POST /v1/admin/model/retrain and measures again while it runs (the retraining must
 # still be running when wrk ends, or the run says so). Prints both latency distributions and
-# the retraining's outcome.
-#   bash bench/retrain_load.sh [duration_s=30] [connections=16] [threads=1] [labels=300]
+# the retraining's outcome. RATE (requests a second, 0: as fast as wrk can) paces each
+# connection to a steady load below saturation instead.
+#   bash bench/retrain_load.sh [duration_s=30] [connections=16] [threads=1] [labels=300] [rate=0]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-30}
 CONNS=${2:-16}
 THREADS=${3:-1}
 LABELS=${4:-300}
+RATE=${5:-0}
+if [ "$RATE" -gt 0 ]; then export VIGIE_PACE_MS=$(( CONNS * 1000 / RATE )); fi
 PORT=${VIGIE_BENCH_PORT:-18082}
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 cargo build --release --bin serve --bin keys -q
@@ -53,6 +56,7 @@ with open("training/real/ftr.jsonl", encoding="utf-8") as f:
 print(f"site labels sent: {sent}")
 PY
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%Y-%m-%d)"
+echo "load: $CONNS connections, ${VIGIE_PACE_MS:-no} ms pause before each request"
 run_wrk() {
   wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency -s bench/score.lua "$URL" |
     grep -E "RESULT|Latency|requests in|     99%|     50%"

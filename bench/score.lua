@@ -10,5 +10,11 @@ request = function()
   i = i + 1
   return wrk.format(nil, "/v1/score", nil, bodies[(i % 2) + 1])
 end
+-- VIGIE_PACE_MS: each connection waits this long before each request, so C connections send
+-- at most C * 1000 / VIGIE_PACE_MS requests a second: a steady load below saturation.
+local pace = tonumber(os.getenv("VIGIE_PACE_MS") or "")
+if pace then
+  delay = function() return pace end
+end
 -- The RESULT line both load scripts print (run from the repository root).
 dofile("bench/report.lua")

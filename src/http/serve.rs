@@ -84,6 +84,11 @@ pub struct ServeArgs {
     /// Threads a retraining uses (scoring keeps the others); 0: all but one.
     #[arg(long, env = "VIGIE_RETRAIN_THREADS", default_value_t = 0)]
     pub retrain_threads: usize,
+    /// Run a retraining's threads at the same priority as scoring. By default they run at
+    /// the lowest (batch policy, nice 19): scoring's latency holds while one runs, but under
+    /// a load that keeps every core busy the retraining waits for idle moments.
+    #[arg(long, env = "VIGIE_RETRAIN_FULL_PRIORITY")]
+    pub retrain_full_priority: bool,
     /// Retrain on this schedule (e.g. `6h`); unset: only when an admin asks.
     #[arg(long, env = "VIGIE_RETRAIN_EVERY", value_parser = humantime::parse_duration)]
     pub retrain_every: Option<std::time::Duration>,
@@ -230,6 +235,7 @@ impl ServeArgs {
                 0 => cores.saturating_sub(1).max(1),
                 n => n,
             },
+            low_priority: !self.retrain_full_priority,
             every: self.retrain_every,
             after_labels: self.retrain_after_labels.filter(|&n| n > 0),
         }))

@@ -3,7 +3,9 @@
 //! label the site has ([`super::labels::site_labels`]), fits a challenger and judges it
 //! against the serving champion on held-out site labels (`learning::retrain`), registers
 //! it ([`super::models::register`]) and activates it only when the verdict promotes it.
-//! One retraining runs at a time, on a thread pool of its own, so scoring keeps its cores.
+//! One retraining runs at a time, on a thread pool of its own whose threads run at the
+//! lowest priority the OS grants without privileges ([`retrain_pool`]), so scoring keeps
+//! its cores whenever it wants them.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -29,6 +31,8 @@ pub struct RetrainConfig {
     pub base: BaseFiles,
     /// Threads of the retraining's pool (scoring keeps the others).
     pub threads: usize,
+    /// Lower the pool's threads below scoring's ([`retrain_pool`]).
+    pub low_priority: bool,
     /// Retrain this often (`None`: only when asked).
     pub every: Option<Duration>,
     /// Retrain once this many site labels were added since the last one (`None`: never).
@@ -172,11 +176,8 @@ fn fit(
     target_min_examples: BTreeMap<Target, usize>,
 ) -> Result<Retrained, RetrainFailed> {
     let failed = |e: String| RetrainFailed::Training(e);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(config.threads.max(1))
-        .thread_name(|i| format!("retrain-{i}"))
-        .build()
-        .map_err(|e| failed(e.to_string()))?;
+    let pool =
+        retrain_pool(config.threads, config.low_priority).map_err(|e| failed(e.to_string()))?;
     pool.install(|| {
         let base = load_base(&config.base).map_err(|e| failed(format!("{e:#}")))?;
         let params = RetrainParams {
@@ -190,6 +191,42 @@ fn fit(
         .map_err(|e| failed(e.to_string()))?;
         retrain(&base, &site, champion, &params, &()).map_err(|e| failed(e.to_string()))
     })
+}
+
+/// The retraining's thread pool: `threads` threads (at least one), each lowered to
+/// [`background_priority`] as it starts when `low_priority`.
+pub fn retrain_pool(
+    threads: usize,
+    low_priority: bool,
+) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .thread_name(|i| format!("retrain-{i}"));
+    if low_priority {
+        pool.start_handler(|_| background_priority()).build()
+    } else {
+        pool.build()
+    }
+}
+
+/// Lowers the calling thread to Linux's batch policy at nice 19, the lowest priority an
+/// unprivileged process can give itself short of `SCHED_IDLE` (which a loaded machine could
+/// starve outright): the scheduler then runs scoring's threads first and never preempts
+/// them for a retraining. Where the OS refuses, the thread keeps its priority and says so.
+fn background_priority() {
+    #[cfg(unix)]
+    {
+        use thread_priority::{
+            set_thread_priority_and_policy, thread_native_id, NormalThreadSchedulePolicy,
+            ThreadPriority, ThreadSchedulePolicy,
+        };
+        let batch = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Batch);
+        if let Err(e) =
+            set_thread_priority_and_policy(thread_native_id(), ThreadPriority::Min, batch)
+        {
+            tracing::warn!(error = ?e, "retraining thread keeps its priority");
+        }
+    }
 }
 
 /// How often the schedule looks whether a retraining is due.
@@ -223,5 +260,34 @@ pub async fn follow_schedule(app: std::sync::Weak<App>) {
             last = Instant::now();
             labels_then = labels_now;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_retraining_pool_runs_below_scoring() {
+        use thread_priority::{
+            thread_schedule_policy, NormalThreadSchedulePolicy, ThreadSchedulePolicy,
+        };
+        let policies = |low| {
+            let pool = super::retrain_pool(2, low).unwrap();
+            pool.broadcast(|_| (thread_schedule_policy().unwrap(), nice()))
+        };
+        let batch = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Batch);
+        assert_eq!(policies(true), vec![(batch, 19); 2]);
+        // At full priority, and on the test's own thread, the policy is the process's.
+        let own = (thread_schedule_policy().unwrap(), nice());
+        assert_ne!(own.0, batch);
+        assert_eq!(policies(false), vec![own; 2]);
+    }
+
+    /// The calling thread's nice value, field 19 of `/proc/thread-self/stat`.
+    #[cfg(target_os = "linux")]
+    fn nice() -> i32 {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+        let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+        after_name.split(' ').nth(16).unwrap().parse().unwrap()
     }
 }

@@ -35,6 +35,7 @@ async fn spawn(dir: &Path, corpus: &Path) -> TestApp {
             retrain: Some(RetrainConfig {
                 base: base(corpus),
                 threads: 2,
+                low_priority: true,
                 every: None,
                 after_labels: None,
             }),

@@ -267,6 +267,7 @@ async fn a_new_target_from_creation_to_its_first_scored_comment() {
         retrain: Some(RetrainConfig {
             base: crate::retrain::base(&corpus),
             threads: 2,
+            low_priority: true,
             every: None,
             after_labels: None,
         }),
