@@ -17,7 +17,9 @@ use clap::Parser;
 use serde_json::json;
 
 use vigie::corpus::{read_jsonl, Record};
-use vigie::learning::retrain::{retrain, split_site, RetrainParams, ValidRetrainParams};
+use vigie::learning::retrain::{
+    retrain, site_labels_learned, split_site, RetrainParams, ValidRetrainParams,
+};
 use vigie::learning::{teach_order, Candidate, TeachParams};
 use vigie::model::Model;
 use vigie::train::metrics::{paired_bootstrap_auc, roc_auc, PairedAuc};
@@ -59,6 +61,10 @@ struct Args {
     /// (`TeachParams::max_similarity`).
     #[arg(long)]
     max_similarity: Option<f32>,
+    /// Site labels a model must have learned from before the teach order's uncertainty
+    /// leads (`TeachParams::warm_up`).
+    #[arg(long)]
+    warm_up: Option<usize>,
     /// Project folder (seeds, held-out file).
     #[arg(long, default_value = ".")]
     root: PathBuf,
@@ -164,6 +170,7 @@ fn teach_next(
             .iter()
             .map(|&h| model.card.heads[h].thresholds.flag)
             .collect(),
+        learned: site_labels_learned(model),
         ..teach.clone()
     };
     let order = teach_order(&candidates, n, &params);
@@ -238,6 +245,7 @@ fn teach_params(a: &Args) -> TeachParams {
     TeachParams {
         random_share: a.random_share.unwrap_or(d.random_share),
         max_similarity: a.max_similarity.unwrap_or(d.max_similarity),
+        warm_up: a.warm_up.unwrap_or(d.warm_up),
         ..d
     }
 }

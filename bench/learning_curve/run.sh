@@ -7,8 +7,10 @@
 # For each site corpus below, trains the default manifest without it (bench/realdata's
 # leave-one-corpus-out model; one already in OUT_DIR/models is reused), then labels the site's
 # pool at random and in the teach order, retraining at each k. Prints the table; --write also
-# copies the plot to bench/learning_curve/curve.png. Plotting needs matplotlib, installed from
-# requirements.txt into a virtualenv under the target folder. Uses `nice -n 10`.
+# copies the plot to bench/learning_curve/curve.png. VIGIE_CURVE_ARGS adds arguments to the
+# benchmark (e.g. "--warm-up 0" to try another teach order setting). Plotting needs
+# matplotlib, installed from requirements.txt into a virtualenv under the target folder.
+# Uses `nice -n 10`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -38,7 +40,7 @@ while read -r x lang head; do
     [ -s "$OUT/$x.curve.json" ] ||
         nice -n 10 "$CURVE" --corpus "$x" --manifest "$OUT/without-$x.toml" \
             --champion "$OUT/models/without-$x.vigie" --site "training/real/$x.jsonl" \
-            --lang "$lang" --head "$head" --out "$OUT/$x.curve.json"
+            --lang "$lang" --head "$head" --out "$OUT/$x.curve.json" ${VIGIE_CURVE_ARGS:-}
 done <<< "$SITES"
 
 VENV=$TARGET/bench-venv

@@ -10,7 +10,11 @@
 //!   picked is passed over;
 //! - **a random share**: every `1 / random_share`-th pick is drawn at random (by a hash of
 //!   the comment's key, so the order is reproducible), which keeps the labels an unbiased
-//!   sample of the site's comments too.
+//!   sample of the site's comments too;
+//! - **a random warm-up**: while the ranking model has learned from fewer than `warm_up`
+//!   of the site's labels, every pick is random. Its probabilities on the site's comments
+//!   are then the base data's, and the comments near its thresholds teach it less than a
+//!   plain sample does (measured in `bench/RESULTS.md`, "Learning curve").
 
 use std::cmp::Ordering;
 
@@ -35,6 +39,11 @@ pub struct TeachParams {
     pub random_share: f64,
     /// A candidate whose cosine similarity with a picked one exceeds this is passed over.
     pub max_similarity: f32,
+    /// Site labels the ranking model must have learned from before uncertainty leads.
+    pub warm_up: usize,
+    /// Site labels the ranking model has learned from
+    /// ([`crate::learning::retrain::site_labels_learned`]).
+    pub learned: usize,
 }
 
 impl Default for TeachParams {
@@ -43,6 +52,8 @@ impl Default for TeachParams {
             thresholds: Vec::new(),
             random_share: 0.25,
             max_similarity: 0.7,
+            warm_up: 0,
+            learned: 0,
         }
     }
 }
@@ -105,8 +116,13 @@ pub fn teach_order(candidates: &[Candidate], k: usize, p: &TeachParams) -> Vec<u
     let mut random: Vec<usize> = (0..candidates.len()).collect();
     random.sort_by_key(|&i| (random_rank(candidates[i].key), i));
     queues.push(random);
-    let every = if p.random_share > 0.0 {
-        (1.0 / p.random_share).round().max(1.0) as usize
+    let random_share = if p.learned < p.warm_up {
+        1.0
+    } else {
+        p.random_share
+    };
+    let every = if random_share > 0.0 {
+        (1.0 / random_share).round().max(1.0) as usize
     } else {
         usize::MAX
     };
@@ -225,6 +241,27 @@ mod tests {
         let mut sorted = all.clone();
         sorted.sort_unstable();
         assert_eq!(sorted, (0..rows.len()).collect::<Vec<_>>());
+
+        // Before the warm-up, every pick is random; after it, uncertainty leads again.
+        let all_random = TeachParams {
+            random_share: 1.0,
+            ..params.clone()
+        };
+        let warming = TeachParams {
+            warm_up: 30,
+            learned: 29,
+            ..params.clone()
+        };
+        let warm = TeachParams {
+            learned: 30,
+            ..warming.clone()
+        };
+        assert_eq!(
+            teach_order(&cands, 3, &warming),
+            teach_order(&cands, 3, &all_random)
+        );
+        assert_ne!(teach_order(&cands, 3, &warming), order);
+        assert_eq!(teach_order(&cands, 3, &warm), order);
 
         // Half random: the random picks follow the keys' hash, reproducibly.
         let half = TeachParams {

@@ -2,6 +2,7 @@
 //! whose labels would change the serving model most, ranked by [`learning::teach_order`].
 
 use crate::domain::Lang;
+use crate::learning::retrain::site_labels_learned;
 use crate::learning::{self, Candidate, TeachParams};
 use crate::model::Model;
 use crate::policy::Policy;
@@ -100,6 +101,7 @@ fn rank_heads(
         thresholds: (0..model.card.heads.len())
             .map(|i| policy.thresholds(&model.card, i).flag)
             .collect(),
+        learned: site_labels_learned(model),
         ..TeachParams::default()
     };
     let order = learning::teach_order(&candidates, k, &params);

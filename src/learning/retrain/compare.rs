@@ -64,6 +64,8 @@ pub enum NotJudgedReason {
     /// Fewer than `min_per_class` positives or negatives.
     TooFewLabels,
     /// The champion has no such head: the challenger's is new, with nothing to compare.
+    /// Only a binary head: a new stance target's labels all train (`new_targets_train`),
+    /// so none of them is held out.
     NewHead,
     /// The challenger has no such head (the verdict then keeps the champion).
     NotInChallenger,

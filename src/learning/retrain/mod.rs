@@ -29,6 +29,17 @@ use crate::train::{
     FixedAlphas, Progress, Report, TrainError, TrainParams, TrainingData, ValidTrainParams,
 };
 
+/// The name of the site's labels among a retrained model's training sources.
+pub const SITE_SOURCE: &str = "site labels";
+
+/// How many of the site's labels `model` trained on (0 for a model `train` made).
+pub fn site_labels_learned(model: &Model) -> usize {
+    let sources = &model.card.training.sources;
+    (sources.iter().filter(|s| s.name == SITE_SOURCE))
+        .map(|s| s.items)
+        .sum()
+}
+
 /// Settings of a retraining.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetrainParams {
@@ -172,7 +183,7 @@ fn training_data(
     p: &RetrainParams,
 ) -> Result<TrainingData, RetrainError> {
     let mut data = base.data.clone();
-    data.add_records("site labels", split.train.clone(), p.site_weight, true)
+    data.add_records(SITE_SOURCE, split.train.clone(), p.site_weight, true)
         .map_err(RetrainError::SiteLabels)?;
     Ok(data)
 }
