@@ -131,6 +131,10 @@ pub struct App {
     pub(crate) switching: tokio::sync::Mutex<()>,
     /// The running or last retraining ([`retrain`]).
     pub(crate) retrain: std::sync::Mutex<retrain::RetrainStatus>,
+    /// The site's stance label counts and the label marks they were counted at
+    /// ([`targets::list`]).
+    pub(crate) stance_tally:
+        std::sync::Mutex<Option<(crate::store::LabelMarks, Arc<targets::StanceTally>)>>,
 }
 
 pub type AppState = Arc<App>;
@@ -153,6 +157,7 @@ impl App {
             metrics,
             switching: tokio::sync::Mutex::new(()),
             retrain: std::sync::Mutex::new(retrain::RetrainStatus::Idle),
+            stance_tally: std::sync::Mutex::new(None),
         }
     }
 

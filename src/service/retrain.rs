@@ -234,10 +234,11 @@ const TICK: Duration = Duration::from_secs(60);
 
 /// The schedule (`serve --retrain-every`, `--retrain-after-labels`): starts a retraining
 /// when the period has passed since the last one, or when that many site labels were added
-/// since (counted from the service's start). Ends with the `App`.
+/// since (counted from the service's start by the store's `label_marks`: each moderator
+/// decision, a re-decision too, and each suggestion). Ends with the `App`.
 pub async fn follow_schedule(app: std::sync::Weak<App>) {
     let mut last = Instant::now();
-    let mut labels_then: Option<usize> = None;
+    let mut labels_then: Option<i64> = None;
     loop {
         tokio::time::sleep(TICK).await;
         let Some(app) = app.upgrade() else { return };
@@ -247,13 +248,13 @@ pub async fn follow_schedule(app: std::sync::Weak<App>) {
         let by_time = config.every.is_some_and(|every| last.elapsed() >= every);
         let mut labels_now = None;
         if config.after_labels.is_some() {
-            match site_labels(app.store.as_ref()).await {
-                Ok(l) => labels_now = Some(l.len()),
+            match app.store.label_marks().await {
+                Ok(m) => labels_now = Some(m.total()),
                 Err(e) => tracing::warn!(error = %e, "retrain schedule: cannot count site labels"),
             }
         }
         let by_labels = match (config.after_labels, labels_now) {
-            (Some(k), Some(n)) => n.saturating_sub(*labels_then.get_or_insert(n)) >= k,
+            (Some(k), Some(n)) => n.saturating_sub(*labels_then.get_or_insert(n)) >= k as i64,
             _ => false,
         };
         if (by_time || by_labels) && start(&app, "schedule").is_ok() {

@@ -5,6 +5,7 @@
 //! the comment is stored with its target and no stance: "not yet learned".
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -106,17 +107,38 @@ pub struct TargetStatus {
 
 /// Every site target as the serving model and the site's labels stand now.
 pub async fn list(app: &App) -> Result<Vec<TargetStatus>, StoreError> {
-    let labels = super::labels::site_labels(app.store.as_ref()).await?;
+    let tally = stance_tally(app).await?;
     let targets = app.store.targets().await?;
-    Ok(status(&app.model.load(), targets, &labels))
+    Ok(status(&app.model.load(), targets, &tally))
+}
+
+/// The site's stance labels per target and class.
+pub type StanceTally = BTreeMap<Target, BTreeMap<String, usize>>;
+
+/// The site's stance labels per target and class, counted afresh only when a label was
+/// added since the last count (the store's [`crate::store::LabelMarks`]), so that showing
+/// the targets does not read every label the site ever gave.
+async fn stance_tally(app: &App) -> Result<Arc<StanceTally>, StoreError> {
+    let marks = app.store.label_marks().await?;
+    if let Some((counted_at, tally)) = app.stance_tally.lock().unwrap().as_ref() {
+        if *counted_at == marks {
+            return Ok(tally.clone());
+        }
+    }
+    // Marks read before the labels: a label added in between only makes the next call
+    // count again.
+    let labels = super::labels::site_labels(app.store.as_ref()).await?;
+    let tally = Arc::new(tally_stances(&labels));
+    *app.stance_tally.lock().unwrap() = Some((marks, tally.clone()));
+    Ok(tally)
 }
 
 /// Every site target with its articles, whether `model` has learned it and its labels.
-pub fn status(model: &Model, targets: Vec<SiteTarget>, labels: &[SiteLabel]) -> Vec<TargetStatus> {
+pub fn status(model: &Model, targets: Vec<SiteTarget>, tally: &StanceTally) -> Vec<TargetStatus> {
     targets
         .into_iter()
         .map(|t| {
-            let counts = stance_counts(&t.name, labels);
+            let counts = stance_counts(&t.name, tally);
             let needed = counts
                 .iter()
                 .map(|(k, &n)| (k.clone(), SITE_TARGET_MIN_LABELS.saturating_sub(n)))
@@ -135,18 +157,31 @@ pub fn status(model: &Model, targets: Vec<SiteTarget>, labels: &[SiteLabel]) -> 
         .collect()
 }
 
+/// The stance labels of `labels`, per target and class.
+fn tally_stances(labels: &[SiteLabel]) -> StanceTally {
+    let mut tally = StanceTally::new();
+    for l in labels {
+        if let (Some(target), Some(s)) = (&l.record.target, l.record.labels.stance) {
+            let counts = tally.entry(target.clone()).or_default();
+            *counts.entry(s.as_str().to_owned()).or_default() += 1;
+        }
+    }
+    tally
+}
+
 /// The site's stance labels toward `target`, per class (every class present).
-fn stance_counts(target: &Target, labels: &[SiteLabel]) -> BTreeMap<String, usize> {
+fn stance_counts(target: &Target, tally: &StanceTally) -> BTreeMap<String, usize> {
     let mut counts: BTreeMap<String, usize> = Stance::ALL
         .iter()
         .map(|s| (s.as_str().to_owned(), 0))
         .collect();
-    let toward = labels
-        .iter()
-        .filter(|l| l.record.target.as_ref() == Some(target));
-    for s in toward.filter_map(|l| l.record.labels.stance) {
-        *counts.entry(s.as_str().to_owned()).or_default() += 1;
-    }
+    counts.extend(
+        tally
+            .get(target)
+            .into_iter()
+            .flatten()
+            .map(|(k, &n)| (k.clone(), n)),
+    );
     counts
 }
 

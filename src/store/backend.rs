@@ -16,8 +16,8 @@ use super::rows::{self, Locked, Readable};
 use super::statements::{queue_select, Statements};
 use super::{
     Activation, ApiKeyInfo, AuthorStats, AuthorSummary, Cursor, DecisionInput, Event, ExportRow,
-    NewComment, NewModel, NewSuggestion, NewTarget, Page, QueueQuery, SiteTarget, StoreError,
-    StoredComment, StoredModel, Suggestion,
+    LabelMarks, NewComment, NewModel, NewSuggestion, NewTarget, Page, QueueQuery, SiteTarget,
+    StoreError, StoredComment, StoredModel, Suggestion,
 };
 use crate::domain::{ActivationReason, CommentStatus, Role, Target};
 
@@ -475,6 +475,16 @@ where
             .iter()
             .map(rows::suggestion)
             .collect()
+    }
+
+    pub async fn label_marks(&self) -> Result<LabelMarks, StoreError> {
+        let row = sqlx::query(Self::sql().label_marks)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(LabelMarks {
+            decisions: row.try_get("decisions")?,
+            suggestions: row.try_get("suggestions")?,
+        })
     }
 
     pub async fn create_target(&self, t: NewTarget) -> Result<(), StoreError> {

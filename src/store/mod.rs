@@ -258,6 +258,22 @@ pub struct NewSuggestion {
     pub now_ms: i64,
 }
 
+/// How many labels the site has given so far: moderator decisions (every `approve` or
+/// `reject` event, re-decisions included) and `suggestscore` suggestions. Both tables only
+/// grow, so a change of either count is a new label: a cheap mark to count labels since a
+/// moment, or to know that what was computed from them is stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LabelMarks {
+    pub decisions: i64,
+    pub suggestions: i64,
+}
+
+impl LabelMarks {
+    pub fn total(&self) -> i64 {
+        self.decisions + self.suggestions
+    }
+}
+
 /// A stored suggestion: what was sent, under its sequence number.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Suggestion {
@@ -426,6 +442,8 @@ pub trait Store: Send + Sync {
     async fn add_suggestion(&self, s: NewSuggestion) -> Result<i64, StoreError>;
     /// Every stored suggestion, oldest first.
     async fn suggestions(&self) -> Result<Vec<Suggestion>, StoreError>;
+    /// How many labels the site has given so far (two counts, no rows read).
+    async fn label_marks(&self) -> Result<LabelMarks, StoreError>;
     /// Stores a new stance target; `TargetExists` when the name is taken.
     async fn create_target(&self, t: NewTarget) -> Result<(), StoreError>;
     /// Every stance target (oldest first) with the articles attached to it now.

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use super::{
     Activation, ApiKeyInfo, AuthorStats, AuthorSummary, DecisionInput, Event, ExportRow,
-    NewComment, NewModel, NewSuggestion, NewTarget, Page, QueueQuery, SiteTarget, Store,
-    StoreError, StoredComment, StoredModel, Suggestion,
+    LabelMarks, NewComment, NewModel, NewSuggestion, NewTarget, Page, QueueQuery, SiteTarget,
+    Store, StoreError, StoredComment, StoredModel, Suggestion,
 };
 use crate::domain::{ActivationReason, Role, Target};
 
@@ -136,6 +136,10 @@ impl Store for Observed {
 
     async fn suggestions(&self) -> Result<Vec<Suggestion>, StoreError> {
         self.seen(self.inner.suggestions().await)
+    }
+
+    async fn label_marks(&self) -> Result<LabelMarks, StoreError> {
+        self.seen(self.inner.label_marks().await)
     }
 
     async fn create_target(&self, t: NewTarget) -> Result<(), StoreError> {

@@ -20,6 +20,7 @@ macro_rules! impl_store {
             restricted(from_ms: i64, to_ms: i64, limit: i64) -> Vec<(StoredComment, Vec<Event>)>;
             add_suggestion(s: NewSuggestion) -> i64;
             suggestions() -> Vec<Suggestion>;
+            label_marks() -> LabelMarks;
             create_target(t: NewTarget) -> ();
             targets() -> Vec<SiteTarget>;
             attach_articles(target: &Target, article_ids: &[String], actor: &str, now_ms: i64) -> ();
@@ -50,7 +51,7 @@ macro_rules! forward {
             use $crate::domain::{ActivationReason, Role, Target};
             use $crate::store::{
                 Activation, ApiKeyInfo, AuthorStats, AuthorSummary, DecisionInput, Event, ExportRow,
-                NewComment, NewModel, NewSuggestion, NewTarget, Page, QueueQuery, SiteTarget,
+                LabelMarks, NewComment, NewModel, NewSuggestion, NewTarget, Page, QueueQuery, SiteTarget,
                 StoreError, StoredComment, StoredModel, Suggestion,
             };
 

@@ -33,6 +33,7 @@ pub(super) struct Statements {
     pub restricted: &'static str,
     pub insert_suggestion: &'static str,
     pub select_suggestions: &'static str,
+    pub label_marks: &'static str,
     pub insert_target: &'static str,
     pub select_targets: &'static str,
     pub insert_article_target: &'static str,
@@ -180,6 +181,10 @@ fn statements(d: Dialect) -> Statements {
         select_suggestions: d.sql(
             "SELECT seq, at, key_name, text, lang, labels, community_id, client_token \
              FROM label_suggestions ORDER BY seq",
+        ),
+        label_marks: d.sql(
+            "SELECT (SELECT COUNT(*) FROM comment_events WHERE action IN ('approve', 'reject')) \
+             AS decisions, (SELECT COUNT(*) FROM label_suggestions) AS suggestions",
         ),
         insert_target: d.sql(
             "INSERT INTO targets (name, description, created_by, created_at) VALUES ($1, $2, $3, $4) \

@@ -13,8 +13,8 @@ use vigie::domain::{
     ActivationReason, CommentId, CommentStatus, Decision, ModeratorAction, Role, Stance, Target,
 };
 use vigie::store::{
-    hash_key, Activation, Cursor, DecisionInput, NewComment, NewModel, NewSuggestion, NewTarget,
-    QueueOrder, QueueQuery, SqliteStore, Store, StoreError,
+    hash_key, Activation, Cursor, DecisionInput, LabelMarks, NewComment, NewModel, NewSuggestion,
+    NewTarget, QueueOrder, QueueQuery, SqliteStore, Store, StoreError,
 };
 
 struct Db {
@@ -448,12 +448,16 @@ async fn decisions_are_versioned_and_recorded(db: Db) {
         ("senior", "mod")
     );
     assert!(rows.iter().all(|r| r.at_ms == 2_000), "{rows:?}");
+    // Three decisions were applied (the stale one was not), the re-decision included.
+    let marks = s.label_marks().await.unwrap();
+    assert_eq!((marks.decisions, marks.suggestions), (3, 0));
     db.done().await;
 }
 
 async fn suggestions_are_kept_as_sent(db: Db) {
     let s = &db.store;
     assert!(s.suggestions().await.unwrap().is_empty());
+    assert_eq!(s.label_marks().await.unwrap(), LabelMarks::default());
     let first = NewSuggestion {
         text: "Espèce de guignol".into(),
         lang: "fr".into(),
@@ -490,6 +494,11 @@ async fn suggestions_are_kept_as_sent(db: Db) {
         .collect();
     assert_eq!(back, [first, second]);
     assert_eq!((stored[0].seq, stored[1].seq), (a, b));
+    let marks = s.label_marks().await.unwrap();
+    assert_eq!(
+        (marks.decisions, marks.suggestions, marks.total()),
+        (0, 2, 2)
+    );
     db.done().await;
 }
 
