@@ -5,7 +5,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::domain::{Role, TextError};
+use crate::domain::{FreeTextError, Role, TextError};
+use crate::service::appeals::AppealRefused;
 use crate::service::labels::LabelsRefused;
 use crate::service::models::RegistryError;
 use crate::service::queue::InvalidQuery;
@@ -67,6 +68,10 @@ pub enum ApiError {
     TargetNotFound(String),
     #[error("comment {0:?} is not restricted (published or approved), so it has no statement of reasons")]
     NoStatement(String),
+    #[error("no appeal with id {0:?}")]
+    AppealNotFound(String),
+    #[error("this route needs the comment's statement token as `?token=`")]
+    MissingToken,
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
     #[error("model file refused, the previous model keeps serving: {0}")]
@@ -128,10 +133,10 @@ impl ApiError {
             | EmptyBatch => StatusCode::UNPROCESSABLE_ENTITY,
             Item { source, .. } => source.status_code(),
             InvalidQuery(_) | Invalid { .. } | ModelRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            MissingKey | InvalidKey | BadSignature(_) => StatusCode::UNAUTHORIZED,
+            MissingKey | InvalidKey | BadSignature(_) | MissingToken => StatusCode::UNAUTHORIZED,
             Forbidden { .. } => StatusCode::FORBIDDEN,
             CommentNotFound(_) | KeyNotFound(_) | ModelNotFound(_) | TargetNotFound(_)
-            | NoStatement(_) => StatusCode::NOT_FOUND,
+            | NoStatement(_) | AppealNotFound(_) => StatusCode::NOT_FOUND,
             Conflict { .. } => StatusCode::CONFLICT,
             DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -168,6 +173,8 @@ impl ApiError {
             ModelNotFound(_) => "model_not_found",
             TargetNotFound(_) => "target_not_found",
             NoStatement(_) => "no_statement",
+            AppealNotFound(_) => "appeal_not_found",
+            MissingToken => "missing_token",
             ModelRejected(_) => "model_rejected",
             DatabaseUnavailable(_) => "database_unavailable",
             RateLimited { .. } => "rate_limited",
@@ -257,6 +264,19 @@ impl From<StoreError> for ApiError {
                 message: format!("a target named {name:?} already exists"),
             },
             StoreError::TargetNotFound(name) => ApiError::TargetNotFound(name),
+            StoreError::AppealNotFound(id) => ApiError::AppealNotFound(id.to_string()),
+            e @ StoreError::AppealExists(_) => ApiError::Conflict {
+                code: "already_appealed",
+                message: e.to_string(),
+            },
+            e @ StoreError::AppealDecided(_) => ApiError::Conflict {
+                code: "appeal_decided",
+                message: e.to_string(),
+            },
+            e @ StoreError::SameModerator(_) => ApiError::Conflict {
+                code: "same_moderator",
+                message: e.to_string(),
+            },
             StoreError::Unavailable(m) => ApiError::DatabaseUnavailable(m),
             StoreError::Other(m) => ApiError::Internal(anyhow::anyhow!(m)),
         }
@@ -269,6 +289,30 @@ impl From<StatementRefused> for ApiError {
             StatementRefused::NotFound(id) => ApiError::CommentNotFound(id),
             StatementRefused::NoStatement(id) => ApiError::NoStatement(id),
             StatementRefused::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<FreeTextError> for ApiError {
+    fn from(e: FreeTextError) -> Self {
+        let code = match e {
+            FreeTextError::Empty(_) => "empty_text",
+            FreeTextError::TooLong { .. } => "text_too_long",
+            FreeTextError::Nul(_) => "invalid_text",
+        };
+        ApiError::Invalid {
+            code,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<AppealRefused> for ApiError {
+    fn from(e: AppealRefused) -> Self {
+        match e {
+            AppealRefused::Statement(e) => e.into(),
+            AppealRefused::Text(e) => e.into(),
+            AppealRefused::Store(e) => e.into(),
         }
     }
 }

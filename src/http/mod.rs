@@ -3,6 +3,7 @@
 //! or on a real port.
 
 pub mod admin;
+pub mod appeals;
 pub mod auth;
 pub mod comments;
 pub mod coral;

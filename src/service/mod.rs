@@ -5,6 +5,7 @@
 //! ([`labels`]), stance targets ([`targets`]), the model registry ([`models`]) and
 //! statements of reasons ([`statements`]).
 
+pub mod appeals;
 pub mod labels;
 pub mod metrics;
 pub mod models;

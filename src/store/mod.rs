@@ -5,6 +5,7 @@
 //! and applied at start-up. Only this module touches SQL. [`Observed`] wraps either and
 //! reports its database failures (for the metrics).
 
+mod appeals;
 mod backend;
 mod models;
 mod observed;
@@ -25,6 +26,7 @@ use crate::domain::{
     Stance, Target,
 };
 
+pub use appeals::{Appeal, AppealDecision, AppealFilter, AppealInput, NewAppeal};
 pub use models::{Activation, NewModel, StoredModel};
 pub use observed::{FailureKind, Observed};
 pub use postgres::PgStore;
@@ -354,6 +356,14 @@ pub enum StoreError {
     TargetExists(String),
     #[error("no target named {0:?}")]
     TargetNotFound(String),
+    #[error("comment {0:?} has already been appealed: an appeal is filed once")]
+    AppealExists(String),
+    #[error("no appeal with id {0}")]
+    AppealNotFound(i64),
+    #[error("appeal {0} has already been decided")]
+    AppealDecided(i64),
+    #[error("appeal {0}: you took the decision appealed; another moderator must decide it")]
+    SameModerator(i64),
     #[error("database unavailable: {0}")]
     Unavailable(String),
     #[error("database error: {0}")]
@@ -422,6 +432,21 @@ pub trait Store: Send + Sync {
         to_ms: i64,
         limit: i64,
     ) -> Result<Vec<(StoredComment, Vec<Event>)>, StoreError>;
+    /// Files an appeal against the comment's restriction, appending `appealed` to its
+    /// history; `AppealExists` when it was already appealed.
+    async fn file_appeal(&self, a: NewAppeal) -> Result<Appeal, StoreError>;
+    /// The appeal of a comment, if any.
+    async fn appeal_of(&self, comment_id: &str) -> Result<Option<Appeal>, StoreError>;
+    /// Appeals with their comments (at most `limit`).
+    async fn appeals(
+        &self,
+        filter: AppealFilter,
+        limit: i64,
+    ) -> Result<Vec<(Appeal, StoredComment)>, StoreError>;
+    /// Decides an appeal: `SameModerator` for the moderator of the comment's latest
+    /// decision, `AppealDecided` when already decided; the outcome's decision is applied to
+    /// the comment and appended to its history.
+    async fn decide_appeal(&self, d: AppealInput) -> Result<(Appeal, StoredComment), StoreError>;
     /// Stores a client's suggested labels; returns its sequence number.
     async fn add_suggestion(&self, s: NewSuggestion) -> Result<i64, StoreError>;
     /// Every stored suggestion, oldest first.

@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::{
-    Activation, ApiKeyInfo, AuthorStats, AuthorSummary, DecisionInput, Event, ExportRow,
-    NewComment, NewModel, NewSuggestion, NewTarget, Page, QueueQuery, SiteTarget, Store,
-    StoreError, StoredComment, StoredModel, Suggestion,
+    Activation, ApiKeyInfo, Appeal, AppealFilter, AppealInput, AuthorStats, AuthorSummary,
+    DecisionInput, Event, ExportRow, NewAppeal, NewComment, NewModel, NewSuggestion, NewTarget,
+    Page, QueueQuery, SiteTarget, Store, StoreError, StoredComment, StoredModel, Suggestion,
 };
 use crate::domain::{ActivationReason, Role, Target};
 
@@ -128,6 +128,26 @@ impl Store for Observed {
         limit: i64,
     ) -> Result<Vec<(StoredComment, Vec<Event>)>, StoreError> {
         self.seen(self.inner.restricted(from_ms, to_ms, limit).await)
+    }
+
+    async fn file_appeal(&self, a: NewAppeal) -> Result<Appeal, StoreError> {
+        self.seen(self.inner.file_appeal(a).await)
+    }
+
+    async fn appeal_of(&self, comment_id: &str) -> Result<Option<Appeal>, StoreError> {
+        self.seen(self.inner.appeal_of(comment_id).await)
+    }
+
+    async fn appeals(
+        &self,
+        filter: AppealFilter,
+        limit: i64,
+    ) -> Result<Vec<(Appeal, StoredComment)>, StoreError> {
+        self.seen(self.inner.appeals(filter, limit).await)
+    }
+
+    async fn decide_appeal(&self, d: AppealInput) -> Result<(Appeal, StoredComment), StoreError> {
+        self.seen(self.inner.decide_appeal(d).await)
     }
 
     async fn add_suggestion(&self, s: NewSuggestion) -> Result<i64, StoreError> {

@@ -18,6 +18,10 @@ macro_rules! impl_store {
             export() -> Vec<ExportRow>;
             statement_comment(token_hash: &str) -> Option<String>;
             restricted(from_ms: i64, to_ms: i64, limit: i64) -> Vec<(StoredComment, Vec<Event>)>;
+            file_appeal(a: NewAppeal) -> Appeal;
+            appeal_of(comment_id: &str) -> Option<Appeal>;
+            appeals(filter: AppealFilter, limit: i64) -> Vec<(Appeal, StoredComment)>;
+            decide_appeal(d: AppealInput) -> (Appeal, StoredComment);
             add_suggestion(s: NewSuggestion) -> i64;
             suggestions() -> Vec<Suggestion>;
             create_target(t: NewTarget) -> ();
@@ -49,7 +53,7 @@ macro_rules! forward {
             use std::collections::BTreeMap;
             use $crate::domain::{ActivationReason, Role, Target};
             use $crate::store::{
-                Activation, ApiKeyInfo, AuthorStats, AuthorSummary, DecisionInput, Event, ExportRow,
+                Activation, ApiKeyInfo, Appeal, AppealFilter, AppealInput, NewAppeal, AuthorStats, AuthorSummary, DecisionInput, Event, ExportRow,
                 NewComment, NewModel, NewSuggestion, NewTarget, Page, QueueQuery, SiteTarget,
                 StoreError, StoredComment, StoredModel, Suggestion,
             };

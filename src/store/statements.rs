@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
+use super::appeals::APPEAL_COLUMNS;
 use super::{QueueOrder, QueueQuery};
 use crate::domain::CommentStatus;
 
@@ -31,6 +32,13 @@ pub(super) struct Statements {
     pub insert_statement_token: &'static str,
     pub statement_token: &'static str,
     pub restricted: &'static str,
+    pub insert_appeal: &'static str,
+    pub appeal_by_comment: &'static str,
+    pub appeal_by_seq: &'static str,
+    pub open_appeals: &'static str,
+    pub all_appeals: &'static str,
+    pub last_decider: &'static str,
+    pub insert_appeal_decision: &'static str,
     pub insert_suggestion: &'static str,
     pub select_suggestions: &'static str,
     pub insert_target: &'static str,
@@ -111,6 +119,10 @@ pub(super) fn sqlite() -> &'static Statements {
 
 fn statements(d: Dialect) -> Statements {
     let (for_update, skip_locked) = (d.for_update(), d.skip_locked());
+    let appeals = format!(
+        "SELECT {COMMENT_COLUMNS}, {APPEAL_COLUMNS} FROM appeals a \
+         JOIN comments c ON c.seq = a.comment_seq LEFT JOIN appeal_decisions d ON d.appeal_seq = a.seq"
+    );
     Statements {
         insert_comment: d.sql(
             "INSERT INTO comments (id, text, article_id, author, target, lang, scores, stance, stance_label, \
@@ -173,6 +185,25 @@ fn statements(d: Dialect) -> Statements {
             "SELECT {COMMENT_COLUMNS} FROM comments c WHERE c.status IN ('rejected', 'pending') \
              AND c.updated_at >= $1 AND c.updated_at < $2 ORDER BY c.updated_at, c.seq LIMIT $3"
         )),
+        insert_appeal: d.sql(
+            "INSERT INTO appeals (comment_seq, text, filed_at, from_status, decided_by) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (comment_seq) DO NOTHING RETURNING seq",
+        ),
+        appeal_by_comment: d.sql(format!("{appeals} WHERE c.id = $1")),
+        appeal_by_seq: d.sql(format!("{appeals} WHERE a.seq = $1")),
+        open_appeals: d.sql(format!(
+            "{appeals} WHERE d.appeal_seq IS NULL ORDER BY a.seq LIMIT $1"
+        )),
+        all_appeals: d.sql(format!("{appeals} ORDER BY a.seq DESC LIMIT $1")),
+        // Who took the comment's latest decision (none: the thresholds alone).
+        last_decider: d.sql(
+            "SELECT actor FROM comment_events WHERE comment_seq = $1 \
+             AND action IN ('approve', 'reject') ORDER BY seq DESC LIMIT 1",
+        ),
+        insert_appeal_decision: d.sql(
+            "INSERT INTO appeal_decisions (appeal_seq, outcome, reason, moderator, at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (appeal_seq) DO NOTHING",
+        ),
         insert_suggestion: d.sql(
             "INSERT INTO label_suggestions (at, key_name, text, lang, labels, community_id, client_token) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq",

@@ -7,6 +7,7 @@
 mod common;
 mod helpers;
 
+mod appeals;
 mod hostile;
 mod integrations;
 mod labels;
