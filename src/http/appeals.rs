@@ -39,7 +39,7 @@ pub struct AppealRequest {
     request_body = AppealRequest,
     responses(
         (status = 201, description = "Filed: the appeal, open", body = AppealView),
-        (status = 401, description = "`missing_token`: no `?token=`", body = ErrorBody),
+        (status = 403, description = "`missing_token`: no `?token=`", body = ErrorBody),
         (status = 404, description = "No such comment, or not this token's (`comment_not_found`), or `no_statement`: the comment is not restricted", body = ErrorBody),
         (status = 409, description = "`already_appealed`: an appeal is filed once", body = ErrorBody),
         (status = 422, description = "`empty_text`, `text_too_long` or `invalid_text`", body = ErrorBody),

@@ -10,6 +10,7 @@ use crate::service::appeals::AppealRefused;
 use crate::service::labels::LabelsRefused;
 use crate::service::models::RegistryError;
 use crate::service::queue::InvalidQuery;
+use crate::service::reports::ReportRefused;
 use crate::service::retrain::RetrainRefused;
 use crate::service::statements::{StatementRefused, UnknownGround};
 use crate::store::StoreError;
@@ -70,6 +71,8 @@ pub enum ApiError {
     NoStatement(String),
     #[error("no appeal with id {0:?}")]
     AppealNotFound(String),
+    #[error("no report with id {0:?}, or not for this token")]
+    ReportNotFound(String),
     #[error("this route needs the comment's statement token as `?token=`")]
     MissingToken,
     #[error("{message}")]
@@ -133,10 +136,10 @@ impl ApiError {
             | EmptyBatch => StatusCode::UNPROCESSABLE_ENTITY,
             Item { source, .. } => source.status_code(),
             InvalidQuery(_) | Invalid { .. } | ModelRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            MissingKey | InvalidKey | BadSignature(_) | MissingToken => StatusCode::UNAUTHORIZED,
-            Forbidden { .. } => StatusCode::FORBIDDEN,
+            MissingKey | InvalidKey | BadSignature(_) => StatusCode::UNAUTHORIZED,
+            Forbidden { .. } | MissingToken => StatusCode::FORBIDDEN,
             CommentNotFound(_) | KeyNotFound(_) | ModelNotFound(_) | TargetNotFound(_)
-            | NoStatement(_) | AppealNotFound(_) => StatusCode::NOT_FOUND,
+            | NoStatement(_) | AppealNotFound(_) | ReportNotFound(_) => StatusCode::NOT_FOUND,
             Conflict { .. } => StatusCode::CONFLICT,
             DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -174,6 +177,7 @@ impl ApiError {
             TargetNotFound(_) => "target_not_found",
             NoStatement(_) => "no_statement",
             AppealNotFound(_) => "appeal_not_found",
+            ReportNotFound(_) => "report_not_found",
             MissingToken => "missing_token",
             ModelRejected(_) => "model_rejected",
             DatabaseUnavailable(_) => "database_unavailable",
@@ -313,6 +317,24 @@ impl From<AppealRefused> for ApiError {
             AppealRefused::Statement(e) => e.into(),
             AppealRefused::Text(e) => e.into(),
             AppealRefused::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<ReportRefused> for ApiError {
+    fn from(e: ReportRefused) -> Self {
+        match e {
+            ReportRefused::NoReason(_) => ApiError::Invalid {
+                code: "unknown_ground",
+                message: e.to_string(),
+            },
+            ReportRefused::UnknownReason(e) => e.into(),
+            ReportRefused::Text(e) => e.into(),
+            ReportRefused::RateLimited(wait) => ApiError::RateLimited {
+                retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+            },
+            ReportRefused::NotFound(id) => ApiError::ReportNotFound(id),
+            ReportRefused::Store(e) => e.into(),
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod models;
 mod openapi;
 pub mod perspective;
 pub mod queue;
+pub mod reports;
 pub mod routes;
 pub mod score;
 pub mod serve;

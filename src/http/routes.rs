@@ -8,8 +8,8 @@ use axum::routing::{on, MethodFilter, MethodRouter};
 
 use super::auth::Access;
 use super::{
-    admin, appeals, comments, coral, meta, metrics, models, perspective, queue, score, statements,
-    targets, AppState,
+    admin, appeals, comments, coral, meta, metrics, models, perspective, queue, reports, score,
+    statements, targets, AppState,
 };
 use crate::domain::Role;
 use crate::ui;
@@ -81,6 +81,8 @@ routes! {
         POST "/v1/comments/{id}/appeal", Public => appeals::file_appeal;
         GET "/v1/appeals", MODERATOR => appeals::list_appeals;
         POST "/v1/appeals/{id}/decision", MODERATOR => appeals::decide_appeal;
+        POST "/v1/comments/{id}/reports", Public => reports::file_report;
+        GET "/v1/reports/{id}", Public => reports::get_report;
         GET "/v1/authors/{author}", MODERATOR => comments::author;
         GET "/v1/queue", MODERATOR => queue::list;
         POST "/v1/queue/claim", MODERATOR => queue::claim;
@@ -171,6 +173,6 @@ mod tests {
                 r.path
             );
         }
-        assert_eq!(seen.len(), 51);
+        assert_eq!(seen.len(), 53);
     }
 }

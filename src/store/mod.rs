@@ -10,6 +10,7 @@ mod backend;
 mod models;
 mod observed;
 mod postgres;
+mod reports;
 mod rows;
 mod shim;
 mod sqlite;
@@ -30,6 +31,7 @@ pub use appeals::{Appeal, AppealDecision, AppealFilter, AppealInput, NewAppeal};
 pub use models::{Activation, NewModel, StoredModel};
 pub use observed::{FailureKind, Observed};
 pub use postgres::PgStore;
+pub use reports::{NewReport, Report};
 pub use sqlite::SqliteStore;
 
 /// A scored comment to store.
@@ -199,6 +201,8 @@ pub struct QueueQuery {
     pub article_id: Option<String>,
     pub author: Option<String>,
     pub stance: Option<Stance>,
+    /// Only comments with an open reader report (any status, unless `status` is given).
+    pub reported: bool,
     pub order: QueueOrder,
     pub limit: u32,
     pub cursor: Option<Cursor>,
@@ -447,6 +451,14 @@ pub trait Store: Send + Sync {
     /// decision, `AppealDecided` when already decided; the outcome's decision is applied to
     /// the comment and appended to its history.
     async fn decide_appeal(&self, d: AppealInput) -> Result<(Appeal, StoredComment), StoreError>;
+    /// Stores a reader's report; `NotFound` when the comment does not exist.
+    async fn add_report(&self, r: NewReport) -> Result<Report, StoreError>;
+    /// The report `id` if its token has this SHA-256.
+    async fn report(&self, id: i64, token_hash: &str) -> Result<Option<Report>, StoreError>;
+    /// Every report of these comments, oldest first.
+    async fn reports_of(&self, comment_ids: &[String]) -> Result<Vec<Report>, StoreError>;
+    /// How many comments have an open report.
+    async fn reported_count(&self) -> Result<i64, StoreError>;
     /// Stores a client's suggested labels; returns its sequence number.
     async fn add_suggestion(&self, s: NewSuggestion) -> Result<i64, StoreError>;
     /// Every stored suggestion, oldest first.

@@ -8,8 +8,9 @@ use std::sync::Arc;
 
 use super::{
     Activation, ApiKeyInfo, Appeal, AppealFilter, AppealInput, AuthorStats, AuthorSummary,
-    DecisionInput, Event, ExportRow, NewAppeal, NewComment, NewModel, NewSuggestion, NewTarget,
-    Page, QueueQuery, SiteTarget, Store, StoreError, StoredComment, StoredModel, Suggestion,
+    DecisionInput, Event, ExportRow, NewAppeal, NewComment, NewModel, NewReport, NewSuggestion,
+    NewTarget, Page, QueueQuery, Report, SiteTarget, Store, StoreError, StoredComment, StoredModel,
+    Suggestion,
 };
 use crate::domain::{ActivationReason, Role, Target};
 
@@ -148,6 +149,22 @@ impl Store for Observed {
 
     async fn decide_appeal(&self, d: AppealInput) -> Result<(Appeal, StoredComment), StoreError> {
         self.seen(self.inner.decide_appeal(d).await)
+    }
+
+    async fn add_report(&self, r: NewReport) -> Result<Report, StoreError> {
+        self.seen(self.inner.add_report(r).await)
+    }
+
+    async fn report(&self, id: i64, token_hash: &str) -> Result<Option<Report>, StoreError> {
+        self.seen(self.inner.report(id, token_hash).await)
+    }
+
+    async fn reports_of(&self, comment_ids: &[String]) -> Result<Vec<Report>, StoreError> {
+        self.seen(self.inner.reports_of(comment_ids).await)
+    }
+
+    async fn reported_count(&self) -> Result<i64, StoreError> {
+        self.seen(self.inner.reported_count().await)
     }
 
     async fn add_suggestion(&self, s: NewSuggestion) -> Result<i64, StoreError> {

@@ -22,6 +22,10 @@ macro_rules! impl_store {
             appeal_of(comment_id: &str) -> Option<Appeal>;
             appeals(filter: AppealFilter, limit: i64) -> Vec<(Appeal, StoredComment)>;
             decide_appeal(d: AppealInput) -> (Appeal, StoredComment);
+            add_report(r: NewReport) -> Report;
+            report(id: i64, token_hash: &str) -> Option<Report>;
+            reports_of(comment_ids: &[String]) -> Vec<Report>;
+            reported_count() -> i64;
             add_suggestion(s: NewSuggestion) -> i64;
             suggestions() -> Vec<Suggestion>;
             create_target(t: NewTarget) -> ();
@@ -53,7 +57,7 @@ macro_rules! forward {
             use std::collections::BTreeMap;
             use $crate::domain::{ActivationReason, Role, Target};
             use $crate::store::{
-                Activation, ApiKeyInfo, Appeal, AppealFilter, AppealInput, NewAppeal, AuthorStats, AuthorSummary, DecisionInput, Event, ExportRow,
+                Activation, ApiKeyInfo, Appeal, AppealFilter, AppealInput, NewAppeal, NewReport, Report, AuthorStats, AuthorSummary, DecisionInput, Event, ExportRow,
                 NewComment, NewModel, NewSuggestion, NewTarget, Page, QueueQuery, SiteTarget,
                 StoreError, StoredComment, StoredModel, Suggestion,
             };

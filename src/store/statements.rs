@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use super::appeals::APPEAL_COLUMNS;
+use super::reports::{OPEN_REPORT, REPORT_COLUMNS};
 use super::{QueueOrder, QueueQuery};
 use crate::domain::CommentStatus;
 
@@ -39,6 +40,10 @@ pub(super) struct Statements {
     pub all_appeals: &'static str,
     pub last_decider: &'static str,
     pub insert_appeal_decision: &'static str,
+    pub insert_report: &'static str,
+    pub report_by_seq: &'static str,
+    pub report_by_token: &'static str,
+    pub reported_count: &'static str,
     pub insert_suggestion: &'static str,
     pub select_suggestions: &'static str,
     pub insert_target: &'static str,
@@ -119,6 +124,8 @@ pub(super) fn sqlite() -> &'static Statements {
 
 fn statements(d: Dialect) -> Statements {
     let (for_update, skip_locked) = (d.for_update(), d.skip_locked());
+    let reports =
+        format!("SELECT {REPORT_COLUMNS} FROM reports r JOIN comments c ON c.seq = r.comment_seq");
     let appeals = format!(
         "SELECT {COMMENT_COLUMNS}, {APPEAL_COLUMNS} FROM appeals a \
          JOIN comments c ON c.seq = a.comment_seq LEFT JOIN appeal_decisions d ON d.appeal_seq = a.seq"
@@ -204,6 +211,19 @@ fn statements(d: Dialect) -> Statements {
             "INSERT INTO appeal_decisions (appeal_seq, outcome, reason, moderator, at) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (appeal_seq) DO NOTHING",
         ),
+        // Nothing is stored for a comment that does not exist.
+        insert_report: d.sql(
+            "INSERT INTO reports (comment_seq, comment_version, reason, text, contact, token_hash, \
+             created_at) SELECT seq, version, $2, $3, $4, $5, $6 FROM comments WHERE id = $1 \
+             RETURNING seq",
+        ),
+        report_by_seq: d.sql(format!("{reports} WHERE r.seq = $1")),
+        report_by_token: d.sql(format!(
+            "{reports} WHERE r.seq = $1 AND r.token_hash = $2"
+        )),
+        reported_count: d.sql(format!(
+            "SELECT COUNT(*) AS n FROM comments c WHERE {OPEN_REPORT}"
+        )),
         insert_suggestion: d.sql(
             "INSERT INTO label_suggestions (at, key_name, text, lang, labels, community_id, client_token) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq",
@@ -311,8 +331,15 @@ where
             "c.max_score"
         }
     };
-    b.push(" WHERE c.status = ")
-        .push_bind(q.status.unwrap_or(CommentStatus::Pending).as_str());
+    if q.reported {
+        b.push(format!(" WHERE {OPEN_REPORT}"));
+        if let Some(s) = q.status {
+            b.push(" AND c.status = ").push_bind(s.as_str());
+        }
+    } else {
+        b.push(" WHERE c.status = ")
+            .push_bind(q.status.unwrap_or(CommentStatus::Pending).as_str());
+    }
     if let Some(m) = q.min_score {
         b.push(format!(" AND {score_col} >= ")).push_bind(m);
     }

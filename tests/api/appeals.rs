@@ -101,10 +101,7 @@ async fn automated_reject_reversed(backend: &str, s: &TestApp) {
         .post("/v1/comments/ap-auto/appeal")
         .json(&json!({"text": "x"}));
     let r = no_token.send().await;
-    assert_eq!(
-        error(&r),
-        (StatusCode::UNAUTHORIZED, "missing_token".into())
-    );
+    assert_eq!(error(&r), (StatusCode::FORBIDDEN, "missing_token".into()));
     let r = s
         .appeal("ap-auto", "st_wrong", "Ce n'est pas une insulte.")
         .await;

@@ -123,6 +123,12 @@ impl TestApp {
         self.post(&path).key(key).json(&body).send().await
     }
 
+    /// `POST /v1/comments/{id}/reports` without a key: a reader's report.
+    pub async fn report(&self, id: &str, body: &Value) -> Reply {
+        let path = format!("/v1/comments/{id}/reports");
+        self.post(&path).json(body).send().await
+    }
+
     /// `GET /v1/comments/{id}` with `key`.
     pub async fn comment(&self, key: &str, id: &str) -> Reply {
         self.get(&format!("/v1/comments/{id}"))

@@ -16,6 +16,7 @@ mod metrics;
 mod models;
 mod moderation;
 mod reload;
+mod reports;
 mod retrain;
 mod score;
 mod statements;
