@@ -22,6 +22,7 @@ pub mod score;
 pub mod serve;
 pub mod statements;
 pub mod targets;
+pub mod transparency;
 
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;

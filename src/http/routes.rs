@@ -9,7 +9,7 @@ use axum::routing::{on, MethodFilter, MethodRouter};
 use super::auth::Access;
 use super::{
     admin, appeals, comments, coral, meta, metrics, models, perspective, queue, reports, score,
-    statements, targets, AppState,
+    statements, targets, transparency, AppState,
 };
 use crate::domain::Role;
 use crate::ui;
@@ -83,6 +83,7 @@ routes! {
         POST "/v1/appeals/{id}/decision", MODERATOR => appeals::decide_appeal;
         POST "/v1/comments/{id}/reports", Public => reports::file_report;
         GET "/v1/reports/{id}", Public => reports::get_report;
+        GET "/v1/transparency", Public => transparency::transparency_report;
         GET "/v1/authors/{author}", MODERATOR => comments::author;
         GET "/v1/queue", MODERATOR => queue::list;
         POST "/v1/queue/claim", MODERATOR => queue::claim;
@@ -111,6 +112,7 @@ routes! {
         GET "/statements/{id}", Page => ui::statement_page;
         POST "/statements/{id}/appeal", Page => ui::appeal_form;
         GET "/moderation/appeals", Session => ui::appeals_page;
+        GET "/transparency", Page => ui::transparency_page;
         POST "/moderation/appeals/{id}/decision", Session => ui::decide_appeal;
         GET "/moderation/targets", Session => ui::targets_page;
         POST "/moderation/targets", Session => ui::create_target;
@@ -173,6 +175,6 @@ mod tests {
                 r.path
             );
         }
-        assert_eq!(seen.len(), 53);
+        assert_eq!(seen.len(), 55);
     }
 }

@@ -116,7 +116,7 @@ pub async fn export_statements(
 }
 
 /// An RFC 3339 time as ms since the epoch.
-fn time(name: &str, s: &str) -> Result<i64, ApiError> {
+pub(super) fn time(name: &str, s: &str) -> Result<i64, ApiError> {
     let t = humantime::parse_rfc3339_weak(s).map_err(|e| {
         ApiError::InvalidQuery(format!("{name} {s:?} is not an RFC 3339 time: {e}"))
     })?;

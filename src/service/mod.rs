@@ -16,6 +16,7 @@ pub mod retrain;
 pub mod statements;
 pub mod targets;
 pub mod teach;
+pub mod transparency;
 pub mod views;
 
 use std::path::PathBuf;

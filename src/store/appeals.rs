@@ -155,6 +155,22 @@ where
         Ok(filed)
     }
 
+    /// Appeals filed or decided in `[from_ms, to_ms)`.
+    pub(super) async fn appeals_between(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<Appeal>, StoreError> {
+        sqlx::query(Self::sql().period_appeals)
+            .bind(from_ms)
+            .bind(to_ms)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| appeal(r).map(|(a, _)| a))
+            .collect()
+    }
+
     pub async fn appeal_of(&self, comment_id: &str) -> Result<Option<Appeal>, StoreError> {
         let found = sqlx::query(Self::sql().appeal_by_comment)
             .bind(comment_id)

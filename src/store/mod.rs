@@ -15,6 +15,7 @@ mod rows;
 mod shim;
 mod sqlite;
 mod statements;
+mod transparency;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -33,6 +34,7 @@ pub use observed::{FailureKind, Observed};
 pub use postgres::PgStore;
 pub use reports::{NewReport, Report};
 pub use sqlite::SqliteStore;
+pub use transparency::{PeriodDecision, PeriodRows};
 
 /// A scored comment to store.
 #[derive(Debug, Clone)]
@@ -459,6 +461,8 @@ pub trait Store: Send + Sync {
     async fn reports_of(&self, comment_ids: &[String]) -> Result<Vec<Report>, StoreError>;
     /// How many comments have an open report.
     async fn reported_count(&self) -> Result<i64, StoreError>;
+    /// What a transparency report counts for `[from_ms, to_ms)`.
+    async fn period(&self, from_ms: i64, to_ms: i64) -> Result<PeriodRows, StoreError>;
     /// Stores a client's suggested labels; returns its sequence number.
     async fn add_suggestion(&self, s: NewSuggestion) -> Result<i64, StoreError>;
     /// Every stored suggestion, oldest first.

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use super::{
     Activation, ApiKeyInfo, Appeal, AppealFilter, AppealInput, AuthorStats, AuthorSummary,
     DecisionInput, Event, ExportRow, NewAppeal, NewComment, NewModel, NewReport, NewSuggestion,
-    NewTarget, Page, QueueQuery, Report, SiteTarget, Store, StoreError, StoredComment, StoredModel,
-    Suggestion,
+    NewTarget, Page, PeriodRows, QueueQuery, Report, SiteTarget, Store, StoreError, StoredComment,
+    StoredModel, Suggestion,
 };
 use crate::domain::{ActivationReason, Role, Target};
 
@@ -165,6 +165,10 @@ impl Store for Observed {
 
     async fn reported_count(&self) -> Result<i64, StoreError> {
         self.seen(self.inner.reported_count().await)
+    }
+
+    async fn period(&self, from_ms: i64, to_ms: i64) -> Result<PeriodRows, StoreError> {
+        self.seen(self.inner.period(from_ms, to_ms).await)
     }
 
     async fn add_suggestion(&self, s: NewSuggestion) -> Result<i64, StoreError> {

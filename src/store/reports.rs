@@ -143,6 +143,22 @@ where
             .collect()
     }
 
+    /// Reports filed in `[from_ms, to_ms)`.
+    pub(super) async fn reports_between(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<Report>, StoreError> {
+        sqlx::query(Self::sql().period_reports)
+            .bind(from_ms)
+            .bind(to_ms)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(report)
+            .collect()
+    }
+
     pub async fn reported_count(&self) -> Result<i64, StoreError> {
         let row = sqlx::query(Self::sql().reported_count)
             .fetch_one(&self.pool)

@@ -26,6 +26,7 @@ macro_rules! impl_store {
             report(id: i64, token_hash: &str) -> Option<Report>;
             reports_of(comment_ids: &[String]) -> Vec<Report>;
             reported_count() -> i64;
+            period(from_ms: i64, to_ms: i64) -> PeriodRows;
             add_suggestion(s: NewSuggestion) -> i64;
             suggestions() -> Vec<Suggestion>;
             create_target(t: NewTarget) -> ();
@@ -57,7 +58,7 @@ macro_rules! forward {
             use std::collections::BTreeMap;
             use $crate::domain::{ActivationReason, Role, Target};
             use $crate::store::{
-                Activation, ApiKeyInfo, Appeal, AppealFilter, AppealInput, NewAppeal, NewReport, Report, AuthorStats, AuthorSummary, DecisionInput, Event, ExportRow,
+                Activation, ApiKeyInfo, Appeal, AppealFilter, AppealInput, NewAppeal, NewReport, PeriodRows, Report, AuthorStats, AuthorSummary, DecisionInput, Event, ExportRow,
                 NewComment, NewModel, NewSuggestion, NewTarget, Page, QueueQuery, SiteTarget,
                 StoreError, StoredComment, StoredModel, Suggestion,
             };

@@ -44,6 +44,10 @@ pub(super) struct Statements {
     pub report_by_seq: &'static str,
     pub report_by_token: &'static str,
     pub reported_count: &'static str,
+    pub period_automated: &'static str,
+    pub period_decisions: &'static str,
+    pub period_reports: &'static str,
+    pub period_appeals: &'static str,
     pub insert_suggestion: &'static str,
     pub select_suggestions: &'static str,
     pub insert_target: &'static str,
@@ -223,6 +227,23 @@ fn statements(d: Dialect) -> Statements {
         )),
         reported_count: d.sql(format!(
             "SELECT COUNT(*) AS n FROM comments c WHERE {OPEN_REPORT}"
+        )),
+        // The transparency report's period [$1, $2).
+        period_automated: d.sql(
+            "SELECT decision, flagged FROM comments WHERE created_at >= $1 AND created_at < $2 \
+             AND decision IN ('reject', 'flag')",
+        ),
+        period_decisions: d.sql(
+            "SELECT e.action, e.ground, e.at, c.flagged, c.created_at FROM comment_events e \
+             JOIN comments c ON c.seq = e.comment_seq \
+             WHERE e.action IN ('approve', 'reject') AND e.at >= $1 AND e.at < $2",
+        ),
+        period_reports: d.sql(format!(
+            "{reports} WHERE r.created_at >= $1 AND r.created_at < $2 ORDER BY r.seq"
+        )),
+        period_appeals: d.sql(format!(
+            "{appeals} WHERE (a.filed_at >= $1 AND a.filed_at < $2) \
+             OR (d.at >= $1 AND d.at < $2) ORDER BY a.seq"
         )),
         insert_suggestion: d.sql(
             "INSERT INTO label_suggestions (at, key_name, text, lang, labels, community_id, client_token) \

@@ -10,6 +10,7 @@ mod highlight;
 mod pages;
 mod statement;
 mod targets;
+mod transparency;
 
 use std::collections::BTreeMap;
 
@@ -33,6 +34,7 @@ pub use highlight::{segments, Segment};
 pub(crate) use pages::{detail_page, queue_page};
 pub(crate) use statement::{appeal_form, statement_page};
 pub(crate) use targets::{attach as attach_articles, create as create_target, targets_page};
+pub(crate) use transparency::transparency_page;
 
 const COOKIE: &str = "vigie_session";
 const SESSION_MS: i64 = 12 * 3600 * 1000;

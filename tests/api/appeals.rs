@@ -82,6 +82,7 @@ async fn an_automated_reject_is_appealed_and_reversed_by_a_human_on_both_backend
         automated_reject_reversed(backend, &s).await;
         human_decision_needs_another_moderator(backend, &s).await;
         withheld_comment_appeal_upheld(backend, &s).await;
+        transparency_counts(backend, &s).await;
         drop(s);
         if let Some(schema) = schema {
             schema.drop().await;
@@ -298,6 +299,63 @@ async fn withheld_comment_appeal_upheld(backend: &str, s: &TestApp) {
     assert!(html.contains("rejected: the decision stands"), "{html}");
     assert!(html.contains("Hors sujet."), "{html}");
     assert!(!html.contains(ANA_NAME));
+}
+
+/// The walk above, counted: three automated restrictions, four moderator decisions, three
+/// appeals of which two of automated decisions, one of them overturned.
+async fn transparency_counts(backend: &str, s: &TestApp) {
+    let period = "from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z";
+    let r = s.get(&format!("/v1/transparency?{period}")).send().await;
+    assert_eq!(r.status, StatusCode::OK, "{backend} {}", r.text());
+    let t = r.json();
+    let d = &t["decisions"];
+    assert_eq!(
+        (
+            &d["automated"],
+            &d["automated_removed"],
+            &d["automated_withheld"]
+        ),
+        (&json!(3), &json!(1), &json!(2)),
+        "{backend} {t}"
+    );
+    assert_eq!(
+        (&d["human"], &d["human_removed"], &d["human_approved"]),
+        (&json!(4), &json!(2), &json!(2)),
+        "{backend} {t}"
+    );
+    let restrictions: u64 = d["by_ground"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(restrictions, 5, "{t}");
+    assert!(d["median_seconds_to_human_decision"].is_number(), "{t}");
+    let a = &t["appeals"];
+    assert_eq!(
+        (&a["filed"], &a["upheld"], &a["overturned"]),
+        (&json!(3), &json!(1), &json!(2)),
+        "{backend} {t}"
+    );
+    assert_eq!(a["automated_overturn_rate"], 0.5, "{t}");
+    for leak in [ANA_NAME, BOB_NAME, "ap-auto", INSULT] {
+        assert!(!r.text().contains(leak), "{leak:?} in {t}");
+    }
+    let empty = s
+        .get("/v1/transparency?from=2001-01-01T00:00:00Z&to=2001-02-01T00:00:00Z")
+        .send()
+        .await
+        .json();
+    assert_eq!(empty["appeals"]["filed"], 0, "{empty}");
+    let bad = s
+        .get("/v1/transparency?from=2001-02-01T00:00:00Z&to=2001-01-01T00:00:00Z")
+        .send()
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let page = s.get(&format!("/transparency?{period}")).send().await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("1 of 2 (50.0 %)"), "{}", page.text());
 }
 
 #[tokio::test]
