@@ -1,7 +1,8 @@
 //! The moderator's page in a real browser: headless Chromium driven through WebDriver
 //! (Debian's `chromium` and `chromium-driver`; `.ci/run` installs them). A moderator signs in,
 //! sees a flagged comment with its highlighted words, presses `d`, gives a reason, and sees
-//! it leave the queue and appear as rejected with its history. Without chromedriver the test
+//! it leave the queue and appear as rejected with its history; another overturns an appeal
+//! from the Appeals tab and the author's page shows it. Without chromedriver the test
 //! says it was skipped, unless `VIGIE_REQUIRE_BROWSER` is set (as `.ci/run` does).
 
 #[path = "common"]
@@ -578,5 +579,79 @@ async fn an_editor_creates_a_target_and_attaches_an_article_from_the_targets_tab
     let text = card.text().await.unwrap();
     assert!(text.contains("stance: not yet learned"), "{text}");
     assert!(text.contains("stance toward vaccin-obligatoire"), "{text}");
+    page.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_moderator_decides_an_appeal_in_its_tab() {
+    let Some(page) = Page::open("appeals", &[]).await else {
+        return;
+    };
+    let (c, base) = (&page.c, page.base.clone());
+    // A comment withheld by the thresholds, and its author's appeal.
+    let http = reqwest::Client::new();
+    let r = http
+        .post(format!("{base}/v1/comments"))
+        .bearer_auth("vg_browser_site")
+        .json(&json!({"id": "a-1", "text": "Bande de nuls, ce ministère", "lang": "fr"}))
+        .send()
+        .await
+        .unwrap();
+    let token = r.json::<serde_json::Value>().await.unwrap()["statement_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = http
+        .post(format!("{base}/v1/comments/a-1/appeal?token={token}"))
+        .json(&json!({"text": "Une critique, pas une insulte."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+
+    // The Appeals tab, from the queue's tabs.
+    c.goto(&format!("{base}/moderation/queue")).await.unwrap();
+    page.click("a.tab.appeals").await;
+    c.wait()
+        .for_element(Locator::Css("li.appeal"))
+        .await
+        .unwrap();
+    let card = c.find(Locator::Css("li.appeal")).await.unwrap();
+    let text = card.text().await.unwrap();
+    assert!(text.contains("Une critique, pas une insulte."), "{text}");
+    assert!(text.contains("automated decision"), "{text}");
+    card.find(Locator::Css("input[name=reason]"))
+        .await
+        .unwrap()
+        .send_keys("Critique du ministère, admise.")
+        .await
+        .unwrap();
+    page.click("li.appeal button[value=overturned]").await;
+    let notice = page.notice().await;
+    assert!(notice.contains("overturned: a-1 is approved"), "{notice}");
+    let all = page.api("/v1/appeals?status=all").await;
+    assert_eq!(
+        all["items"][0]["decision"]["outcome"], "overturned",
+        "{all}"
+    );
+
+    // The author's page shows the outcome, and no moderator.
+    c.goto(&format!("{base}/statements/a-1?token={token}&lang=en"))
+        .await
+        .unwrap();
+    let state = c
+        .find(Locator::Css("#appeal-state"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(state.starts_with("accepted"), "{state}");
+    let source = c.source().await.unwrap();
+    assert!(source.contains("Critique du ministère, admise."));
+    assert!(
+        !source.contains("ana"),
+        "no moderator's name on the author's page"
+    );
     page.close().await;
 }
