@@ -83,6 +83,8 @@ pub enum ApiError {
     DatabaseUnavailable(String),
     #[error("too many requests for this API key; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    #[error("too many reports from this address; retry in {retry_after_secs} s")]
+    TooManyReports { retry_after_secs: u64 },
     #[error("the request did not complete within {} s", .0.as_secs_f64())]
     Timeout(std::time::Duration),
     #[error("no route for this path")]
@@ -142,7 +144,7 @@ impl ApiError {
             | NoStatement(_) | AppealNotFound(_) | ReportNotFound(_) => StatusCode::NOT_FOUND,
             Conflict { .. } => StatusCode::CONFLICT,
             DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            RateLimited { .. } | TooManyReports { .. } => StatusCode::TOO_MANY_REQUESTS,
             Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -181,7 +183,7 @@ impl ApiError {
             MissingToken => "missing_token",
             ModelRejected(_) => "model_rejected",
             DatabaseUnavailable(_) => "database_unavailable",
-            RateLimited { .. } => "rate_limited",
+            RateLimited { .. } | TooManyReports { .. } => "rate_limited",
             Timeout(_) => "request_timeout",
             NotFound => "not_found",
             MethodNotAllowed => "method_not_allowed",
@@ -330,7 +332,7 @@ impl From<ReportRefused> for ApiError {
             },
             ReportRefused::UnknownReason(e) => e.into(),
             ReportRefused::Text(e) => e.into(),
-            ReportRefused::RateLimited(wait) => ApiError::RateLimited {
+            ReportRefused::RateLimited(wait) => ApiError::TooManyReports {
                 retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
             },
             ReportRefused::NotFound(id) => ApiError::ReportNotFound(id),
@@ -388,7 +390,8 @@ impl IntoResponse for ApiError {
         let unauthorized = matches!(self, ApiError::MissingKey | ApiError::InvalidKey);
         let refused_key = matches!(self, ApiError::InvalidKey);
         let retry_after = match self {
-            ApiError::RateLimited { retry_after_secs } => Some(retry_after_secs),
+            ApiError::RateLimited { retry_after_secs }
+            | ApiError::TooManyReports { retry_after_secs } => Some(retry_after_secs),
             _ => None,
         };
         let body = ErrorBody {
