@@ -2,7 +2,8 @@
 //! (Debian's `chromium` and `chromium-driver`; `.ci/run` installs them). A moderator signs in,
 //! sees a flagged comment with its highlighted words, presses `d`, gives a reason, and sees
 //! it leave the queue and appear as rejected with its history; another overturns an appeal
-//! from the Appeals tab and the author's page shows it. Without chromedriver the test
+//! from the Appeals tab and the author's page shows it; a reader's report shows on its card
+//! in the Reported tab. Without chromedriver the test
 //! says it was skipped, unless `VIGIE_REQUIRE_BROWSER` is set (as `.ci/run` does).
 
 #[path = "common"]
@@ -653,5 +654,57 @@ async fn a_moderator_decides_an_appeal_in_its_tab() {
         !source.contains("ana"),
         "no moderator's name on the author's page"
     );
+    page.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reported_comment_shows_its_report_in_the_reported_tab() {
+    let Some(page) = Page::open("reports", &[("r-1", "Article sans intérêt", "noe")]).await
+    else {
+        return;
+    };
+    let (c, base) = (&page.c, page.base.clone());
+    let r = reqwest::Client::new()
+        .post(format!("{base}/v1/comments/r-1/reports"))
+        .json(&json!({"reason": "incivility", "text": "Méprisant envers les lecteurs."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let status_url = r.json::<serde_json::Value>().await.unwrap()["status_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    c.goto(&format!("{base}/moderation/queue")).await.unwrap();
+    let tab = c.find(Locator::Css("a.tab.reported")).await.unwrap();
+    assert!(tab.text().await.unwrap().contains('1'));
+    page.click("a.tab.reported").await;
+    c.wait()
+        .for_element(Locator::Css("#c-r-1 ul.reports"))
+        .await
+        .unwrap();
+    let reports = c
+        .find(Locator::Css("#c-r-1 ul.reports"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(reports.contains("reported: incivility"), "{reports}");
+    assert!(
+        reports.contains("Méprisant envers les lecteurs."),
+        "{reports}"
+    );
+
+    page.click("#c-r-1 button.approve").await;
+    assert!(page.notice().await.contains("r-1 approved"));
+    let told: serde_json::Value = reqwest::get(format!("{base}{status_url}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(told["status"], "no_action", "{told}");
     page.close().await;
 }
