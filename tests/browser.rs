@@ -610,8 +610,10 @@ async fn a_moderator_decides_an_appeal_in_its_tab() {
         .unwrap();
     assert_eq!(r.status(), 201);
 
-    // The Appeals tab, from the queue's tabs.
+    // The Appeals tab, from the queue's tabs, with its count.
     c.goto(&format!("{base}/moderation/queue")).await.unwrap();
+    let tab = c.find(Locator::Css("a.tab.appeals")).await.unwrap();
+    assert_eq!(tab.text().await.unwrap(), "appeals 1");
     page.click("a.tab.appeals").await;
     c.wait()
         .for_element(Locator::Css("li.appeal"))

@@ -171,6 +171,13 @@ where
             .collect()
     }
 
+    pub async fn open_appeals(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query(Self::sql().open_appeals_count)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
     pub async fn appeal_of(&self, comment_id: &str) -> Result<Option<Appeal>, StoreError> {
         let found = sqlx::query(Self::sql().appeal_by_comment)
             .bind(comment_id)

@@ -441,6 +441,8 @@ pub trait Store: Send + Sync {
     /// Files an appeal against the comment's restriction, appending `appealed` to its
     /// history; `AppealExists` when it was already appealed.
     async fn file_appeal(&self, a: NewAppeal) -> Result<Appeal, StoreError>;
+    /// How many appeals wait for a decision.
+    async fn open_appeals(&self) -> Result<i64, StoreError>;
     /// The appeal of a comment, if any.
     async fn appeal_of(&self, comment_id: &str) -> Result<Option<Appeal>, StoreError>;
     /// Appeals with their comments (at most `limit`).

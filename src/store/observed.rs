@@ -135,6 +135,10 @@ impl Store for Observed {
         self.seen(self.inner.file_appeal(a).await)
     }
 
+    async fn open_appeals(&self) -> Result<i64, StoreError> {
+        self.seen(self.inner.open_appeals().await)
+    }
+
     async fn appeal_of(&self, comment_id: &str) -> Result<Option<Appeal>, StoreError> {
         self.seen(self.inner.appeal_of(comment_id).await)
     }

@@ -19,6 +19,7 @@ macro_rules! impl_store {
             statement_comment(token_hash: &str) -> Option<String>;
             restricted(from_ms: i64, to_ms: i64, limit: i64) -> Vec<(StoredComment, Vec<Event>)>;
             file_appeal(a: NewAppeal) -> Appeal;
+            open_appeals() -> i64;
             appeal_of(comment_id: &str) -> Option<Appeal>;
             appeals(filter: AppealFilter, limit: i64) -> Vec<(Appeal, StoredComment)>;
             decide_appeal(d: AppealInput) -> (Appeal, StoredComment);

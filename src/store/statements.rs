@@ -39,6 +39,7 @@ pub(super) struct Statements {
     pub open_appeals: &'static str,
     pub all_appeals: &'static str,
     pub last_decider: &'static str,
+    pub open_appeals_count: &'static str,
     pub insert_appeal_decision: &'static str,
     pub insert_report: &'static str,
     pub report_by_seq: &'static str,
@@ -206,6 +207,10 @@ fn statements(d: Dialect) -> Statements {
             "{appeals} WHERE d.appeal_seq IS NULL ORDER BY a.seq LIMIT $1"
         )),
         all_appeals: d.sql(format!("{appeals} ORDER BY a.seq DESC LIMIT $1")),
+        open_appeals_count: d.sql(
+            "SELECT COUNT(*) AS n FROM appeals a \
+             WHERE NOT EXISTS (SELECT 1 FROM appeal_decisions d WHERE d.appeal_seq = a.seq)",
+        ),
         // Who took the comment's latest decision (none: the thresholds alone).
         last_decider: d.sql(
             "SELECT actor FROM comment_events WHERE comment_seq = $1 \

@@ -167,6 +167,8 @@ struct QueuePage {
     teach: bool,
     /// The Reported tab: whether it is this one, and its count.
     reported: (bool, i64),
+    /// Appeals waiting for a decision (the Appeals tab's count).
+    appeals: i64,
     label_heads: Vec<String>,
     /// (status, count, current)
     tabs: Vec<Choice>,
@@ -295,6 +297,7 @@ pub(crate) async fn queue_page(
     let teach = q.order == QueueOrder::Informative;
     let (page, counts) = (fetch(&app, &q).await?, app.store.counts().await?);
     let reported = app.store.reported_count().await?;
+    let appeals = app.store.open_appeals().await?;
     let authors: Vec<String> = page
         .items
         .iter()
@@ -343,6 +346,7 @@ pub(crate) async fn queue_page(
         ),
         teach,
         reported: (q.reported, reported),
+        appeals,
         label_heads: label_heads(&model),
         grounds: ground_codes(&app),
         heads: Choice::list(

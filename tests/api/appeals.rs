@@ -132,6 +132,7 @@ async fn automated_reject_reversed(backend: &str, s: &TestApp) {
         (StatusCode::CONFLICT, "already_appealed".into())
     );
 
+    assert_eq!(s.store().open_appeals().await.unwrap(), 1, "{backend}");
     // The moderators' queue marks the decision as automated: any human may decide it.
     let a = queued(s, "ap-auto").await;
     assert_eq!(
@@ -161,6 +162,7 @@ async fn automated_reject_reversed(backend: &str, s: &TestApp) {
     assert_eq!(r.status, StatusCode::OK, "{backend} {}", r.text());
     assert_eq!(r.json()["comment"]["status"], "approved");
     assert_eq!(r.json()["decision"]["moderator"], ANA_NAME);
+    assert_eq!(s.store().open_appeals().await.unwrap(), 0, "{backend}");
     let twice = s.decide_appeal(BOB, id, "upheld", "Non.").await;
     assert_eq!(
         error(&twice),
