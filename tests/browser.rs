@@ -1,7 +1,9 @@
 //! The moderator's page in a real browser: headless Chromium driven through WebDriver
 //! (Debian's `chromium` and `chromium-driver`; `.ci/run` installs them). A moderator signs in,
 //! sees a flagged comment with its highlighted words, presses `d`, gives a reason, and sees
-//! it leave the queue and appear as rejected with its history. Without chromedriver the test
+//! it leave the queue and appear as rejected with its history; another overturns an appeal
+//! from the Appeals tab and the author's page shows it; a reader's report shows on its card
+//! in the Reported tab. Without chromedriver the test
 //! says it was skipped, unless `VIGIE_REQUIRE_BROWSER` is set (as `.ci/run` does).
 
 #[path = "common"]
@@ -578,5 +580,133 @@ async fn an_editor_creates_a_target_and_attaches_an_article_from_the_targets_tab
     let text = card.text().await.unwrap();
     assert!(text.contains("stance: not yet learned"), "{text}");
     assert!(text.contains("stance toward vaccin-obligatoire"), "{text}");
+    page.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_moderator_decides_an_appeal_in_its_tab() {
+    let Some(page) = Page::open("appeals", &[]).await else {
+        return;
+    };
+    let (c, base) = (&page.c, page.base.clone());
+    // A comment withheld by the thresholds, and its author's appeal.
+    let http = reqwest::Client::new();
+    let r = http
+        .post(format!("{base}/v1/comments"))
+        .bearer_auth("vg_browser_site")
+        .json(&json!({"id": "a-1", "text": "Bande de nuls, ce ministère", "lang": "fr"}))
+        .send()
+        .await
+        .unwrap();
+    let token = r.json::<serde_json::Value>().await.unwrap()["statement_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = http
+        .post(format!("{base}/v1/comments/a-1/appeal?token={token}"))
+        .json(&json!({"text": "Une critique, pas une insulte."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+
+    // The Appeals tab, from the queue's tabs, with its count.
+    c.goto(&format!("{base}/moderation/queue")).await.unwrap();
+    let tab = c.find(Locator::Css("a.tab.appeals")).await.unwrap();
+    assert_eq!(tab.text().await.unwrap(), "appeals 1");
+    page.click("a.tab.appeals").await;
+    c.wait()
+        .for_element(Locator::Css("li.appeal"))
+        .await
+        .unwrap();
+    let card = c.find(Locator::Css("li.appeal")).await.unwrap();
+    let text = card.text().await.unwrap();
+    assert!(text.contains("Une critique, pas une insulte."), "{text}");
+    assert!(text.contains("automated decision"), "{text}");
+    card.find(Locator::Css("input[name=reason]"))
+        .await
+        .unwrap()
+        .send_keys("Critique du ministère, admise.")
+        .await
+        .unwrap();
+    page.click("li.appeal button[value=overturned]").await;
+    let notice = page.notice().await;
+    assert!(notice.contains("overturned: a-1 is approved"), "{notice}");
+    let all = page.api("/v1/appeals?status=all").await;
+    assert_eq!(
+        all["items"][0]["decision"]["outcome"], "overturned",
+        "{all}"
+    );
+
+    // The author's page shows the outcome, and no moderator.
+    c.goto(&format!("{base}/statements/a-1?token={token}&lang=en"))
+        .await
+        .unwrap();
+    let state = c
+        .find(Locator::Css("#appeal-state"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(state.starts_with("accepted"), "{state}");
+    let source = c.source().await.unwrap();
+    assert!(source.contains("Critique du ministère, admise."));
+    assert!(
+        !source.contains("ana"),
+        "no moderator's name on the author's page"
+    );
+    page.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reported_comment_shows_its_report_in_the_reported_tab() {
+    let Some(page) = Page::open("reports", &[("r-1", "Article sans intérêt", "noe")]).await
+    else {
+        return;
+    };
+    let (c, base) = (&page.c, page.base.clone());
+    let r = reqwest::Client::new()
+        .post(format!("{base}/v1/comments/r-1/reports"))
+        .json(&json!({"reason": "incivility", "text": "Méprisant envers les lecteurs."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let status_url = r.json::<serde_json::Value>().await.unwrap()["status_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    c.goto(&format!("{base}/moderation/queue")).await.unwrap();
+    let tab = c.find(Locator::Css("a.tab.reported")).await.unwrap();
+    assert!(tab.text().await.unwrap().contains('1'));
+    page.click("a.tab.reported").await;
+    c.wait()
+        .for_element(Locator::Css("#c-r-1 ul.reports"))
+        .await
+        .unwrap();
+    let reports = c
+        .find(Locator::Css("#c-r-1 ul.reports"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(reports.contains("reported: incivility"), "{reports}");
+    assert!(
+        reports.contains("Méprisant envers les lecteurs."),
+        "{reports}"
+    );
+
+    page.click("#c-r-1 button.approve").await;
+    assert!(page.notice().await.contains("r-1 approved"));
+    let told: serde_json::Value = reqwest::get(format!("{base}{status_url}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(told["status"], "no_action", "{told}");
     page.close().await;
 }

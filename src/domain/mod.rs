@@ -2,12 +2,14 @@
 //! Nothing here knows about HTTP or SQL; every newtype validates in `parse()`, every enum
 //! reads its own words with `FromStr`, whose error is a [`ParseError`].
 
+mod appeal;
 mod comment;
 mod models;
 mod queue;
 mod scores;
 mod statement;
 
+pub use appeal::{AppealOutcome, FreeText, FreeTextError};
 pub use comment::{CommentText, Lang, ScorablePrefix, Target, TextError};
 pub use models::{ActivationReason, ModelId};
 pub use queue::{CommentId, CommentStatus, ModeratorAction, Role};

@@ -13,6 +13,7 @@ use super::AppState;
 use crate::domain::{CommentId, ModeratorAction};
 use crate::scoring::{self, Scored};
 use crate::service::labels::decision_labels;
+use crate::service::reports::ReportItem;
 use crate::service::statements;
 use crate::service::targets;
 use crate::service::views::{CommentView, EventView};
@@ -201,6 +202,8 @@ pub struct CommentDetail {
     pub comment: CommentView,
     /// Everything that happened to it, oldest first: who, what, when, with which model.
     pub history: Vec<EventView>,
+    /// Readers' reports of it, oldest first.
+    pub reports: Vec<ReportItem>,
 }
 
 /// A comment, its scores and its full history.
@@ -220,9 +223,11 @@ pub async fn get_comment(
         .get(&id)
         .await?
         .ok_or(ApiError::CommentNotFound(id))?;
+    let reports = app.store.reports_of(std::slice::from_ref(&c.id)).await?;
     Ok(Json(CommentDetail {
         comment: c.into(),
         history: events.into_iter().map(Into::into).collect(),
+        reports: reports.iter().map(ReportItem::from).collect(),
     }))
 }
 

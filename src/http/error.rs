@@ -5,10 +5,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::domain::{Role, TextError};
+use crate::domain::{FreeTextError, Role, TextError};
+use crate::service::appeals::AppealRefused;
 use crate::service::labels::LabelsRefused;
 use crate::service::models::RegistryError;
 use crate::service::queue::InvalidQuery;
+use crate::service::reports::ReportRefused;
 use crate::service::retrain::RetrainRefused;
 use crate::service::statements::{StatementRefused, UnknownGround};
 use crate::store::StoreError;
@@ -67,6 +69,12 @@ pub enum ApiError {
     TargetNotFound(String),
     #[error("comment {0:?} is not restricted (published or approved), so it has no statement of reasons")]
     NoStatement(String),
+    #[error("no appeal with id {0:?}")]
+    AppealNotFound(String),
+    #[error("no report with id {0:?}, or not for this token")]
+    ReportNotFound(String),
+    #[error("this route needs the comment's statement token as `?token=`")]
+    MissingToken,
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
     #[error("model file refused, the previous model keeps serving: {0}")]
@@ -75,6 +83,8 @@ pub enum ApiError {
     DatabaseUnavailable(String),
     #[error("too many requests for this API key; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    #[error("too many reports from this address; retry in {retry_after_secs} s")]
+    TooManyReports { retry_after_secs: u64 },
     #[error("the request did not complete within {} s", .0.as_secs_f64())]
     Timeout(std::time::Duration),
     #[error("no route for this path")]
@@ -129,12 +139,12 @@ impl ApiError {
             Item { source, .. } => source.status_code(),
             InvalidQuery(_) | Invalid { .. } | ModelRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             MissingKey | InvalidKey | BadSignature(_) => StatusCode::UNAUTHORIZED,
-            Forbidden { .. } => StatusCode::FORBIDDEN,
+            Forbidden { .. } | MissingToken => StatusCode::FORBIDDEN,
             CommentNotFound(_) | KeyNotFound(_) | ModelNotFound(_) | TargetNotFound(_)
-            | NoStatement(_) => StatusCode::NOT_FOUND,
+            | NoStatement(_) | AppealNotFound(_) | ReportNotFound(_) => StatusCode::NOT_FOUND,
             Conflict { .. } => StatusCode::CONFLICT,
             DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            RateLimited { .. } | TooManyReports { .. } => StatusCode::TOO_MANY_REQUESTS,
             Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -168,9 +178,12 @@ impl ApiError {
             ModelNotFound(_) => "model_not_found",
             TargetNotFound(_) => "target_not_found",
             NoStatement(_) => "no_statement",
+            AppealNotFound(_) => "appeal_not_found",
+            ReportNotFound(_) => "report_not_found",
+            MissingToken => "missing_token",
             ModelRejected(_) => "model_rejected",
             DatabaseUnavailable(_) => "database_unavailable",
-            RateLimited { .. } => "rate_limited",
+            RateLimited { .. } | TooManyReports { .. } => "rate_limited",
             Timeout(_) => "request_timeout",
             NotFound => "not_found",
             MethodNotAllowed => "method_not_allowed",
@@ -257,6 +270,19 @@ impl From<StoreError> for ApiError {
                 message: format!("a target named {name:?} already exists"),
             },
             StoreError::TargetNotFound(name) => ApiError::TargetNotFound(name),
+            StoreError::AppealNotFound(id) => ApiError::AppealNotFound(id.to_string()),
+            e @ StoreError::AppealExists(_) => ApiError::Conflict {
+                code: "already_appealed",
+                message: e.to_string(),
+            },
+            e @ StoreError::AppealDecided(_) => ApiError::Conflict {
+                code: "appeal_decided",
+                message: e.to_string(),
+            },
+            e @ StoreError::SameModerator(_) => ApiError::Conflict {
+                code: "same_moderator",
+                message: e.to_string(),
+            },
             StoreError::Unavailable(m) => ApiError::DatabaseUnavailable(m),
             StoreError::Other(m) => ApiError::Internal(anyhow::anyhow!(m)),
         }
@@ -269,6 +295,48 @@ impl From<StatementRefused> for ApiError {
             StatementRefused::NotFound(id) => ApiError::CommentNotFound(id),
             StatementRefused::NoStatement(id) => ApiError::NoStatement(id),
             StatementRefused::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<FreeTextError> for ApiError {
+    fn from(e: FreeTextError) -> Self {
+        let code = match e {
+            FreeTextError::Empty(_) => "empty_text",
+            FreeTextError::TooLong { .. } => "text_too_long",
+            FreeTextError::Nul(_) => "invalid_text",
+        };
+        ApiError::Invalid {
+            code,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<AppealRefused> for ApiError {
+    fn from(e: AppealRefused) -> Self {
+        match e {
+            AppealRefused::Statement(e) => e.into(),
+            AppealRefused::Text(e) => e.into(),
+            AppealRefused::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<ReportRefused> for ApiError {
+    fn from(e: ReportRefused) -> Self {
+        match e {
+            ReportRefused::NoReason(_) => ApiError::Invalid {
+                code: "unknown_ground",
+                message: e.to_string(),
+            },
+            ReportRefused::UnknownReason(e) => e.into(),
+            ReportRefused::Text(e) => e.into(),
+            ReportRefused::RateLimited(wait) => ApiError::TooManyReports {
+                retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+            },
+            ReportRefused::NotFound(id) => ApiError::ReportNotFound(id),
+            ReportRefused::Store(e) => e.into(),
         }
     }
 }
@@ -322,7 +390,8 @@ impl IntoResponse for ApiError {
         let unauthorized = matches!(self, ApiError::MissingKey | ApiError::InvalidKey);
         let refused_key = matches!(self, ApiError::InvalidKey);
         let retry_after = match self {
-            ApiError::RateLimited { retry_after_secs } => Some(retry_after_secs),
+            ApiError::RateLimited { retry_after_secs }
+            | ApiError::TooManyReports { retry_after_secs } => Some(retry_after_secs),
             _ => None,
         };
         let body = ErrorBody {

@@ -3,6 +3,7 @@
 //! or on a real port.
 
 pub mod admin;
+pub mod appeals;
 pub mod auth;
 pub mod comments;
 pub mod coral;
@@ -15,11 +16,13 @@ pub mod models;
 mod openapi;
 pub mod perspective;
 pub mod queue;
+pub mod reports;
 pub mod routes;
 pub mod score;
 pub mod serve;
 pub mod statements;
 pub mod targets;
+pub mod transparency;
 
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;

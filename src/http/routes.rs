@@ -8,8 +8,8 @@ use axum::routing::{on, MethodFilter, MethodRouter};
 
 use super::auth::Access;
 use super::{
-    admin, comments, coral, meta, metrics, models, perspective, queue, score, statements, targets,
-    AppState,
+    admin, appeals, comments, coral, meta, metrics, models, perspective, queue, reports, score,
+    statements, targets, transparency, AppState,
 };
 use crate::domain::Role;
 use crate::ui;
@@ -78,6 +78,12 @@ routes! {
         POST "/v1/comments/{id}/decision", MODERATOR => comments::decide;
         GET "/v1/comments/{id}/statement", ModeratorOrToken => statements::get_statement;
         GET "/v1/dsa/statements", ADMIN => statements::export_statements;
+        POST "/v1/comments/{id}/appeal", Public => appeals::file_appeal;
+        GET "/v1/appeals", MODERATOR => appeals::list_appeals;
+        POST "/v1/appeals/{id}/decision", MODERATOR => appeals::decide_appeal;
+        POST "/v1/comments/{id}/reports", Public => reports::file_report;
+        GET "/v1/reports/{id}", Public => reports::get_report;
+        GET "/v1/transparency", Public => transparency::transparency_report;
         GET "/v1/authors/{author}", MODERATOR => comments::author;
         GET "/v1/queue", MODERATOR => queue::list;
         POST "/v1/queue/claim", MODERATOR => queue::claim;
@@ -104,6 +110,10 @@ routes! {
         POST "/moderation/bulk", Session => ui::bulk;
         GET "/moderation/comments/{id}", Session => ui::detail_page;
         GET "/statements/{id}", Page => ui::statement_page;
+        POST "/statements/{id}/appeal", Page => ui::appeal_form;
+        GET "/moderation/appeals", Session => ui::appeals_page;
+        GET "/transparency", Page => ui::transparency_page;
+        POST "/moderation/appeals/{id}/decision", Session => ui::decide_appeal;
         GET "/moderation/targets", Session => ui::targets_page;
         POST "/moderation/targets", Session => ui::create_target;
         POST "/moderation/targets/{name}/articles", Session => ui::attach_articles;
@@ -165,6 +175,6 @@ mod tests {
                 r.path
             );
         }
-        assert_eq!(seen.len(), 45);
+        assert_eq!(seen.len(), 55);
     }
 }

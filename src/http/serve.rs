@@ -199,6 +199,7 @@ impl ServeArgs {
             redact_logs: self.redact_logs,
             retrain: self.retrain_config()?,
             grounds: std::sync::Arc::new(self.grounds()?),
+            report_limit: crate::service::reports::DEFAULT_LIMIT,
         })
     }
 

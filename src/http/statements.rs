@@ -57,8 +57,8 @@ pub async fn get_statement(
         }
     };
     if let Some(token) = q.token.filter(|_| !dsa_format) {
-        let s = statements::statement_for_author(&app, &id, &token).await?;
-        return Ok(Json(StatementView::new(s, Some(&token))).into_response());
+        let view = statements::author_view(&app, &id, &token).await?;
+        return Ok(Json(view).into_response());
     }
     let who = caller(&app, bearer(&headers))
         .await?
@@ -70,10 +70,11 @@ pub async fn get_statement(
         });
     }
     let s = statements::statement(&app, &id).await?;
+    let appeal = app.store.appeal_of(&id).await?;
     Ok(if dsa_format {
         Json(dsa::to_dsa(&s, &app.config.grounds)).into_response()
     } else {
-        Json(StatementView::new(s, None)).into_response()
+        Json(StatementView::new(s, None).with_appeal(appeal.as_ref())).into_response()
     })
 }
 
@@ -115,7 +116,7 @@ pub async fn export_statements(
 }
 
 /// An RFC 3339 time as ms since the epoch.
-fn time(name: &str, s: &str) -> Result<i64, ApiError> {
+pub(super) fn time(name: &str, s: &str) -> Result<i64, ApiError> {
     let t = humantime::parse_rfc3339_weak(s).map_err(|e| {
         ApiError::InvalidQuery(format!("{name} {s:?} is not an RFC 3339 time: {e}"))
     })?;

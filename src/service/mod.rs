@@ -5,15 +5,18 @@
 //! ([`labels`]), stance targets ([`targets`]), the model registry ([`models`]) and
 //! statements of reasons ([`statements`]).
 
+pub mod appeals;
 pub mod labels;
 pub mod metrics;
 pub mod models;
 pub mod queue;
 pub mod ratelimit;
+pub mod reports;
 pub mod retrain;
 pub mod statements;
 pub mod targets;
 pub mod teach;
+pub mod transparency;
 pub mod views;
 
 use std::path::PathBuf;
@@ -89,6 +92,8 @@ pub struct AppConfig {
     pub retrain: Option<retrain::RetrainConfig>,
     /// The rules of the site's terms statements of reasons cite ([`statements`]).
     pub grounds: Arc<crate::domain::Grounds>,
+    /// Reader reports per client address ([`reports`]): on by default, everywhere.
+    pub report_limit: RateLimit,
 }
 
 impl Default for AppConfig {
@@ -108,6 +113,7 @@ impl Default for AppConfig {
             redact_logs: false,
             retrain: None,
             grounds: Arc::new(crate::domain::Grounds::default_grounds()),
+            report_limit: reports::DEFAULT_LIMIT,
         }
     }
 }
@@ -124,6 +130,8 @@ pub struct App {
     pub(crate) rate_limiter: RateLimiter,
     /// Built from `config.key_failures`.
     pub(crate) auth_failures: RateLimiter,
+    /// Built from `config.report_limit`.
+    pub(crate) report_limiter: RateLimiter,
     /// What `GET /metrics` reports; the store reports its database failures to it.
     pub(crate) metrics: Arc<Metrics>,
     /// Held while the model serving is switched ([`models`]), so that a replica following
@@ -153,6 +161,7 @@ impl App {
             store,
             rate_limiter: RateLimiter::new(config.rate_limit),
             auth_failures: RateLimiter::new(config.key_failures),
+            report_limiter: RateLimiter::new(config.report_limit),
             config,
             metrics,
             switching: tokio::sync::Mutex::new(()),

@@ -21,6 +21,10 @@ pub struct QueueParams {
     pub author: Option<String>,
     /// `favor`, `against` or `none`.
     pub stance: Option<String>,
+    /// `true`: only comments with a reader report no moderator has decided since, of any
+    /// status unless `status` is given.
+    #[serde(default)]
+    pub reported: Option<bool>,
     /// `score` (highest first, default), `oldest`, or `informative`: the pending comments
     /// whose labels would teach the model most first (uncertain on some head, unlike each
     /// other, with a share of random picks), ranked among the oldest 500 pending comments
@@ -107,6 +111,7 @@ pub fn queue_query(app: &AppState, p: QueueParams) -> Result<QueueQuery, Invalid
         article_id: p.article,
         author: p.author,
         stance,
+        reported: p.reported.unwrap_or(false),
         order,
         limit,
         cursor,

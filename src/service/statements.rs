@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::appeals::AppealView;
 use super::App;
 use crate::domain::{
     AutomatedDecision, Case, CommentStatus, DecidedBy, Fact, HumanDecision, Restriction, Rule,
@@ -123,6 +124,17 @@ pub async fn statement_for_author(
     id: &str,
     token: &str,
 ) -> Result<Statement, StatementRefused> {
+    Ok(author_statement(app, id, token).await?.0)
+}
+
+/// As [`statement_for_author`], with the comment's history. A comment approved on appeal
+/// keeps, for its author, the statement it was appealed under (derived from the history
+/// up to the appeal), so the same link shows the outcome.
+pub async fn author_statement(
+    app: &App,
+    id: &str,
+    token: &str,
+) -> Result<(Statement, Vec<Event>), StatementRefused> {
     let owner = app
         .store
         .statement_comment(&sha256_hex(token.as_bytes()))
@@ -130,7 +142,36 @@ pub async fn statement_for_author(
     if owner.as_deref() != Some(id) {
         return Err(StatementRefused::NotFound(id.to_owned()));
     }
-    statement(app, id).await
+    let (c, events) = app
+        .store
+        .get(id)
+        .await?
+        .ok_or_else(|| StatementRefused::NotFound(id.to_owned()))?;
+    let grounds = &app.config.grounds;
+    if let Some(s) = Statement::derive(&case(&c, &events), grounds) {
+        return Ok((s, events));
+    }
+    let appealed = events.iter().rposition(|e| e.action == "appealed");
+    let then = appealed.and_then(|i| {
+        let mut then = c.clone();
+        then.status = events[i].to_status.parse().ok()?;
+        Statement::derive(&case(&then, &events[..=i]), grounds)
+    });
+    match then {
+        Some(s) => Ok((s, events)),
+        None => Err(StatementRefused::NoStatement(id.to_owned())),
+    }
+}
+
+/// The author's view of the statement of comment `id`, with the appeal's state.
+pub async fn author_view(
+    app: &App,
+    id: &str,
+    token: &str,
+) -> Result<StatementView, StatementRefused> {
+    let (s, _) = author_statement(app, id, token).await?;
+    let appeal = app.store.appeal_of(id).await?;
+    Ok(StatementView::new(s, Some(token)).with_appeal(appeal.as_ref()))
 }
 
 /// Where the author reads the statement (and, later, appeals): the page's path with the
@@ -172,6 +213,9 @@ pub struct StatementView {
     #[schema(value_type = Object)]
     pub ground: Rule,
     pub redress: Redress,
+    /// The author's appeal, if one was filed: its state and, once decided, the outcome and
+    /// its reasons (never who decided).
+    pub appeal: Option<AppealView>,
 }
 
 /// How to seek redress (Art. 17(3)(f)).
@@ -234,7 +278,14 @@ impl StatementView {
             comment_id: s.comment_id,
             facts: s.facts,
             ground: s.ground,
+            appeal: None,
         }
+    }
+
+    /// With the comment's appeal, if any.
+    pub fn with_appeal(mut self, appeal: Option<&crate::store::Appeal>) -> StatementView {
+        self.appeal = appeal.map(AppealView::from);
+        self
     }
 }
 

@@ -53,18 +53,18 @@ impl<B: Database> Clone for Db<B> {
 }
 
 /// An event to append to a comment's history.
-struct NewEvent<'a> {
-    seq: i64,
-    at_ms: i64,
-    actor: &'a str,
-    action: &'a str,
-    from_status: Option<&'a str>,
-    to_status: &'a str,
-    reason: Option<String>,
-    labels: Option<String>,
-    model_id: &'a str,
-    version: i64,
-    ground: Option<String>,
+pub(super) struct NewEvent<'a> {
+    pub seq: i64,
+    pub at_ms: i64,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub from_status: Option<&'a str>,
+    pub to_status: &'a str,
+    pub reason: Option<String>,
+    pub labels: Option<String>,
+    pub model_id: &'a str,
+    pub version: i64,
+    pub ground: Option<String>,
 }
 
 impl<B> Db<B>
@@ -82,7 +82,7 @@ where
     for<'q> i64: Encode<'q, B> + Type<B>,
     for<'q> f64: Encode<'q, B> + Type<B>,
 {
-    fn sql() -> &'static Statements {
+    pub(super) fn sql() -> &'static Statements {
         B::statements()
     }
 
@@ -170,7 +170,10 @@ where
     }
 
     /// Appends an event to a comment's history.
-    async fn record(tx: &mut Transaction<'static, B>, e: NewEvent<'_>) -> Result<(), StoreError> {
+    pub(super) async fn record(
+        tx: &mut Transaction<'static, B>,
+        e: NewEvent<'_>,
+    ) -> Result<(), StoreError> {
         sqlx::query(Self::sql().insert_event)
             .bind(e.seq)
             .bind(e.at_ms)
@@ -201,7 +204,10 @@ where
     }
 
     /// Locks the comment `id` for a change.
-    async fn lock(tx: &mut Transaction<'static, B>, id: &str) -> Result<Locked, StoreError> {
+    pub(super) async fn lock(
+        tx: &mut Transaction<'static, B>,
+        id: &str,
+    ) -> Result<Locked, StoreError> {
         let row = sqlx::query(Self::sql().lock_for_decision)
             .bind(id)
             .fetch_optional(&mut **tx)

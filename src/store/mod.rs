@@ -5,14 +5,17 @@
 //! and applied at start-up. Only this module touches SQL. [`Observed`] wraps either and
 //! reports its database failures (for the metrics).
 
+mod appeals;
 mod backend;
 mod models;
 mod observed;
 mod postgres;
+mod reports;
 mod rows;
 mod shim;
 mod sqlite;
 mod statements;
+mod transparency;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -25,10 +28,13 @@ use crate::domain::{
     Stance, Target,
 };
 
+pub use appeals::{Appeal, AppealDecision, AppealFilter, AppealInput, NewAppeal};
 pub use models::{Activation, NewModel, StoredModel};
 pub use observed::{FailureKind, Observed};
 pub use postgres::PgStore;
+pub use reports::{NewReport, Report};
 pub use sqlite::SqliteStore;
+pub use transparency::{PeriodDecision, PeriodRows};
 
 /// A scored comment to store.
 #[derive(Debug, Clone)]
@@ -197,6 +203,8 @@ pub struct QueueQuery {
     pub article_id: Option<String>,
     pub author: Option<String>,
     pub stance: Option<Stance>,
+    /// Only comments with an open reader report (any status, unless `status` is given).
+    pub reported: bool,
     pub order: QueueOrder,
     pub limit: u32,
     pub cursor: Option<Cursor>,
@@ -370,6 +378,14 @@ pub enum StoreError {
     TargetExists(String),
     #[error("no target named {0:?}")]
     TargetNotFound(String),
+    #[error("comment {0:?} has already been appealed: an appeal is filed once")]
+    AppealExists(String),
+    #[error("no appeal with id {0}")]
+    AppealNotFound(i64),
+    #[error("appeal {0} has already been decided")]
+    AppealDecided(i64),
+    #[error("appeal {0}: you took the decision appealed; another moderator must decide it")]
+    SameModerator(i64),
     #[error("database unavailable: {0}")]
     Unavailable(String),
     #[error("database error: {0}")]
@@ -438,6 +454,33 @@ pub trait Store: Send + Sync {
         to_ms: i64,
         limit: i64,
     ) -> Result<Vec<(StoredComment, Vec<Event>)>, StoreError>;
+    /// Files an appeal against the comment's restriction, appending `appealed` to its
+    /// history; `AppealExists` when it was already appealed.
+    async fn file_appeal(&self, a: NewAppeal) -> Result<Appeal, StoreError>;
+    /// How many appeals wait for a decision.
+    async fn open_appeals(&self) -> Result<i64, StoreError>;
+    /// The appeal of a comment, if any.
+    async fn appeal_of(&self, comment_id: &str) -> Result<Option<Appeal>, StoreError>;
+    /// Appeals with their comments (at most `limit`).
+    async fn appeals(
+        &self,
+        filter: AppealFilter,
+        limit: i64,
+    ) -> Result<Vec<(Appeal, StoredComment)>, StoreError>;
+    /// Decides an appeal: `SameModerator` for the moderator of the comment's latest
+    /// decision, `AppealDecided` when already decided; the outcome's decision is applied to
+    /// the comment and appended to its history.
+    async fn decide_appeal(&self, d: AppealInput) -> Result<(Appeal, StoredComment), StoreError>;
+    /// Stores a reader's report; `NotFound` when the comment does not exist.
+    async fn add_report(&self, r: NewReport) -> Result<Report, StoreError>;
+    /// The report `id` if its token has this SHA-256.
+    async fn report(&self, id: i64, token_hash: &str) -> Result<Option<Report>, StoreError>;
+    /// Every report of these comments, oldest first.
+    async fn reports_of(&self, comment_ids: &[String]) -> Result<Vec<Report>, StoreError>;
+    /// How many comments have an open report.
+    async fn reported_count(&self) -> Result<i64, StoreError>;
+    /// What a transparency report counts for `[from_ms, to_ms)`.
+    async fn period(&self, from_ms: i64, to_ms: i64) -> Result<PeriodRows, StoreError>;
     /// Stores a client's suggested labels; returns its sequence number.
     async fn add_suggestion(&self, s: NewSuggestion) -> Result<i64, StoreError>;
     /// Every stored suggestion, oldest first.

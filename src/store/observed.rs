@@ -7,9 +7,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::{
-    Activation, ApiKeyInfo, AuthorStats, AuthorSummary, DecisionInput, Event, ExportRow,
-    LabelMarks, NewComment, NewModel, NewSuggestion, NewTarget, Page, QueueQuery, SiteTarget,
-    Store, StoreError, StoredComment, StoredModel, Suggestion,
+    Activation, ApiKeyInfo, Appeal, AppealFilter, AppealInput, AuthorStats, AuthorSummary,
+    DecisionInput, Event, ExportRow, LabelMarks, NewAppeal, NewComment, NewModel, NewReport,
+    NewSuggestion, NewTarget, Page, PeriodRows, QueueQuery, Report, SiteTarget, Store, StoreError,
+    StoredComment, StoredModel, Suggestion,
 };
 use crate::domain::{ActivationReason, Role, Target};
 
@@ -128,6 +129,50 @@ impl Store for Observed {
         limit: i64,
     ) -> Result<Vec<(StoredComment, Vec<Event>)>, StoreError> {
         self.seen(self.inner.restricted(from_ms, to_ms, limit).await)
+    }
+
+    async fn file_appeal(&self, a: NewAppeal) -> Result<Appeal, StoreError> {
+        self.seen(self.inner.file_appeal(a).await)
+    }
+
+    async fn open_appeals(&self) -> Result<i64, StoreError> {
+        self.seen(self.inner.open_appeals().await)
+    }
+
+    async fn appeal_of(&self, comment_id: &str) -> Result<Option<Appeal>, StoreError> {
+        self.seen(self.inner.appeal_of(comment_id).await)
+    }
+
+    async fn appeals(
+        &self,
+        filter: AppealFilter,
+        limit: i64,
+    ) -> Result<Vec<(Appeal, StoredComment)>, StoreError> {
+        self.seen(self.inner.appeals(filter, limit).await)
+    }
+
+    async fn decide_appeal(&self, d: AppealInput) -> Result<(Appeal, StoredComment), StoreError> {
+        self.seen(self.inner.decide_appeal(d).await)
+    }
+
+    async fn add_report(&self, r: NewReport) -> Result<Report, StoreError> {
+        self.seen(self.inner.add_report(r).await)
+    }
+
+    async fn report(&self, id: i64, token_hash: &str) -> Result<Option<Report>, StoreError> {
+        self.seen(self.inner.report(id, token_hash).await)
+    }
+
+    async fn reports_of(&self, comment_ids: &[String]) -> Result<Vec<Report>, StoreError> {
+        self.seen(self.inner.reports_of(comment_ids).await)
+    }
+
+    async fn reported_count(&self) -> Result<i64, StoreError> {
+        self.seen(self.inner.reported_count().await)
+    }
+
+    async fn period(&self, from_ms: i64, to_ms: i64) -> Result<PeriodRows, StoreError> {
+        self.seen(self.inner.period(from_ms, to_ms).await)
     }
 
     async fn add_suggestion(&self, s: NewSuggestion) -> Result<i64, StoreError> {

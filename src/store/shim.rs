@@ -18,6 +18,16 @@ macro_rules! impl_store {
             export() -> Vec<ExportRow>;
             statement_comment(token_hash: &str) -> Option<String>;
             restricted(from_ms: i64, to_ms: i64, limit: i64) -> Vec<(StoredComment, Vec<Event>)>;
+            file_appeal(a: NewAppeal) -> Appeal;
+            open_appeals() -> i64;
+            appeal_of(comment_id: &str) -> Option<Appeal>;
+            appeals(filter: AppealFilter, limit: i64) -> Vec<(Appeal, StoredComment)>;
+            decide_appeal(d: AppealInput) -> (Appeal, StoredComment);
+            add_report(r: NewReport) -> Report;
+            report(id: i64, token_hash: &str) -> Option<Report>;
+            reports_of(comment_ids: &[String]) -> Vec<Report>;
+            reported_count() -> i64;
+            period(from_ms: i64, to_ms: i64) -> PeriodRows;
             add_suggestion(s: NewSuggestion) -> i64;
             suggestions() -> Vec<Suggestion>;
             label_marks() -> LabelMarks;
@@ -50,7 +60,7 @@ macro_rules! forward {
             use std::collections::BTreeMap;
             use $crate::domain::{ActivationReason, Role, Target};
             use $crate::store::{
-                Activation, ApiKeyInfo, AuthorStats, AuthorSummary, DecisionInput, Event, ExportRow,
+                Activation, ApiKeyInfo, Appeal, AppealFilter, AppealInput, NewAppeal, NewReport, PeriodRows, Report, AuthorStats, AuthorSummary, DecisionInput, Event, ExportRow,
                 LabelMarks, NewComment, NewModel, NewSuggestion, NewTarget, Page, QueueQuery, SiteTarget,
                 StoreError, StoredComment, StoredModel, Suggestion,
             };

@@ -6,6 +6,8 @@ use std::sync::OnceLock;
 
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
+use super::appeals::APPEAL_COLUMNS;
+use super::reports::{OPEN_REPORT, REPORT_COLUMNS};
 use super::{QueueOrder, QueueQuery};
 use crate::domain::CommentStatus;
 
@@ -31,6 +33,22 @@ pub(super) struct Statements {
     pub insert_statement_token: &'static str,
     pub statement_token: &'static str,
     pub restricted: &'static str,
+    pub insert_appeal: &'static str,
+    pub appeal_by_comment: &'static str,
+    pub appeal_by_seq: &'static str,
+    pub open_appeals: &'static str,
+    pub all_appeals: &'static str,
+    pub last_decider: &'static str,
+    pub open_appeals_count: &'static str,
+    pub insert_appeal_decision: &'static str,
+    pub insert_report: &'static str,
+    pub report_by_seq: &'static str,
+    pub report_by_token: &'static str,
+    pub reported_count: &'static str,
+    pub period_automated: &'static str,
+    pub period_decisions: &'static str,
+    pub period_reports: &'static str,
+    pub period_appeals: &'static str,
     pub insert_suggestion: &'static str,
     pub select_suggestions: &'static str,
     pub label_marks: &'static str,
@@ -112,6 +130,12 @@ pub(super) fn sqlite() -> &'static Statements {
 
 fn statements(d: Dialect) -> Statements {
     let (for_update, skip_locked) = (d.for_update(), d.skip_locked());
+    let reports =
+        format!("SELECT {REPORT_COLUMNS} FROM reports r JOIN comments c ON c.seq = r.comment_seq");
+    let appeals = format!(
+        "SELECT {COMMENT_COLUMNS}, {APPEAL_COLUMNS} FROM appeals a \
+         JOIN comments c ON c.seq = a.comment_seq LEFT JOIN appeal_decisions d ON d.appeal_seq = a.seq"
+    );
     Statements {
         insert_comment: d.sql(
             "INSERT INTO comments (id, text, article_id, author, target, lang, scores, stance, stance_label, \
@@ -173,6 +197,59 @@ fn statements(d: Dialect) -> Statements {
         restricted: d.sql(format!(
             "SELECT {COMMENT_COLUMNS} FROM comments c WHERE c.status IN ('rejected', 'pending') \
              AND c.updated_at >= $1 AND c.updated_at < $2 ORDER BY c.updated_at, c.seq LIMIT $3"
+        )),
+        insert_appeal: d.sql(
+            "INSERT INTO appeals (comment_seq, text, filed_at, from_status, decided_by) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (comment_seq) DO NOTHING RETURNING seq",
+        ),
+        appeal_by_comment: d.sql(format!("{appeals} WHERE c.id = $1")),
+        appeal_by_seq: d.sql(format!("{appeals} WHERE a.seq = $1")),
+        open_appeals: d.sql(format!(
+            "{appeals} WHERE d.appeal_seq IS NULL ORDER BY a.seq LIMIT $1"
+        )),
+        all_appeals: d.sql(format!("{appeals} ORDER BY a.seq DESC LIMIT $1")),
+        open_appeals_count: d.sql(
+            "SELECT COUNT(*) AS n FROM appeals a \
+             WHERE NOT EXISTS (SELECT 1 FROM appeal_decisions d WHERE d.appeal_seq = a.seq)",
+        ),
+        // Who took the comment's latest decision (none: the thresholds alone).
+        last_decider: d.sql(
+            "SELECT actor FROM comment_events WHERE comment_seq = $1 \
+             AND action IN ('approve', 'reject') ORDER BY seq DESC LIMIT 1",
+        ),
+        insert_appeal_decision: d.sql(
+            "INSERT INTO appeal_decisions (appeal_seq, outcome, reason, moderator, at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (appeal_seq) DO NOTHING",
+        ),
+        // Nothing is stored for a comment that does not exist.
+        insert_report: d.sql(
+            "INSERT INTO reports (comment_seq, comment_version, reason, text, contact, token_hash, \
+             created_at) SELECT seq, version, $2, $3, $4, $5, $6 FROM comments WHERE id = $1 \
+             RETURNING seq",
+        ),
+        report_by_seq: d.sql(format!("{reports} WHERE r.seq = $1")),
+        report_by_token: d.sql(format!(
+            "{reports} WHERE r.seq = $1 AND r.token_hash = $2"
+        )),
+        reported_count: d.sql(format!(
+            "SELECT COUNT(*) AS n FROM comments c WHERE {OPEN_REPORT}"
+        )),
+        // The transparency report's period [$1, $2).
+        period_automated: d.sql(
+            "SELECT decision, flagged FROM comments WHERE created_at >= $1 AND created_at < $2 \
+             AND decision IN ('reject', 'flag')",
+        ),
+        period_decisions: d.sql(
+            "SELECT e.action, e.ground, e.at, c.flagged, c.created_at FROM comment_events e \
+             JOIN comments c ON c.seq = e.comment_seq \
+             WHERE e.action IN ('approve', 'reject') AND e.at >= $1 AND e.at < $2",
+        ),
+        period_reports: d.sql(format!(
+            "{reports} WHERE r.created_at >= $1 AND r.created_at < $2 ORDER BY r.seq"
+        )),
+        period_appeals: d.sql(format!(
+            "{appeals} WHERE (a.filed_at >= $1 AND a.filed_at < $2) \
+             OR (d.at >= $1 AND d.at < $2) ORDER BY a.seq"
         )),
         insert_suggestion: d.sql(
             "INSERT INTO label_suggestions (at, key_name, text, lang, labels, community_id, client_token) \
@@ -285,8 +362,15 @@ where
             "c.max_score"
         }
     };
-    b.push(" WHERE c.status = ")
-        .push_bind(q.status.unwrap_or(CommentStatus::Pending).as_str());
+    if q.reported {
+        b.push(format!(" WHERE {OPEN_REPORT}"));
+        if let Some(s) = q.status {
+            b.push(" AND c.status = ").push_bind(s.as_str());
+        }
+    } else {
+        b.push(" WHERE c.status = ")
+            .push_bind(q.status.unwrap_or(CommentStatus::Pending).as_str());
+    }
     if let Some(m) = q.min_score {
         b.push(format!(" AND {score_col} >= ")).push_bind(m);
     }

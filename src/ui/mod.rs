@@ -5,10 +5,12 @@
 //! `?` help; `1`–`9` toggle a label). Sign-in takes a moderator key once and keeps a session
 //! in a secure, HTTP-only, same-site cookie; the key never appears in a URL.
 
+mod appeals;
 mod highlight;
 mod pages;
 mod statement;
 mod targets;
+mod transparency;
 
 use std::collections::BTreeMap;
 
@@ -27,10 +29,12 @@ use crate::service::statements::check_ground;
 use crate::service::{AppState, Caller, KeyRefused};
 use crate::store::{hash_key, now_ms, ApiKeyInfo, DecisionInput, StoreError};
 
+pub(crate) use appeals::{appeals_page, decide_appeal};
 pub use highlight::{segments, Segment};
 pub(crate) use pages::{detail_page, queue_page};
-pub(crate) use statement::statement_page;
+pub(crate) use statement::{appeal_form, statement_page};
 pub(crate) use targets::{attach as attach_articles, create as create_target, targets_page};
+pub(crate) use transparency::transparency_page;
 
 const COOKIE: &str = "vigie_session";
 const SESSION_MS: i64 = 12 * 3600 * 1000;

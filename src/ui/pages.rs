@@ -16,7 +16,7 @@ use crate::service::queue::{fetch, queue_query, QueueParams};
 use crate::service::statements;
 use crate::service::views::{stance_state, EventView};
 use crate::service::{AppState, Caller};
-use crate::store::{QueueOrder, StoreError, StoredComment};
+use crate::store::{QueueOrder, Report, StoreError, StoredComment};
 use crate::util::rfc3339;
 
 /// A comment as a card or detail view shows it.
@@ -36,6 +36,40 @@ struct Card {
     target: Option<String>,
     /// Its target is a site target the scoring model had not learned yet.
     not_yet_learned: bool,
+    /// Readers' reports of it, oldest first.
+    reports: Vec<ReportRow>,
+}
+
+/// A reader's report on a card.
+struct ReportRow {
+    reason: String,
+    text: String,
+    contact: String,
+    filed_at: String,
+    open: bool,
+}
+
+impl From<&Report> for ReportRow {
+    fn from(r: &Report) -> Self {
+        ReportRow {
+            reason: r.reason.clone(),
+            text: r.text.clone().unwrap_or_default(),
+            contact: r.contact.clone().unwrap_or_default(),
+            filed_at: rfc3339(r.filed_at_ms),
+            open: r.is_open(),
+        }
+    }
+}
+
+/// The reports of `cards`' comments, each on its card.
+async fn add_reports(app: &AppState, cards: &mut [Card]) -> Result<(), StoreError> {
+    let ids: Vec<String> = cards.iter().map(|c| c.id.clone()).collect();
+    for r in app.store.reports_of(&ids).await? {
+        if let Some(card) = cards.iter_mut().find(|c| c.id == r.comment_id) {
+            card.reports.push(ReportRow::from(&r));
+        }
+    }
+    Ok(())
 }
 
 impl Card {
@@ -68,6 +102,7 @@ impl Card {
             author: c.author,
             claimed_by: c.claimed_by,
             target: c.target,
+            reports: Vec::new(),
         }
     }
 
@@ -130,6 +165,10 @@ struct QueuePage {
     status: String,
     /// The Teach tab: the teach order, one page.
     teach: bool,
+    /// The Reported tab: whether it is this one, and its count.
+    reported: (bool, i64),
+    /// Appeals waiting for a decision (the Appeals tab's count).
+    appeals: i64,
     label_heads: Vec<String>,
     /// (status, count, current)
     tabs: Vec<Choice>,
@@ -163,6 +202,9 @@ pub(crate) struct Filters {
     /// `informative` on the Teach tab.
     #[serde(default)]
     order: Option<String>,
+    /// `1` on the Reported tab.
+    #[serde(default)]
+    reported: Option<String>,
     #[serde(default)]
     cursor: Option<String>,
     /// Cursors of the pages before this one, comma-separated, for "previous".
@@ -179,6 +221,10 @@ fn non_empty(v: &Option<String>) -> Option<String> {
 }
 
 impl Filters {
+    fn reported(&self) -> bool {
+        non_empty(&self.reported).is_some_and(|r| r != "0")
+    }
+
     fn shown(&self) -> BTreeMap<&'static str, String> {
         [
             ("head", &self.head),
@@ -205,6 +251,7 @@ impl Filters {
             ("author", &self.author),
             ("stance", &self.stance),
             ("order", &self.order),
+            ("reported", &self.reported),
         ] {
             if let Some(v) = non_empty(v) {
                 q.append_pair(k, &v);
@@ -241,6 +288,7 @@ pub(crate) async fn queue_page(
         article: non_empty(&f.article),
         author: non_empty(&f.author),
         stance: non_empty(&f.stance),
+        reported: Some(f.reported()),
         order: non_empty(&f.order),
         limit: Some(25),
         cursor: non_empty(&f.cursor),
@@ -248,6 +296,8 @@ pub(crate) async fn queue_page(
     let q = queue_query(&app, params).map_err(|e| PageError::Unprocessable(e.to_string()))?;
     let teach = q.order == QueueOrder::Informative;
     let (page, counts) = (fetch(&app, &q).await?, app.store.counts().await?);
+    let reported = app.store.reported_count().await?;
+    let appeals = app.store.open_appeals().await?;
     let authors: Vec<String> = page
         .items
         .iter()
@@ -256,7 +306,7 @@ pub(crate) async fn queue_page(
         .into_iter()
         .collect();
     let stats = app.store.author_stats(&authors).await?;
-    let cards = page
+    let mut cards: Vec<Card> = page
         .items
         .into_iter()
         .map(|c| {
@@ -264,6 +314,7 @@ pub(crate) async fn queue_page(
             Card::new(c, s)
         })
         .collect();
+    add_reports(&app, &mut cards).await?;
     // "Next" pushes this page's cursor on the trail; "previous" pops it.
     let trail: Vec<&str> = f
         .prev
@@ -290,10 +341,12 @@ pub(crate) async fn queue_page(
         moderator: me.name,
         tabs: Choice::list(
             ["pending", "approved", "rejected", "published"],
-            if teach { "" } else { &status },
+            if teach || q.reported { "" } else { &status },
             |s| counts.get(s).copied().unwrap_or(0),
         ),
         teach,
+        reported: (q.reported, reported),
+        appeals,
         label_heads: label_heads(&model),
         grounds: ground_codes(&app),
         heads: Choice::list(
@@ -376,12 +429,15 @@ pub(crate) async fn detail_page(
                 statements::automated_code(s.automated_decision),
             )
         });
+    let mut card = [Card::new(c, stats.as_ref())];
+    add_reports(&app, &mut card).await?;
+    let [card] = card;
     Ok(render(&DetailPage {
         statement,
         moderator: me.name,
         label_heads: label_heads(&app.model.load()),
         grounds: ground_codes(&app),
-        card: Card::new(c, stats.as_ref()),
+        card,
         history: events.into_iter().map(Into::into).collect(),
         this_page,
         notice: non_empty(&n.notice),

@@ -101,6 +101,42 @@ impl TestApp {
             .await
     }
 
+    /// `POST /v1/comments/{id}/appeal?token=` without a key: the author's appeal.
+    pub async fn appeal(&self, id: &str, token: &str, text: &str) -> Reply {
+        let path = format!("/v1/comments/{id}/appeal?token={token}");
+        let body = serde_json::json!({ "text": text });
+        self.post(&path).json(&body).send().await
+    }
+
+    /// `GET /v1/appeals?{query}` with `key`.
+    pub async fn appeals(&self, key: &str, query: &str) -> Reply {
+        self.get(&format!("/v1/appeals?{query}"))
+            .key(key)
+            .send()
+            .await
+    }
+
+    /// `POST /v1/appeals/{id}/decision` with `key`.
+    pub async fn decide_appeal(&self, key: &str, id: i64, outcome: &str, reason: &str) -> Reply {
+        let path = format!("/v1/appeals/{id}/decision");
+        let body = serde_json::json!({ "outcome": outcome, "reason": reason });
+        self.post(&path).key(key).json(&body).send().await
+    }
+
+    /// `POST /v1/comments/{id}/reports` without a key: a reader's report.
+    pub async fn report(&self, id: &str, body: &Value) -> Reply {
+        let path = format!("/v1/comments/{id}/reports");
+        self.post(&path).json(body).send().await
+    }
+
+    /// `GET /v1/comments/{id}` with `key`.
+    pub async fn comment(&self, key: &str, id: &str) -> Reply {
+        self.get(&format!("/v1/comments/{id}"))
+            .key(key)
+            .send()
+            .await
+    }
+
     /// `GET /v1/queue?{query}` with `key`.
     pub async fn queue(&self, key: &str, query: &str) -> Reply {
         self.get(&format!("/v1/queue?{query}"))

@@ -7,6 +7,7 @@
 mod common;
 mod helpers;
 
+mod appeals;
 mod hostile;
 mod integrations;
 mod labels;
@@ -15,6 +16,7 @@ mod metrics;
 mod models;
 mod moderation;
 mod reload;
+mod reports;
 mod retrain;
 mod score;
 mod statements;
