@@ -71,6 +71,11 @@ struct Args {
     /// Heads the teach order takes turns over (default: every head the site labels).
     #[arg(long, value_delimiter = ',')]
     teach_heads: Vec<String>,
+    /// Random draws: the random strategy runs this many times, each draw labeling the pool
+    /// in another hash order. Two random draws of 50 labels can differ by more than the test
+    /// set's paired interval, so the teach order is read against their spread too.
+    #[arg(long, default_value_t = 1)]
+    random_draws: u32,
     /// Run one strategy only (`random` or `teach`) and print its curve, writing no file:
     /// for trying settings.
     #[arg(long)]
@@ -177,11 +182,33 @@ fn teach_next(
     order.into_iter().map(|j| open[j]).collect()
 }
 
-/// The pool in a fixed random order (the strategy a site gets by labeling what comes).
-fn random_order(pool: &[Record]) -> Vec<usize> {
+/// The pool in a fixed random order (the strategy a site gets by labeling what comes), one
+/// order per draw.
+fn random_order(pool: &[Record], draw: u32) -> Vec<usize> {
+    let key = |i: usize| match draw {
+        0 => format!("random:{}", pool[i].id),
+        d => format!("random:{d}:{}", pool[i].id),
+    };
     let mut order: Vec<usize> = (0..pool.len()).collect();
-    order.sort_by_key(|&i| vigie::util::sha256_hex(format!("random:{}", pool[i].id).as_bytes()));
+    order.sort_by_key(|&i| vigie::util::sha256_hex(key(i).as_bytes()));
     order
+}
+
+/// How the simulated moderators pick the comments they label.
+#[derive(Clone, Copy)]
+enum Strategy {
+    Random { draw: u32 },
+    Teach,
+}
+
+impl std::fmt::Display for Strategy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Strategy::Random { draw: 0 } => write!(f, "random"),
+            Strategy::Random { draw } => write!(f, "random draw {draw}"),
+            Strategy::Teach => write!(f, "teach"),
+        }
+    }
 }
 
 /// One strategy's run: the test scores of the challenger at each k, and its retrain time.
@@ -195,10 +222,14 @@ fn run_strategy(
     base: &Base,
     champion: &Model,
     site: &Site,
-    teach: bool,
+    strategy: Strategy,
     params: &ValidRetrainParams,
 ) -> anyhow::Result<Vec<Step>> {
-    let random = random_order(&site.pool);
+    let draw = match strategy {
+        Strategy::Random { draw } => draw,
+        Strategy::Teach => 0,
+    };
+    let random = random_order(&site.pool, draw);
     let mut labeled = vec![false; site.pool.len()];
     let mut chosen: Vec<usize> = Vec::new();
     let mut model: Option<Model> = None;
@@ -206,7 +237,7 @@ fn run_strategy(
     for &k in &a.ks {
         let k = k.min(site.pool.len());
         let need = k - chosen.len().min(k);
-        let next = if teach {
+        let next = if let Strategy::Teach = strategy {
             teach_next(
                 model.as_ref().unwrap_or(champion),
                 &site.pool,
@@ -228,9 +259,8 @@ fn run_strategy(
         let seconds = t0.elapsed().as_secs_f64();
         let scores = test_scores(&retrained.challenger, &a.head, &site.test);
         eprintln!(
-            "{} {} k={k}: AUC {:.4} ({seconds:.0} s)",
+            "{} {strategy} k={k}: AUC {:.4} ({seconds:.0} s)",
             a.corpus,
-            if teach { "teach" } else { "random" },
             roc_auc(&scores, &site.test_labels).unwrap_or(f64::NAN)
         );
         steps.push(Step { scores, seconds });
@@ -277,20 +307,54 @@ fn main() -> anyhow::Result<()> {
             only == "random" || only == "teach",
             "--only random or teach"
         );
-        run_strategy(&a, &base, &champion, &site, only == "teach", &params)?;
+        if only == "teach" {
+            run_strategy(&a, &base, &champion, &site, Strategy::Teach, &params)?;
+        }
+        for draw in (0..a.random_draws).filter(|_| only == "random") {
+            run_strategy(
+                &a,
+                &base,
+                &champion,
+                &site,
+                Strategy::Random { draw },
+                &params,
+            )?;
+        }
         return Ok(());
     }
-    let random = run_strategy(&a, &base, &champion, &site, false, &params)?;
-    let teach = run_strategy(&a, &base, &champion, &site, true, &params)?;
+    let random = run_strategy(
+        &a,
+        &base,
+        &champion,
+        &site,
+        Strategy::Random { draw: 0 },
+        &params,
+    )?;
+    let teach = run_strategy(&a, &base, &champion, &site, Strategy::Teach, &params)?;
     let labels = &site.test_labels;
+    // Every draw's AUC at each k, draw 0 (the one paired with the teach order) first.
+    let mut draws: Vec<Vec<Option<f64>>> =
+        vec![random.iter().map(|s| roc_auc(&s.scores, labels)).collect()];
+    for draw in 1..a.random_draws {
+        let steps = run_strategy(
+            &a,
+            &base,
+            &champion,
+            &site,
+            Strategy::Random { draw },
+            &params,
+        )?;
+        draws.push(steps.iter().map(|s| roc_auc(&s.scores, labels)).collect());
+    }
     let side = |s: &Step| {
         json!({"auc": roc_auc(&s.scores, labels), "seconds": s.seconds,
                "gain": paired(&base_scores, &s.scores, labels)})
     };
-    let points: Vec<_> = (a.ks.iter().zip(random.iter().zip(&teach)))
-        .map(|(k, (r, t))| {
+    let points: Vec<_> = (a.ks.iter().zip(random.iter().zip(&teach)).enumerate())
+        .map(|(i, (k, (r, t)))| {
             json!({"k": k, "random": side(r), "teach": side(t),
-                   "teach_minus_random": paired(&r.scores, &t.scores, labels)})
+                   "teach_minus_random": paired(&r.scores, &t.scores, labels),
+                   "random_draws": draws.iter().map(|d| d[i]).collect::<Vec<_>>()})
         })
         .collect();
     let out = json!({

@@ -37,21 +37,41 @@ def verdict(d):
     return "tie"
 
 
+def draws_column(p):
+    """The random draws' AUC range at this k, and where the teach order falls against it."""
+    aucs = [a for a in p.get("random_draws", []) if a is not None]
+    if len(aucs) < 2:
+        return None
+    lo, hi = min(aucs), max(aucs)
+    t = p["teach"]["auc"]
+    where = "below" if t < lo else "above" if t > hi else "within"
+    return f"{lo:.3f}–{hi:.3f} ({len(aucs)}) | {where}"
+
+
 def table(c):
+    draws = any(draws_column(p) for p in c["points"])
+    head = "| k | random | teach order | teach − random, 95 % interval | | random − k=0 | teach − k=0 | retrain s |"
+    rule = "|---:|---:|---:|---|---|---|---|---:|"
+    if draws:
+        head += " random draws: range (n) | teach order |"
+        rule += "---|---|"
     lines = [
         f"**{c['corpus']}** ({c['head']}; pool {c['pool']}, test {c['test']}; "
         f"before any site label: ROC-AUC {c['base_auc']:.3f})",
         "",
-        "| k | random | teach order | teach − random, 95 % interval | | random − k=0 | teach − k=0 | retrain s |",
-        "|---:|---:|---:|---|---|---|---|---:|",
+        head,
+        rule,
     ]
     for p in c["points"]:
-        lines.append(
+        row = (
             f"| {p['k']} | {p['random']['auc']:.3f} | {p['teach']['auc']:.3f} | "
             f"{interval(p['teach_minus_random'])} | {verdict(p['teach_minus_random'])} | "
             f"{interval(p['random']['gain'])} | {interval(p['teach']['gain'])} | "
             f"{p['random']['seconds']:.0f} / {p['teach']['seconds']:.0f} |"
         )
+        if draws:
+            row += f" {draws_column(p) or '– | –'} |"
+        lines.append(row)
     return "\n".join(lines)
 
 
@@ -67,6 +87,11 @@ def plot(curves, png):
         for name, style in (("random", "o--"), ("teach", "s-")):
             aucs = [c["base_auc"]] + [p[name]["auc"] for p in c["points"]]
             ax.plot(ks, aucs, style, label="teach order" if name == "teach" else "random")
+        spread = [p.get("random_draws") or [] for p in c["points"]]
+        if any(len(s) > 1 for s in spread):
+            lo = [c["base_auc"]] + [min(s) if s else p["random"]["auc"] for s, p in zip(spread, c["points"])]
+            hi = [c["base_auc"]] + [max(s) if s else p["random"]["auc"] for s, p in zip(spread, c["points"])]
+            ax.fill_between(ks, lo, hi, alpha=0.2, label="random draws' range")
         ax.set_xscale("symlog", linthresh=50)
         ax.set_xticks(ks)
         ax.set_xticklabels([str(k) for k in ks], fontsize=7)
