@@ -121,7 +121,7 @@ pub struct AppealDecisionRequest {
     responses(
         (status = 200, description = "The appeal, decided, with its comment", body = AppealItem),
         (status = 404, description = "`appeal_not_found`", body = ErrorBody),
-        (status = 409, description = "`same_moderator`: you took the decision appealed; or `appeal_decided`", body = ErrorBody),
+        (status = 409, description = "`same_moderator`: you took the decision appealed; `appeal_decided`; or `appeal_overtaken`: upheld, but the comment was approved since", body = ErrorBody),
         (status = 422, description = "Unknown outcome, or an empty or too long reason", body = ErrorBody),
     ),
     security(("bearer" = []))

@@ -283,6 +283,10 @@ impl From<StoreError> for ApiError {
                 code: "same_moderator",
                 message: e.to_string(),
             },
+            e @ StoreError::AppealOvertaken(_) => ApiError::Conflict {
+                code: "appeal_overtaken",
+                message: e.to_string(),
+            },
             StoreError::Unavailable(m) => ApiError::DatabaseUnavailable(m),
             StoreError::Other(m) => ApiError::Internal(anyhow::anyhow!(m)),
         }

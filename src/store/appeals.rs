@@ -9,7 +9,7 @@ use sqlx::{ColumnIndex, Encode, Executor, IntoArguments, Row, Type};
 use super::backend::{Backend, Db, NewEvent};
 use super::rows::{self, Readable};
 use super::{StoreError, StoredComment};
-use crate::domain::AppealOutcome;
+use crate::domain::{AppealOutcome, CommentStatus};
 
 /// An appeal to file.
 #[derive(Debug, Clone)]
@@ -229,6 +229,10 @@ where
             .transpose()?;
         if last.as_deref() == Some(d.moderator.as_str()) {
             return Err(StoreError::SameModerator(d.appeal_id));
+        }
+        // Upholding would restrict again a comment another decision has allowed since.
+        if d.outcome == AppealOutcome::Upheld && locked.status == CommentStatus::Approved.as_str() {
+            return Err(StoreError::AppealOvertaken(d.appeal_id));
         }
         Self::apply_appeal(&mut tx, &d, &locked).await?;
         let row = sqlx::query(Self::sql().appeal_by_seq)

@@ -386,6 +386,11 @@ pub enum StoreError {
     AppealDecided(i64),
     #[error("appeal {0}: you took the decision appealed; another moderator must decide it")]
     SameModerator(i64),
+    #[error(
+        "appeal {0}: the comment was approved by another decision since the appeal was filed; \
+         there is no restriction left to uphold (overturn the appeal to close it)"
+    )]
+    AppealOvertaken(i64),
     #[error("database unavailable: {0}")]
     Unavailable(String),
     #[error("database error: {0}")]

@@ -82,6 +82,10 @@ fn is_answer(e: &crate::store::StoreError) -> bool {
     use crate::store::StoreError::*;
     matches!(
         e,
-        AppealNotFound(_) | AppealDecided(_) | SameModerator(_) | VersionConflict { .. }
+        AppealNotFound(_)
+            | AppealDecided(_)
+            | SameModerator(_)
+            | AppealOvertaken(_)
+            | VersionConflict { .. }
     )
 }

@@ -83,6 +83,8 @@ async fn an_automated_reject_is_appealed_and_reversed_by_a_human_on_both_backend
         human_decision_needs_another_moderator(backend, &s).await;
         withheld_comment_appeal_upheld(backend, &s).await;
         transparency_counts(backend, &s).await;
+        // After the counts, which it would change.
+        approved_since_cannot_be_upheld(backend, &s).await;
         drop(s);
         if let Some(schema) = schema {
             schema.drop().await;
@@ -267,6 +269,38 @@ async fn human_decision_needs_another_moderator(backend: &str, s: &TestApp) {
     );
     let all = s.appeals(BOB, "status=all").await.json();
     assert!(all.to_string().contains("ap-human"), "{all}");
+}
+
+/// A comment approved from the queue while its appeal waits: the appeal cannot restrict it
+/// again, and overturning it closes the appeal with the comment still approved.
+async fn approved_since_cannot_be_upheld(backend: &str, s: &TestApp) {
+    let (_, token) = submit(s, "ap-since", CIVIL).await;
+    let reject = json!({"action": "reject", "version": 1, "ground": "incivility"});
+    let d = s.decide(ANA, "ap-since", &reject).await;
+    assert_eq!(d.status, StatusCode::OK, "{}", d.text());
+    let r = s
+        .appeal("ap-since", &token, "Ce commentaire est poli.")
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let approve = json!({"action": "approve", "version": 2});
+    let d = s.decide(BOB, "ap-since", &approve).await;
+    assert_eq!(d.status, StatusCode::OK, "{backend} {}", d.text());
+    let id = queued(s, "ap-since").await["id"].as_i64().unwrap();
+
+    let upheld = s.decide_appeal(ANA, id, "upheld", "Je maintiens.").await;
+    assert_eq!(
+        error(&upheld),
+        (StatusCode::CONFLICT, "appeal_overtaken".into()),
+        "{backend}"
+    );
+    let open = s.appeals(BOB, "").await.json();
+    assert!(open.to_string().contains("ap-since"), "still open: {open}");
+
+    let r = s
+        .decide_appeal(ANA, id, "overturned", "Déjà approuvé.")
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{backend} {}", r.text());
+    assert_eq!(r.json()["comment"]["status"], "approved");
 }
 
 async fn withheld_comment_appeal_upheld(backend: &str, s: &TestApp) {
