@@ -10,8 +10,7 @@ use serde_json::{json, Value};
 use vigie::domain::Role;
 use vigie::policy::Policy;
 
-use crate::common;
-use crate::helpers::{Reply, Setup, TestApp};
+use crate::helpers::{on_both_backends, Reply, Setup, TestApp};
 
 const SCORER: &str = "vg_appeal_scorer";
 const ANA: &str = "vg_appeal_ana_key";
@@ -36,14 +35,6 @@ fn setup() -> Setup {
         ],
         ..Setup::default()
     }
-}
-
-async fn services(name: &str) -> Vec<(&'static str, TestApp, Option<common::pg_schema::Schema>)> {
-    let mut all = vec![("sqlite", setup().spawn().await, None)];
-    if let Some((app, schema)) = setup().with_postgres(name).await {
-        all.push(("postgres", app, Some(schema)));
-    }
-    all
 }
 
 /// Submits a comment; returns its status and statement token.
@@ -78,7 +69,7 @@ async fn queued(s: &TestApp, id: &str) -> Value {
 
 #[tokio::test]
 async fn an_automated_reject_is_appealed_and_reversed_by_a_human_on_both_backends() {
-    for (backend, s, schema) in services("appeals").await {
+    for (backend, s, schema) in on_both_backends(setup, "appeals").await {
         automated_reject_reversed(backend, &s).await;
         human_decision_needs_another_moderator(backend, &s).await;
         withheld_comment_appeal_upheld(backend, &s).await;

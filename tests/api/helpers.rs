@@ -1,6 +1,7 @@
 //! The client side of the harness: [`TestApp::spawn`] (the default `Setup`), one method per
 //! endpoint the tests call and [`TestApp::call`] for any other request, each returning the
-//! [`Reply`] read to the end; [`Setup::with_postgres`] puts the service on PostgreSQL.
+//! [`Reply`] read to the end; [`Setup::with_postgres`] puts the service on PostgreSQL and
+//! [`on_both_backends`] starts it on each backend.
 
 use std::sync::Arc;
 
@@ -27,6 +28,20 @@ impl Setup {
         };
         Some((app.spawn().await, schema))
     }
+}
+
+/// The same service on each backend: in-memory SQLite, then PostgreSQL in a schema of its
+/// own named after `name` (absent when PostgreSQL is skipped). `setup` makes each one's
+/// setup; drop a service before its schema.
+pub async fn on_both_backends(
+    setup: impl Fn() -> Setup,
+    name: &str,
+) -> Vec<(&'static str, TestApp, Option<Schema>)> {
+    let mut all = vec![("sqlite", setup().spawn().await, None)];
+    if let Some((app, schema)) = setup().with_postgres(name).await {
+        all.push(("postgres", app, Some(schema)));
+    }
+    all
 }
 
 impl TestApp {

@@ -10,7 +10,7 @@ use vigie::policy::Policy;
 use vigie::store::{NewComment, SqliteStore, Store};
 
 use crate::common::pg_schema::{self, Schema};
-use crate::helpers::{Setup, TestApp};
+use crate::helpers::{on_both_backends, Setup, TestApp};
 
 /// Texts that must score and store unchanged.
 fn nasty_texts() -> Vec<(&'static str, String)> {
@@ -272,10 +272,7 @@ async fn nul_in_paths_and_queries_is_refused_before_the_database() {
         keys: vec![("root", "vg_nul_admin", Role::Admin)],
         ..Setup::default()
     };
-    let mut services = vec![("sqlite", setup().spawn().await, None)];
-    if let Some((app, schema)) = setup().with_postgres("nul").await {
-        services.push(("postgres", app, Some(schema)));
-    }
+    let services = on_both_backends(setup, "nul").await;
     for (backend, s, _) in &services {
         for (method, uri) in [
             ("GET", "/v1/comments/a%00b"),

@@ -10,8 +10,7 @@ use vigie::domain::Role;
 use vigie::service::ratelimit::RateLimit;
 use vigie::service::AppConfig;
 
-use crate::common;
-use crate::helpers::{Reply, Setup, TestApp};
+use crate::helpers::{on_both_backends, Reply, Setup, TestApp};
 
 const SCORER: &str = "vg_report_scorer";
 const MODERATOR: &str = "vg_report_moderator";
@@ -27,14 +26,6 @@ fn setup() -> Setup {
         ],
         ..Setup::default()
     }
-}
-
-async fn services(name: &str) -> Vec<(&'static str, TestApp, Option<common::pg_schema::Schema>)> {
-    let mut all = vec![("sqlite", setup().spawn().await, None)];
-    if let Some((app, schema)) = setup().with_postgres(name).await {
-        all.push(("postgres", app, Some(schema)));
-    }
-    all
 }
 
 async fn publish(s: &TestApp, id: &str, text: &str) -> i64 {
@@ -63,7 +54,7 @@ fn ids(r: &Reply) -> Vec<String> {
 
 #[tokio::test]
 async fn a_reported_comment_is_reviewed_and_its_reporter_told_on_both_backends() {
-    for (backend, s, schema) in services("reports").await {
+    for (backend, s, schema) in on_both_backends(setup, "reports").await {
         reported_then_removed(backend, &s).await;
         reported_then_kept(backend, &s).await;
         drop(s);

@@ -11,7 +11,7 @@ use vigie::domain::Role;
 use vigie::policy::Policy;
 
 use crate::common;
-use crate::helpers::{Setup, TestApp};
+use crate::helpers::{on_both_backends, Setup, TestApp};
 
 const SCORER: &str = "vg_sor_scorer";
 const MODERATOR: &str = "vg_sor_moderator_key";
@@ -37,15 +37,6 @@ fn setup() -> Setup {
     }
 }
 
-/// The service on SQLite, and on PostgreSQL unless it is skipped.
-async fn services(name: &str) -> Vec<(&'static str, TestApp, Option<common::pg_schema::Schema>)> {
-    let mut all = vec![("sqlite", setup().spawn().await, None)];
-    if let Some((app, schema)) = setup().with_postgres(name).await {
-        all.push(("postgres", app, Some(schema)));
-    }
-    all
-}
-
 /// Submits a comment; returns it with its statement token.
 async fn submit(s: &TestApp, id: &str, text: &str) -> Value {
     let body = json!({"id": id, "text": text, "author": format!("author-{id}"), "lang": "fr"});
@@ -69,7 +60,7 @@ fn assert_valid(v: &jsonschema::Validator, statement: &Value) {
 
 #[tokio::test]
 async fn every_restriction_has_its_statement_on_both_backends() {
-    for (backend, s, schema) in services("statements").await {
+    for (backend, s, schema) in on_both_backends(setup, "statements").await {
         check_statements(backend, &s).await;
         drop(s);
         if let Some(schema) = schema {
