@@ -1,4 +1,4 @@
-//! A JSON extractor whose rejections speak the API's error format.
+//! A JSON extractor whose rejections speak the API's error format, and the client's address.
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -88,5 +88,24 @@ where
                         .to_owned(),
                 )
             })
+    }
+}
+
+/// The client's IP address, as the server accepted the connection; `unknown` in process
+/// (a router called without a listener): the key a per-address rate limit counts under.
+pub struct ClientAddress(pub String);
+
+impl ClientAddress {
+    pub fn of(extensions: &axum::http::Extensions) -> Self {
+        let peer = extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+        ClientAddress(peer.map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string()))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress::of(&parts.extensions))
     }
 }

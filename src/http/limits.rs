@@ -10,6 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
+use super::extract::ClientAddress;
 use super::AppState;
 pub use crate::service::ratelimit::{RateLimit, RateLimiter};
 pub use crate::service::KeyRefused;
@@ -61,10 +62,7 @@ pub async fn throttle_key_guesses(
     if !app.auth_failures.enabled() {
         return next.run(req).await;
     }
-    let address = req
-        .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+    let ClientAddress(address) = ClientAddress::of(req.extensions());
     let presents_key = presented_key(&req).is_some() || req.uri().path() == "/moderation/login";
     if presents_key {
         if let Err(wait) = app.auth_failures.peek(&address, Instant::now()) {

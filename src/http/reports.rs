@@ -2,15 +2,12 @@
 //! client address) and `GET /v1/reports/{id}?token=` (the reporter). What a report does is
 //! `service::reports`'.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Extension;
 use serde::{Deserialize, Serialize};
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{Json, Query};
+use super::extract::{ClientAddress, Json, Query};
 use super::AppState;
 use crate::service::reports::{self, Notice, ReportView};
 
@@ -55,11 +52,10 @@ pub struct ReportReceipt {
 )]
 pub async fn file_report(
     State(app): State<AppState>,
-    client: Option<Extension<ConnectInfo<SocketAddr>>>,
+    ClientAddress(client): ClientAddress,
     Path(id): Path<String>,
     Json(req): Json<ReportRequest>,
 ) -> Result<(StatusCode, Json<ReportReceipt>), ApiError> {
-    let client = client.map_or_else(|| "unknown".to_owned(), |c| c.0 .0.ip().to_string());
     let notice = Notice {
         reason: Some(&req.reason),
         text: req.text.as_deref(),
