@@ -302,49 +302,30 @@ fn main() -> anyhow::Result<()> {
     let base_scores = test_scores(&champion, &a.head, &site.test);
     let base_auc = roc_auc(&base_scores, &site.test_labels).expect("both classes");
     eprintln!("{} base AUC {base_auc:.4}", a.corpus);
+    let run = |strategy| run_strategy(&a, &base, &champion, &site, strategy, &params);
     if let Some(only) = &a.only {
         anyhow::ensure!(
             only == "random" || only == "teach",
             "--only random or teach"
         );
         if only == "teach" {
-            run_strategy(&a, &base, &champion, &site, Strategy::Teach, &params)?;
+            run(Strategy::Teach)?;
         }
         for draw in (0..a.random_draws).filter(|_| only == "random") {
-            run_strategy(
-                &a,
-                &base,
-                &champion,
-                &site,
-                Strategy::Random { draw },
-                &params,
-            )?;
+            run(Strategy::Random { draw })?;
         }
         return Ok(());
     }
-    let random = run_strategy(
-        &a,
-        &base,
-        &champion,
-        &site,
-        Strategy::Random { draw: 0 },
-        &params,
-    )?;
-    let teach = run_strategy(&a, &base, &champion, &site, Strategy::Teach, &params)?;
+    let random = run(Strategy::Random { draw: 0 })?;
+    let teach = run(Strategy::Teach)?;
     let labels = &site.test_labels;
     // Every draw's AUC at each k, draw 0 (the one paired with the teach order) first.
-    let mut draws: Vec<Vec<Option<f64>>> =
-        vec![random.iter().map(|s| roc_auc(&s.scores, labels)).collect()];
+    let aucs = |steps: &[Step]| -> Vec<Option<f64>> {
+        steps.iter().map(|s| roc_auc(&s.scores, labels)).collect()
+    };
+    let mut draws = vec![aucs(&random)];
     for draw in 1..a.random_draws {
-        let steps = run_strategy(
-            &a,
-            &base,
-            &champion,
-            &site,
-            Strategy::Random { draw },
-            &params,
-        )?;
-        draws.push(steps.iter().map(|s| roc_auc(&s.scores, labels)).collect());
+        draws.push(aucs(&run(Strategy::Random { draw })?));
     }
     let side = |s: &Step| {
         json!({"auc": roc_auc(&s.scores, labels), "seconds": s.seconds,
