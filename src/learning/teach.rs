@@ -11,10 +11,10 @@
 //! - **a random share**: every `1 / random_share`-th pick is drawn at random (by a hash of
 //!   the comment's key, so the order is reproducible), which keeps the labels an unbiased
 //!   sample of the site's comments too;
-//! - **a random warm-up**: while the ranking model has learned from fewer than `warm_up`
-//!   of the site's labels, every pick is random. Its probabilities on the site's comments
-//!   are then the base data's, and the comments near its thresholds teach it less than a
-//!   plain sample does (measured in `bench/RESULTS.md`, "Learning curve").
+//! - **a random warm-up** (off by default): while the ranking model has learned from fewer
+//!   than `warm_up` of the site's labels, every pick is random, since its probabilities on
+//!   the site's comments are then the base data's. Measured, it did not help
+//!   (`bench/RESULTS.md`, "Learning curve"), so `warm_up` defaults to 0.
 
 use std::cmp::Ordering;
 

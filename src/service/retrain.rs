@@ -4,8 +4,8 @@
 //! against the serving champion on held-out site labels (`learning::retrain`), registers
 //! it ([`super::models::register`]) and activates it only when the verdict promotes it.
 //! One retraining runs at a time, on a thread pool of its own whose threads run at the
-//! lowest priority the OS grants without privileges ([`retrain_pool`]), so scoring keeps
-//! its cores whenever it wants them.
+//! batch policy and nice 19 ([`retrain_pool`]), so scoring keeps its cores whenever it
+//! wants them.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
